@@ -1,0 +1,84 @@
+//! The `puffin` binary: parses arguments, runs one command, prints the result.
+//!
+//! Only this crate writes to the terminal; the libraries return values and
+//! errors, which are printed here as `error: ...` with `Caused by:` lines.
+
+#![allow(clippy::print_stderr, clippy::print_stdout)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+mod commands;
+mod printer;
+
+use printer::Printer;
+
+/// An extremely fast Python package installer.
+#[derive(Parser)]
+#[command(name = "puffin", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+/// Options every command takes.
+#[derive(Args, Debug, Clone)]
+struct GlobalArgs {
+    /// Print nothing but errors.
+    #[arg(global = true, short, long, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Print more detail (repeat for trace output).
+    #[arg(global = true, short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    /// The cache directory [default: `$XDG_CACHE_HOME/puffin` or `~/.cache/puffin`].
+    #[arg(global = true, long, env = "PUFFIN_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+
+    /// Use a temporary cache, removed when puffin exits.
+    #[arg(global = true, long, conflicts_with = "cache_dir")]
+    no_cache: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make an environment contain exactly the distributions a requirements file lists.
+    PipSync(commands::pip_sync::PipSyncArgs),
+    /// Uninstall distributions from an environment.
+    PipUninstall(commands::pip_uninstall::PipUninstallArgs),
+    /// List the installed distributions in requirements format.
+    PipFreeze(commands::pip_freeze::PipFreezeArgs),
+    /// Check that installed distributions have their requirements (and, with `--files`, intact files).
+    PipCheck(commands::pip_check::PipCheckArgs),
+    /// Create a virtual environment.
+    Venv(commands::venv::VenvArgs),
+    /// Remove the cache, or one package's entries in it.
+    Clean(commands::clean::CleanArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let printer = Printer::new(cli.global.quiet, cli.global.verbose);
+    printer.init_tracing();
+    let result = match cli.command {
+        Command::PipSync(args) => commands::pip_sync::run(args, &cli.global, printer),
+        Command::PipUninstall(args) => commands::pip_uninstall::run(args, &cli.global, printer),
+        Command::PipFreeze(args) => commands::pip_freeze::run(args, &cli.global, printer),
+        Command::PipCheck(args) => commands::pip_check::run(args, &cli.global, printer),
+        Command::Venv(args) => commands::venv::run(args, &cli.global, printer),
+        Command::Clean(args) => commands::clean::run(args, &cli.global, printer),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(err) => {
+            printer.error(&err);
+            commands::ExitStatus::from_error(&err).into()
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Everything the CLI writes to the terminal goes through [`Printer`].
+
+use std::io::IsTerminal;
+
+use owo_colors::OwoColorize;
+
+/// Where and how much to print: status lines on stderr, colour only on a terminal.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Printer {
+    quiet: bool,
+    verbose: u8,
+    color: bool,
+}
+
+impl Printer {
+    pub(crate) fn new(quiet: bool, verbose: u8) -> Self {
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Self {
+            quiet,
+            verbose,
+            color,
+        }
+    }
+
+    /// Set up `tracing` output on stderr: warnings by default, `-v` for
+    /// debug, `-vv` for trace, overridden by `RUST_LOG`.
+    pub(crate) fn init_tracing(self) {
+        let default = match self.verbose {
+            0 => "off",
+            1 => "debug",
+            _ => "trace",
+        };
+        let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .without_time()
+            .with_ansi(self.color)
+            .init();
+    }
+
+    pub(crate) fn is_verbose(self) -> bool {
+        self.verbose > 0
+    }
+
+    pub(crate) fn color(self) -> bool {
+        self.color
+    }
+
+    /// A status line, e.g. `Installed 3 packages in 12ms`.
+    pub(crate) fn status(self, line: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    /// A detail shown only with `-v`.
+    pub(crate) fn verbose(self, line: impl std::fmt::Display) {
+        if self.verbose > 0 && !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    /// A warning meant for a person, printed once by the caller.
+    pub(crate) fn warn(self, message: impl std::fmt::Display) {
+        if self.quiet {
+            return;
+        }
+        if self.color {
+            eprintln!("{}{} {message}", "warning".yellow().bold(), ":".bold());
+        } else {
+            eprintln!("warning: {message}");
+        }
+    }
+
+    /// An error with its chain of causes, one `Caused by:` line each.
+    pub(crate) fn error(self, err: &anyhow::Error) {
+        if self.color {
+            eprintln!("{}{} {err}", "error".red().bold(), ":".bold());
+        } else {
+            eprintln!("error: {err}");
+        }
+        for cause in err.chain().skip(1) {
+            let cause = cause.to_string();
+            let mut lines = cause.lines();
+            if let Some(first) = lines.next() {
+                if self.color {
+                    eprintln!("  {}: {first}", "Caused by".red().bold());
+                } else {
+                    eprintln!("  Caused by: {first}");
+                }
+            }
+            for line in lines {
+                eprintln!("    {line}");
+            }
+        }
+    }
+}
