@@ -1,10 +1,10 @@
 //! Names of Python distributions and of the files that carry them.
 //!
-//! - [`PackageName`]: a project name normalized as [PEP 503] says, the form used
+//! - [`PackageName`], a project name normalized as [PEP 503] says, the form used
 //!   for comparisons and index URLs, with its dist-info form.
-//! - [`WheelFilename`]: `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`
+//! - [`WheelFilename`], `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`
 //!   ([PEP 427]), with compressed tag sets such as `py2.py3`.
-//! - [`SourceDistFilename`]: `{name}-{version}.tar.gz` or `.zip` ([PEP 625]).
+//! - [`SourceDistFilename`], `{name}-{version}.tar.gz` or `.zip` ([PEP 625]).
 //!
 //! [PEP 503]: https://peps.python.org/pep-0503/#normalized-names
 //! [PEP 427]: https://peps.python.org/pep-0427/#file-name-convention

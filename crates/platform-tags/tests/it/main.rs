@@ -1,0 +1,3 @@
+//! Integration tests for `platform-tags`.
+
+mod sys_tags;
