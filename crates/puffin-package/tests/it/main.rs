@@ -1,0 +1,3 @@
+//! Integration tests for `puffin-package`.
+
+mod properties;
