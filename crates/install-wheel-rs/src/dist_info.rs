@@ -1,0 +1,236 @@
+//! The wheel's `.dist-info` directory: finding it and reading `WHEEL` and
+//! `METADATA` ([binary distribution format], "the .dist-info directory").
+//!
+//! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#the-dist-info-directory
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use distribution_filename::{PackageName, WheelFilename};
+use fs_err as fs;
+use pep440_rs::Version;
+
+use crate::Error;
+
+/// Something odd about a wheel that did not stop the install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstallWarning {
+    /// The wheel declares a newer minor `Wheel-Version` than 1.0 ([PEP 427]: "a
+    /// wheel installer should warn if the minor version is greater than what it
+    /// supports").
+    ///
+    /// [PEP 427]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#installing-a-wheel-distribution-1-0-py32-none-any-whl
+    NewerWheelVersion {
+        /// The `WHEEL` file.
+        path: PathBuf,
+        /// The declared version, e.g. `1.9`.
+        version: String,
+    },
+}
+
+impl fmt::Display for InstallWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NewerWheelVersion { path, version } => write!(
+                f,
+                "`{}` declares Wheel-Version {version}, newer than the 1.0 puffin knows; installed it anyway",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// The `{name}-{version}` stem of a `.dist-info` or `.data` directory name, if
+/// it names the wheel's project and version (compared normalized, as PEP 503
+/// and PEP 440 say, so `Foo_Bar-1.0.dist-info` matches `foo_bar-1.0-...whl`).
+pub(crate) fn stem_matches(stem: &str, filename: &WheelFilename) -> bool {
+    let Some((name, version)) = stem.split_once('-') else {
+        return false;
+    };
+    PackageName::new(name).is_ok_and(|name| name == filename.name)
+        && Version::from_str(version).is_ok_and(|version| version == filename.version)
+}
+
+/// Find the one `.dist-info` directory among the wheel's top-level directories.
+pub(crate) fn find_dist_info<'a>(
+    top_level_dirs: impl IntoIterator<Item = &'a str>,
+    wheel_dir: &Path,
+    filename: &WheelFilename,
+) -> Result<String, Error> {
+    let found: Vec<&str> = top_level_dirs
+        .into_iter()
+        .filter(|dir| dir.ends_with(".dist-info"))
+        .collect();
+    match found.as_slice() {
+        [] => Err(Error::MissingDistInfo {
+            filename: filename.to_string(),
+            wheel_dir: wheel_dir.to_path_buf(),
+            expected: filename.dist_info_dir(),
+        }),
+        [dist_info] => {
+            if stem_matches(dist_info.trim_end_matches(".dist-info"), filename) {
+                Ok((*dist_info).to_string())
+            } else {
+                Err(Error::DistInfoMismatch {
+                    filename: filename.to_string(),
+                    path: wheel_dir.join(dist_info),
+                    expected: filename.dist_info_dir(),
+                })
+            }
+        }
+        _ => Err(Error::MultipleDistInfo {
+            filename: filename.to_string(),
+            wheel_dir: wheel_dir.to_path_buf(),
+            found: found.iter().map(ToString::to_string).collect(),
+            expected: filename.dist_info_dir(),
+        }),
+    }
+}
+
+/// Parse RFC 822 style headers (`Key: value`, continuation lines start with
+/// whitespace) up to the first blank line.
+fn parse_headers(text: &str) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = headers.last_mut() {
+                value.push('\n');
+                value.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some((key, value)) = line.split_once(':') {
+            headers.push((key.trim().to_string(), value.trim().to_string()));
+        }
+    }
+    headers
+}
+
+fn header<'a>(headers: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(key))
+        .map(|(_, value)| value.as_str())
+}
+
+fn read_dist_info_file(path: &Path) -> Result<String, Error> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Err(Error::MissingDistInfoFile {
+            path: path.to_path_buf(),
+        }),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// What `WHEEL` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WheelFile {
+    /// `Root-Is-Purelib`: whether the wheel's root goes to purelib (else platlib).
+    pub(crate) root_is_purelib: bool,
+    /// A warning for a newer minor `Wheel-Version`.
+    pub(crate) warning: Option<InstallWarning>,
+}
+
+/// Read `WHEEL`: `Wheel-Version` must be 1.x (a newer minor version is a
+/// warning) and `Root-Is-Purelib` must be `true` or `false`.
+pub(crate) fn read_wheel_file(path: &Path) -> Result<WheelFile, Error> {
+    let headers = parse_headers(&read_dist_info_file(path)?);
+    let invalid = |reason: String| Error::InvalidDistInfoFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let version = header(&headers, "Wheel-Version")
+        .ok_or_else(|| invalid("the `Wheel-Version` field is missing".to_string()))?;
+    let (major, minor) = version
+        .split_once('.')
+        .and_then(|(major, minor)| Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?)))
+        .ok_or_else(|| {
+            invalid(format!(
+                "`Wheel-Version: {version}` is not a version of the form `1.0`"
+            ))
+        })?;
+    if major != 1 {
+        return Err(Error::UnsupportedWheelVersion {
+            path: path.to_path_buf(),
+            version: version.to_string(),
+        });
+    }
+    let warning = (minor > 0).then(|| InstallWarning::NewerWheelVersion {
+        path: path.to_path_buf(),
+        version: version.to_string(),
+    });
+    let purelib = header(&headers, "Root-Is-Purelib")
+        .ok_or_else(|| invalid("the `Root-Is-Purelib` field is missing".to_string()))?;
+    let root_is_purelib = if purelib.eq_ignore_ascii_case("true") {
+        true
+    } else if purelib.eq_ignore_ascii_case("false") {
+        false
+    } else {
+        return Err(invalid(format!(
+            "`Root-Is-Purelib: {purelib}` must be `true` or `false`"
+        )));
+    };
+    Ok(WheelFile {
+        root_is_purelib,
+        warning,
+    })
+}
+
+/// Read `METADATA` and check that `Name` and `Version` are the wheel
+/// filename's. Returns the name as written in METADATA.
+pub(crate) fn read_metadata(path: &Path, filename: &WheelFilename) -> Result<String, Error> {
+    let headers = parse_headers(&read_dist_info_file(path)?);
+    let invalid = |reason: String| Error::InvalidDistInfoFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let name = header(&headers, "Name")
+        .ok_or_else(|| invalid("the `Name` field is missing".to_string()))?;
+    let version = header(&headers, "Version")
+        .ok_or_else(|| invalid("the `Version` field is missing".to_string()))?;
+    let mismatch = |field, found: &str, expected: String| Error::MetadataMismatch {
+        path: path.to_path_buf(),
+        filename: filename.to_string(),
+        field,
+        found: found.to_string(),
+        expected,
+    };
+    let normalized = PackageName::new(name).map_err(|err| invalid(err.to_string()))?;
+    if normalized != filename.name {
+        return Err(mismatch("Name", name, filename.name.to_string()));
+    }
+    let parsed = Version::from_str(version)
+        .map_err(|_| invalid(format!("`Version: {version}` is not a PEP 440 version")))?;
+    if parsed != filename.version {
+        return Err(mismatch("Version", version, filename.version.to_string()));
+    }
+    Ok(name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_stop_at_the_body_and_join_continuations() {
+        let headers =
+            parse_headers("Name: demo\nSummary: one\n  two\nVersion: 1.0\n\nBody: not a header\n");
+        assert_eq!(header(&headers, "summary"), Some("one\ntwo"));
+        assert_eq!(header(&headers, "Version"), Some("1.0"));
+        assert_eq!(header(&headers, "Body"), None);
+    }
+
+    #[test]
+    fn stems_compare_normalized() {
+        let filename: WheelFilename = "foo_bar-1.0-py3-none-any.whl".parse().unwrap();
+        assert!(stem_matches("Foo.Bar-1.0.0", &filename));
+        assert!(!stem_matches("foo_bar-1.1", &filename));
+        assert!(!stem_matches("foo", &filename));
+    }
+}

@@ -1,0 +1,503 @@
+//! Installing one unzipped wheel ([binary distribution format], "installing a
+//! wheel") and recording it ([recording installed projects]).
+//!
+//! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#installing-a-wheel-distribution-1-0-py32-none-any-whl
+//! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
+
+use std::collections::BTreeSet;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use data_encoding::BASE64URL_NOPAD;
+use distribution_filename::WheelFilename;
+use fs_err as fs;
+use sha2::{Digest, Sha256};
+use tracing::{debug, instrument};
+
+use crate::dist_info::{find_dist_info, read_metadata, read_wheel_file, stem_matches};
+use crate::linker::{LinkTask, temp_name, temp_sibling, write_fresh};
+use crate::scripts::{launcher, parse_entry_points, rewrite_shebang};
+use crate::{
+    Error, InstallWarning, Layout, LinkError, LinkFallback, LinkMode, Linker, RecordEntry,
+    WheelManifest, write_record,
+};
+
+/// `.dist-info` files of the wheel that the installer writes itself, so the
+/// wheel's copies are not installed. Signatures of the wheel's RECORD no
+/// longer match the rewritten one.
+const GENERATED_DIST_INFO_FILES: [&str; 6] = [
+    "RECORD",
+    "RECORD.jws",
+    "RECORD.p7s",
+    "INSTALLER",
+    "REQUESTED",
+    "direct_url.json",
+];
+
+/// How to record an install.
+#[derive(Debug, Clone, Copy)]
+pub struct InstallOptions<'a> {
+    /// The JSON text of `direct_url.json` ([PEP 610]) for a wheel that did not
+    /// come from an index; `None` writes no file.
+    ///
+    /// [PEP 610]: https://packaging.python.org/en/latest/specifications/direct-url/
+    pub direct_url: Option<&'a str>,
+    /// Whether the user asked for this package (as opposed to a dependency):
+    /// writes an empty `REQUESTED` ([PEP 376]).
+    ///
+    /// [PEP 376]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/#the-requested-file
+    pub requested: bool,
+    /// The installer's name, written to `INSTALLER`, e.g. `puffin`.
+    pub installer: &'a str,
+}
+
+impl Default for InstallOptions<'_> {
+    /// No `direct_url.json`, not requested, installer `puffin`.
+    fn default() -> Self {
+        Self {
+            direct_url: None,
+            requested: false,
+            installer: "puffin",
+        }
+    }
+}
+
+/// What [`install_wheel`] did.
+#[derive(Debug)]
+pub struct Installation {
+    /// The link mode actually used for the wheel's files.
+    pub link_mode: LinkMode,
+    /// The fallback from the requested link mode, `Some` only for the first
+    /// wheel of the run that fell back for its (cache filesystem, target
+    /// directory): show it to the user once.
+    pub fallback: Option<LinkFallback>,
+    /// The installed `.dist-info` directory.
+    pub dist_info: PathBuf,
+    /// The number of files installed, as listed in RECORD (including RECORD).
+    pub files: usize,
+    /// Odd things about the wheel that did not stop the install.
+    pub warnings: Vec<InstallWarning>,
+}
+
+/// Install the unzipped wheel at `wheel_dir` into the environment `layout`.
+///
+/// Steps, following the binary distribution format:
+/// 1. Find the one `{name}-{version}.dist-info` directory; check `WHEEL`
+///    (`Wheel-Version` 1.x) and `METADATA` (`Name`, `Version`) against the
+///    filename.
+/// 2. Link the root into purelib or platlib (`Root-Is-Purelib`), and each
+///    `{name}-{version}.data/{purelib,platlib,headers,data}` into its scheme
+///    directory. The file list comes from the cache manifest
+///    ([`WheelManifest`]), or from a scan when there is none.
+/// 3. Write `.data/scripts` (with `#!python` rewritten) and entry point
+///    launchers into the scripts directory, executable.
+/// 4. Build the `.dist-info` in a temporary directory in site-packages, with
+///    `INSTALLER`, `REQUESTED`, `direct_url.json` and a RECORD of every
+///    installed file, and rename it into place last (replacing an earlier
+///    install of the same version), so a crash never leaves a `.dist-info`
+///    claiming files that are not there.
+///
+/// ```
+/// use install_wheel_rs::{InstallOptions, Layout, LinkMode, Linker, Scheme, install_wheel};
+/// use puffin_test_support::WheelBuilder;
+///
+/// let tmp = tempfile::tempdir()?;
+/// let wheel_dir = WheelBuilder::new("demo", "1.0")
+///     .file("demo/__init__.py", "VALUE = 1\n")
+///     .build_unpacked(&tmp.path().join("cache"));
+/// let venv = tmp.path().join("venv");
+/// let site_packages = venv.join("lib/python3.12/site-packages");
+/// let layout = Layout {
+///     sys_executable: venv.join("bin/python"),
+///     python_version: (3, 12),
+///     scheme: Scheme {
+///         purelib: site_packages.clone(),
+///         platlib: site_packages.clone(),
+///         scripts: venv.join("bin"),
+///         data: venv.clone(),
+///         include: venv.join("include/site/python3.12"),
+///     },
+/// };
+/// let filename = "demo-1.0-py3-none-any.whl".parse()?;
+/// let linker = Linker::new(LinkMode::Copy);
+/// let installation = install_wheel(&layout, &wheel_dir, &filename, &linker, &InstallOptions::default())?;
+/// assert_eq!(installation.link_mode, LinkMode::Copy);
+/// assert!(site_packages.join("demo/__init__.py").is_file());
+/// assert_eq!(installation.dist_info, site_packages.join("demo-1.0.dist-info"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[instrument(skip_all, fields(wheel = %filename))]
+pub fn install_wheel(
+    layout: &Layout,
+    wheel_dir: &Path,
+    filename: &WheelFilename,
+    linker: &Linker,
+    options: &InstallOptions<'_>,
+) -> Result<Installation, Error> {
+    let manifest = load_manifest(wheel_dir, filename)?;
+
+    // Step 1: the `.dist-info` directory, WHEEL and METADATA.
+    let top_level_dirs = manifest.dirs.iter().filter(|dir| !dir.contains('/'));
+    let dist_info = find_dist_info(top_level_dirs.map(String::as_str), wheel_dir, filename)?;
+    let wheel_file = read_wheel_file(&wheel_dir.join(&dist_info).join("WHEEL"))?;
+    let name = read_metadata(&wheel_dir.join(&dist_info).join("METADATA"), filename)?;
+    let warnings: Vec<InstallWarning> = wheel_file.warning.into_iter().collect();
+
+    let scheme = &layout.scheme;
+    let site_packages = if wheel_file.root_is_purelib {
+        &scheme.purelib
+    } else {
+        &scheme.platlib
+    };
+    debug!(site_packages = %site_packages.display(), root_is_purelib = wheel_file.root_is_purelib, "Installing");
+    fs::create_dir_all(site_packages)?;
+    let staging = Staging::create(site_packages)?;
+
+    // Step 2: link the payload and the `.dist-info` files into place.
+    let plan = Plan::new(
+        &manifest,
+        wheel_dir,
+        &dist_info,
+        filename,
+        &name,
+        layout,
+        site_packages,
+        &staging.path,
+    )?;
+    for dir in &plan.dirs {
+        fs::create_dir_all(dir).map_err(|err| LinkError::CreateDir {
+            path: dir.clone(),
+            err,
+        })?;
+    }
+    let report = linker.link_wheel(wheel_dir, site_packages, &plan.links)?;
+    let mut record = plan.record;
+
+    // Step 3: scripts, written fresh.
+    for (src, dst) in &plan.scripts {
+        let contents = fs::read(src)?;
+        let contents = rewrite_shebang(&contents, &layout.sys_executable).unwrap_or(contents);
+        write_fresh(dst, &contents, 0o755)?;
+        record.push(record_entry(site_packages, dst, &contents));
+    }
+    let entry_points_path = wheel_dir.join(&dist_info).join("entry_points.txt");
+    let entry_points = match fs::read(&entry_points_path) {
+        Ok(bytes) => parse_entry_points(&String::from_utf8_lossy(&bytes), &entry_points_path)?,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(err) => return Err(err.into()),
+    };
+    if !entry_points.is_empty() {
+        fs::create_dir_all(&scheme.scripts).map_err(|err| LinkError::CreateDir {
+            path: scheme.scripts.clone(),
+            err,
+        })?;
+    }
+    for entry_point in &entry_points {
+        let path = scheme.scripts.join(&entry_point.name);
+        let contents = launcher(&layout.sys_executable, entry_point);
+        write_fresh(&path, &contents, 0o755)?;
+        record.push(record_entry(site_packages, &path, &contents));
+    }
+
+    // Step 4: the generated `.dist-info` files, RECORD last, then publish.
+    let final_dist_info = site_packages.join(&dist_info);
+    let mut generated: Vec<(&str, Vec<u8>)> =
+        vec![("INSTALLER", format!("{}\n", options.installer).into_bytes())];
+    if options.requested {
+        generated.push(("REQUESTED", Vec::new()));
+    }
+    if let Some(direct_url) = options.direct_url {
+        generated.push(("direct_url.json", direct_url.as_bytes().to_vec()));
+    }
+    for (file, contents) in &generated {
+        write_fresh(&staging.path.join(file), contents, 0o644)?;
+        record.push(record_entry(
+            site_packages,
+            &final_dist_info.join(file),
+            contents,
+        ));
+    }
+    record.sort_by(|a, b| a.path.cmp(&b.path));
+    record.push(RecordEntry {
+        path: format!("{dist_info}/RECORD"),
+        hash: None,
+        size: None,
+    });
+    let mut record_bytes = Vec::new();
+    write_record(&mut record_bytes, &record)?;
+    write_fresh(&staging.path.join("RECORD"), &record_bytes, 0o644)?;
+    staging.publish(&final_dist_info)?;
+
+    Ok(Installation {
+        link_mode: report.mode,
+        fallback: report.fallback,
+        dist_info: final_dist_info,
+        files: record.len(),
+        warnings,
+    })
+}
+
+/// The cache manifest, or a scan of the directory when there is none; every
+/// listed path must be relative and stay inside the wheel.
+fn load_manifest(wheel_dir: &Path, filename: &WheelFilename) -> Result<WheelManifest, Error> {
+    let manifest_error = |err| Error::Manifest {
+        wheel_dir: wheel_dir.to_path_buf(),
+        err,
+    };
+    let manifest = match WheelManifest::read(wheel_dir).map_err(manifest_error)? {
+        Some(manifest) => manifest,
+        None => {
+            debug!(wheel_dir = %wheel_dir.display(), "No cache manifest, scanning the directory");
+            WheelManifest::scan(wheel_dir, filename.to_string()).map_err(manifest_error)?
+        }
+    };
+    let paths = manifest
+        .dirs
+        .iter()
+        .chain(manifest.files.iter().map(|file| &file.path));
+    for path in paths {
+        let safe = !path.is_empty()
+            && path.split('/').all(|part| !matches!(part, "" | "." | ".."))
+            && Path::new(path)
+                .components()
+                .all(|component| matches!(component, Component::Normal(_)));
+        if !safe {
+            return Err(Error::UnsafePath {
+                wheel_dir: wheel_dir.to_path_buf(),
+                path: path.clone(),
+            });
+        }
+    }
+    Ok(manifest)
+}
+
+/// Where each file and directory of the wheel goes.
+#[derive(Debug, Default)]
+struct Plan {
+    /// Directories to create, parents first.
+    dirs: BTreeSet<PathBuf>,
+    /// Files to link from the cache.
+    links: Vec<LinkTask>,
+    /// `.data/scripts` files: `(cache file, destination)`, written fresh.
+    scripts: Vec<(PathBuf, PathBuf)>,
+    /// RECORD rows of the linked files.
+    record: Vec<RecordEntry>,
+}
+
+/// Where a `.data` subdirectory's contents go.
+enum DataTarget {
+    /// A scheme directory: linked.
+    Linked(PathBuf),
+    /// The scripts directory: written fresh.
+    Scripts(PathBuf),
+}
+
+impl Plan {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        manifest: &WheelManifest,
+        wheel_dir: &Path,
+        dist_info: &str,
+        filename: &WheelFilename,
+        name: &str,
+        layout: &Layout,
+        site_packages: &Path,
+        staging: &Path,
+    ) -> Result<Self, Error> {
+        let scheme = &layout.scheme;
+        let is_data_dir = |top: &str| {
+            top.strip_suffix(".data")
+                .is_some_and(|stem| stem_matches(stem, filename))
+        };
+        // PEP 427, "spread": each `.data` subdirectory goes to its scheme path.
+        let data_target = |top: &str, sub: &str| match sub {
+            "purelib" => Ok(DataTarget::Linked(scheme.purelib.clone())),
+            "platlib" => Ok(DataTarget::Linked(scheme.platlib.clone())),
+            "headers" => Ok(DataTarget::Linked(scheme.include.join(name))),
+            "data" => Ok(DataTarget::Linked(scheme.data.clone())),
+            "scripts" => Ok(DataTarget::Scripts(scheme.scripts.clone())),
+            _ => Err(Error::UnknownDataDirectory {
+                path: wheel_dir.join(top).join(sub),
+            }),
+        };
+
+        let mut plan = Self::default();
+        for dir in &manifest.dirs {
+            let (top, rest) = split_first(dir);
+            if top == dist_info {
+                if let Some(rest) = rest {
+                    plan.dirs.insert(staging.join(rest));
+                }
+            } else if is_data_dir(top) {
+                let Some(rest) = rest else { continue };
+                let (sub, rest) = split_first(rest);
+                let (DataTarget::Linked(root) | DataTarget::Scripts(root)) = data_target(top, sub)?;
+                plan.dirs.insert(join_opt(&root, rest));
+            } else {
+                plan.dirs.insert(site_packages.join(dir));
+            }
+        }
+
+        for file in &manifest.files {
+            let src = wheel_dir.join(&file.path);
+            let (top, rest) = split_first(&file.path);
+            let (dst, final_dst) = if top == dist_info {
+                let rest = rest.expect("a file is below its top-level directory");
+                if GENERATED_DIST_INFO_FILES.contains(&rest) {
+                    continue;
+                }
+                (staging.join(rest), site_packages.join(&file.path))
+            } else if is_data_dir(top) {
+                let Some((sub, rest)) = rest.and_then(|rest| rest.split_once('/')) else {
+                    return Err(Error::UnknownDataDirectory { path: src });
+                };
+                match data_target(top, sub)? {
+                    DataTarget::Linked(root) => {
+                        let dst = root.join(rest);
+                        (dst.clone(), dst)
+                    }
+                    DataTarget::Scripts(root) => {
+                        let dst = root.join(rest);
+                        if let Some(parent) = dst.parent() {
+                            plan.dirs.insert(parent.to_path_buf());
+                        }
+                        plan.scripts.push((src, dst));
+                        continue;
+                    }
+                }
+            } else {
+                let dst = site_packages.join(&file.path);
+                (dst.clone(), dst)
+            };
+            if let Some(parent) = dst.parent() {
+                plan.dirs.insert(parent.to_path_buf());
+            }
+            plan.record.push(RecordEntry {
+                path: relative_to(site_packages, &final_dst),
+                hash: Some(format!("sha256={}", file.sha256)),
+                size: Some(file.size),
+            });
+            plan.links.push(LinkTask { src, dst });
+        }
+        Ok(plan)
+    }
+}
+
+/// `("a", Some("b/c"))` for `a/b/c`, `("a", None)` for `a`.
+fn split_first(path: &str) -> (&str, Option<&str>) {
+    match path.split_once('/') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (path, None),
+    }
+}
+
+fn join_opt(root: &Path, rest: Option<&str>) -> PathBuf {
+    match rest {
+        Some(rest) => root.join(rest),
+        None => root.to_path_buf(),
+    }
+}
+
+/// The RECORD form of `path` relative to the site-packages directory `base`:
+/// `/`-separated, with `..` for files outside it such as scripts
+/// (`../../../bin/demo`).
+pub(crate) fn relative_to(base: &Path, path: &Path) -> String {
+    let base: Vec<Component<'_>> = base.components().collect();
+    let path: Vec<Component<'_>> = path.components().collect();
+    let common = base.iter().zip(&path).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); base.len() - common];
+    parts.extend(
+        path[common..]
+            .iter()
+            .map(|component| component.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+fn record_entry(site_packages: &Path, path: &Path, contents: &[u8]) -> RecordEntry {
+    RecordEntry {
+        path: relative_to(site_packages, path),
+        hash: Some(format!(
+            "sha256={}",
+            BASE64URL_NOPAD.encode(&Sha256::digest(contents))
+        )),
+        size: Some(contents.len() as u64),
+    }
+}
+
+/// The `.dist-info` under construction: a temporary directory inside
+/// site-packages, removed again unless published.
+struct Staging {
+    path: PathBuf,
+    published: bool,
+}
+
+impl Staging {
+    fn create(site_packages: &Path) -> Result<Self, Error> {
+        let mut tries = 0;
+        loop {
+            let path = site_packages.join(temp_name(".tmp-puffin-"));
+            match fs::create_dir(&path) {
+                Ok(()) => {
+                    return Ok(Self {
+                        path,
+                        published: false,
+                    });
+                }
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists && tries < 8 => tries += 1,
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+
+    /// Rename the finished `.dist-info` into place. An existing one (a
+    /// reinstall) is first renamed aside and removed after.
+    fn publish(mut self, target: &Path) -> Result<(), Error> {
+        match fs::symlink_metadata(target) {
+            Ok(metadata) => {
+                let old = temp_sibling(target, ".tmp-puffin-old-");
+                fs::rename(target, &old)?;
+                fs::rename(&self.path, target)?;
+                self.published = true;
+                if metadata.is_dir() {
+                    fs::remove_dir_all(&old)?;
+                } else {
+                    fs::remove_file(&old)?;
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                fs::rename(&self.path, target)?;
+                self.published = true;
+            }
+            Err(err) => return Err(err.into()),
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.published {
+            // Best effort: a leftover `.tmp-puffin-*` is not a `.dist-info`.
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_out_of_site_packages() {
+        let site_packages = Path::new("/venv/lib/python3.12/site-packages");
+        assert_eq!(
+            relative_to(site_packages, Path::new("/venv/bin/demo")),
+            "../../../bin/demo"
+        );
+        assert_eq!(
+            relative_to(site_packages, &site_packages.join("demo/__init__.py")),
+            "demo/__init__.py"
+        );
+    }
+}

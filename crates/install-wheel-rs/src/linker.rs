@@ -1,0 +1,619 @@
+//! The linker: puts the files of an unzipped wheel from the cache into an
+//! environment by cloning, hardlinking or copying them.
+//!
+//! The decision is explicit state ([`Attempt`]): the first file of a wheel
+//! probes the mode with a real link and, on a capability error, falls back
+//! along [`LinkMode::next_mode`]. Once a mode is confirmed, a capability error
+//! on a later file does not leave a wheel half linked and half copied: the
+//! files already linked are removed and the whole wheel is copied. The
+//! [`Linker`] remembers per (cache filesystem, target directory) which mode
+//! worked, so later wheels skip the failing attempt, and hands out the
+//! fallback warning once.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use tracing::{debug, trace};
+
+use crate::{Error, LinkError};
+
+/// How files go from the cache into an environment.
+///
+/// The default is [`LinkMode::Clone`] on macOS (APFS clones are cheap and
+/// independent of the cache) and [`LinkMode::Hardlink`] elsewhere (most Linux
+/// filesystems cannot clone; a hardlink costs no space or time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum LinkMode {
+    /// Copy-on-write clone (`FICLONE` on Linux, `clonefile` on macOS): an
+    /// independent file sharing the cache's extents.
+    #[cfg_attr(target_os = "macos", default)]
+    Clone,
+    /// A hardlink to the cache file: the same inode. Never write to an
+    /// installed file in place.
+    #[cfg_attr(not(target_os = "macos"), default)]
+    Hardlink,
+    /// A full copy, which keeps the permission bits.
+    Copy,
+}
+
+impl LinkMode {
+    /// The mode to try when this one is not possible between the cache and the
+    /// environment: Clone → Hardlink → Copy. Copy has no fallback.
+    pub fn next_mode(self) -> Option<Self> {
+        match self {
+            Self::Clone => Some(Self::Hardlink),
+            Self::Hardlink => Some(Self::Copy),
+            Self::Copy => None,
+        }
+    }
+
+    /// Whether `err` from this mode means "this mode is not possible here"
+    /// rather than a real failure: another filesystem (`EXDEV`), a refused link
+    /// (`EPERM`, `EACCES`, e.g. `fs.protected_hardlinks`), no support
+    /// (`ENOTSUP`/`EOPNOTSUPP`), or too many links to the cache file (`EMLINK`).
+    /// A clone also fails with `ENOTTY` or `EINVAL` on filesystems without the
+    /// ioctl. A copy has no capability errors.
+    fn is_capability_error(self, err: &io::Error) -> bool {
+        if self == Self::Copy {
+            return false;
+        }
+        if err.kind() == io::ErrorKind::Unsupported {
+            return true;
+        }
+        let Some(code) = err.raw_os_error() else {
+            return false;
+        };
+        let common = [
+            libc::EXDEV,
+            libc::EPERM,
+            libc::EACCES,
+            libc::ENOTSUP,
+            libc::EOPNOTSUPP,
+            libc::EMLINK,
+        ];
+        common.contains(&code)
+            || (self == Self::Clone && [libc::ENOTTY, libc::EINVAL].contains(&code))
+    }
+}
+
+impl fmt::Display for LinkMode {
+    /// The verb, which is also the command-line value: `clone`, `hardlink`, `copy`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Clone => "clone",
+            Self::Hardlink => "hardlink",
+            Self::Copy => "copy",
+        })
+    }
+}
+
+/// Where a wheel's linking stands: the first file decides the mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    /// The mode has not linked a file yet: a capability error moves on to
+    /// [`LinkMode::next_mode`].
+    Initial(LinkMode),
+    /// The mode linked the first file: a later capability error means this
+    /// one file cannot be linked (e.g. `EMLINK`), and the wheel is copied.
+    Confirmed(LinkMode),
+}
+
+/// A fallback from the requested link mode, reported once per run for each
+/// (cache filesystem, target directory). Its `Display` is the warning to show.
+#[derive(Debug)]
+pub struct LinkFallback {
+    /// The mode that failed.
+    pub from: LinkMode,
+    /// The mode used instead.
+    pub to: LinkMode,
+    /// The unzipped wheel in the cache.
+    pub source_dir: PathBuf,
+    /// The environment directory the files went to.
+    pub target_dir: PathBuf,
+    /// Why `from` failed.
+    pub err: io::Error,
+}
+
+impl fmt::Display for LinkFallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Failed to {} files from the cache `{}` to `{}` ({}); falling back to {}, which is slower{}. \
+             To fix this, put the cache on the same filesystem as the environment with --cache-dir, \
+             or pass --link-mode=copy to silence this warning",
+            self.from,
+            self.source_dir.display(),
+            self.target_dir.display(),
+            self.err,
+            self.to,
+            if self.to == LinkMode::Copy {
+                " and uses more disk space"
+            } else {
+                ""
+            },
+        )
+    }
+}
+
+/// The key the linker remembers outcomes under.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct LinkKey {
+    /// `st_dev` of the unzipped wheel directory: the cache's filesystem.
+    cache_dev: u64,
+    /// The environment directory the wheel goes to (its site-packages).
+    target_dir: PathBuf,
+}
+
+#[derive(Debug, Default)]
+struct LinkerState {
+    /// The mode that last worked for each key, when it is not the requested one.
+    outcomes: HashMap<LinkKey, LinkMode>,
+    /// Keys whose fallback was already reported.
+    warned: HashSet<LinkKey>,
+}
+
+/// A test-only fault: linking (not copying) file `index` of every wheel fails
+/// with the OS error `errno`.
+#[derive(Debug, Clone, Copy)]
+struct Fault {
+    index: usize,
+    errno: i32,
+}
+
+/// Links the files of wheels into environments. One `Linker` is shared by all
+/// wheels of a run (it is `Sync`), so that each (cache filesystem, target
+/// directory) pays for a failing link attempt once and warns once.
+#[derive(Debug)]
+pub struct Linker {
+    mode: LinkMode,
+    state: Mutex<LinkerState>,
+    fault: Option<Fault>,
+}
+
+impl Default for Linker {
+    /// A linker with the platform's default [`LinkMode`].
+    fn default() -> Self {
+        Self::new(LinkMode::default())
+    }
+}
+
+/// One file to put into place.
+#[derive(Debug, Clone)]
+pub(crate) struct LinkTask {
+    /// The file in the cache.
+    pub(crate) src: PathBuf,
+    /// Where it goes.
+    pub(crate) dst: PathBuf,
+}
+
+/// What linking one wheel did.
+#[derive(Debug)]
+pub(crate) struct LinkReport {
+    /// The mode used for every file.
+    pub(crate) mode: LinkMode,
+    /// The fallback warning, if this wheel is the first to fall back.
+    pub(crate) fallback: Option<LinkFallback>,
+}
+
+/// Wheels with more files than this are linked in parallel once the mode is
+/// confirmed.
+const PARALLEL_THRESHOLD: usize = 200;
+
+impl Linker {
+    /// A linker that tries `mode` first and falls back along
+    /// [`LinkMode::next_mode`].
+    pub fn new(mode: LinkMode) -> Self {
+        Self {
+            mode,
+            state: Mutex::new(LinkerState::default()),
+            fault: None,
+        }
+    }
+
+    /// The requested mode.
+    pub fn mode(&self) -> LinkMode {
+        self.mode
+    }
+
+    /// Test hook: linking (cloning or hardlinking, never copying) the file at
+    /// position `index` of every wheel fails with the raw OS error `errno`,
+    /// e.g. `libc::EXDEV`. `index` 0 fails the probe; a later one simulates a
+    /// file that cannot be linked although the others could.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_fault_after(mut self, index: usize, errno: i32) -> Self {
+        self.fault = Some(Fault { index, errno });
+        self
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, LinkerState> {
+        // The state stays consistent even if a thread panicked holding it.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Link `tasks` (cache files of `wheel_dir`) into the environment directory
+    /// `target_dir` and its siblings. Every task's destination directory must
+    /// exist. Returns the mode used for all of them.
+    pub(crate) fn link_wheel(
+        &self,
+        wheel_dir: &Path,
+        target_dir: &Path,
+        tasks: &[LinkTask],
+    ) -> Result<LinkReport, Error> {
+        let key = LinkKey {
+            cache_dev: device(wheel_dir)?,
+            target_dir: target_dir.to_path_buf(),
+        };
+        let start = self
+            .state()
+            .outcomes
+            .get(&key)
+            .copied()
+            .unwrap_or(self.mode);
+        if start != self.mode {
+            debug!(requested = %self.mode, mode = %start, target = %target_dir.display(), "Using the link mode that worked before");
+        }
+
+        let Some(first) = tasks.first() else {
+            return Ok(LinkReport {
+                mode: start,
+                fallback: None,
+            });
+        };
+
+        // The first file decides.
+        let mut attempt = Attempt::Initial(start);
+        let mut probe_failure: Option<(LinkMode, io::Error)> = None;
+        let mode = loop {
+            match attempt {
+                Attempt::Initial(mode) => match self.place(mode, 0, first) {
+                    Ok(()) => attempt = Attempt::Confirmed(mode),
+                    Err(err) if mode.is_capability_error(&err) => {
+                        let next = mode.next_mode().expect("copy has no capability errors");
+                        debug!(%mode, %next, error = %err, from = %first.src.display(), to = %first.dst.display(), "Link mode not possible here, falling back");
+                        probe_failure.get_or_insert((mode, err));
+                        attempt = Attempt::Initial(next);
+                    }
+                    Err(err) => return Err(link_error(mode, first, err)),
+                },
+                Attempt::Confirmed(mode) => break mode,
+            }
+        };
+
+        let mut fallback = None;
+        if let Some((from, err)) = probe_failure {
+            let mut state = self.state();
+            state.outcomes.insert(key.clone(), mode);
+            if state.warned.insert(key.clone()) {
+                fallback = Some(LinkFallback {
+                    from,
+                    to: mode,
+                    source_dir: wheel_dir.to_path_buf(),
+                    target_dir: target_dir.to_path_buf(),
+                    err,
+                });
+            }
+        }
+
+        // The rest, possibly in parallel.
+        let place_rest = |(index, task): (usize, &LinkTask)| {
+            self.place(mode, index, task).map_err(|err| (index, err))
+        };
+        let results: Vec<Result<(), (usize, io::Error)>> = if tasks.len() > PARALLEL_THRESHOLD {
+            tasks
+                .par_iter()
+                .enumerate()
+                .skip(1)
+                .map(place_rest)
+                .collect()
+        } else {
+            // Sequentially, stop at the first error.
+            let mut results = Vec::with_capacity(tasks.len());
+            for item in tasks.iter().enumerate().skip(1) {
+                let result = place_rest(item);
+                let failed = result.is_err();
+                results.push(result);
+                if failed {
+                    break;
+                }
+            }
+            results
+        };
+
+        let mut capability_failure: Option<(usize, io::Error)> = None;
+        for result in results {
+            if let Err((index, err)) = result {
+                if !mode.is_capability_error(&err) {
+                    return Err(link_error(mode, &tasks[index], err));
+                }
+                capability_failure.get_or_insert((index, err));
+            }
+        }
+        let Some((failed_index, failed)) = capability_failure else {
+            return Ok(LinkReport { mode, fallback });
+        };
+
+        // A later file failed with a capability error: never leave the wheel
+        // half linked. Remove what this wheel linked and copy all of it.
+        debug!(%mode, error = %failed, file = %tasks[failed_index].dst.display(), "A later file cannot be linked: copying the whole wheel instead");
+        self.undo(tasks, failed_index)?;
+        for (index, task) in tasks.iter().enumerate() {
+            self.place(LinkMode::Copy, index, task)
+                .map_err(|err| link_error(LinkMode::Copy, task, err))?;
+        }
+        let fallback = fallback.or_else(|| {
+            self.state().warned.insert(key).then(|| LinkFallback {
+                from: mode,
+                to: LinkMode::Copy,
+                source_dir: wheel_dir.to_path_buf(),
+                target_dir: target_dir.to_path_buf(),
+                err: failed,
+            })
+        });
+        Ok(LinkReport {
+            mode: LinkMode::Copy,
+            fallback,
+        })
+    }
+
+    /// Remove the files of `tasks` that were linked before the copy fallback.
+    /// Files after a failure that were not placed are simply absent (or belong
+    /// to an earlier install and get replaced by the copy).
+    fn undo(&self, tasks: &[LinkTask], failed_index: usize) -> Result<(), Error> {
+        for (index, task) in tasks.iter().enumerate() {
+            if index == failed_index {
+                continue;
+            }
+            #[allow(clippy::disallowed_methods)]
+            // NotFound is expected; the error is wrapped with both paths.
+            match std::fs::remove_file(&task.dst) {
+                Ok(()) => trace!(path = %task.dst.display(), "Removed linked file"),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+                Err(err) => {
+                    return Err(LinkError::Undo {
+                        path: task.dst.clone(),
+                        from: task.src.clone(),
+                        err,
+                    }
+                    .into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Put one file into place with `mode`. An existing destination is
+    /// replaced through a temporary file in the same directory and a rename,
+    /// never truncated in place (which would write through a hardlink into the
+    /// cache).
+    fn place(&self, mode: LinkMode, index: usize, task: &LinkTask) -> io::Result<()> {
+        if let Some(fault) = self.fault {
+            if mode != LinkMode::Copy && fault.index == index {
+                return Err(io::Error::from_raw_os_error(fault.errno));
+            }
+        }
+        trace!(%mode, from = %task.src.display(), to = %task.dst.display(), "Placing file");
+        let create = |dst: &Path| match mode {
+            LinkMode::Clone => clone_file(&task.src, dst),
+            LinkMode::Hardlink => hardlink_file(&task.src, dst),
+            LinkMode::Copy => copy_file(&task.src, dst),
+        };
+        match create(&task.dst) {
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                replace_via_temp(&task.dst, create)
+            }
+            result => result,
+        }
+    }
+}
+
+fn link_error(mode: LinkMode, task: &LinkTask, err: io::Error) -> Error {
+    LinkError::Link {
+        mode,
+        from: task.src.clone(),
+        to: task.dst.clone(),
+        err,
+    }
+    .into()
+}
+
+#[cfg(unix)]
+fn device(path: &Path) -> Result<u64, Error> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(fs_err::metadata(path)?.dev())
+}
+
+#[cfg(not(unix))]
+fn device(path: &Path) -> Result<u64, Error> {
+    fs_err::metadata(path)?;
+    Ok(0)
+}
+
+/// A name for a temporary sibling of `path`, unique within this process and
+/// unlikely to collide with other processes.
+pub(crate) fn temp_sibling(path: &Path, prefix: &str) -> PathBuf {
+    let name = temp_name(prefix);
+    match path.parent() {
+        Some(parent) => parent.join(name),
+        None => PathBuf::from(name),
+    }
+}
+
+/// `{prefix}{pid}-{counter}-{nanos}` in hexadecimal.
+pub(crate) fn temp_name(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.subsec_nanos())
+        .unwrap_or_default();
+    format!("{prefix}{:x}-{count:x}-{nanos:x}", std::process::id())
+}
+
+/// Create `dst` (which exists) afresh with `create` on a temporary name in the
+/// same directory, then rename it over `dst`.
+pub(crate) fn replace_via_temp(
+    dst: &Path,
+    create: impl Fn(&Path) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut tries = 0;
+    let temp = loop {
+        let temp = temp_sibling(dst, ".puffin-tmp-");
+        match create(&temp) {
+            Ok(()) => break temp,
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists && tries < 8 => tries += 1,
+            Err(err) => return Err(err),
+        }
+    };
+    #[allow(clippy::disallowed_methods)] // The raw error is wrapped with both paths by the caller.
+    if let Err(err) = std::fs::rename(&temp, dst) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(err);
+    }
+    // POSIX: renaming a hardlink over another link to the same inode does
+    // nothing and leaves the temporary name behind (a reinstall from the same
+    // cache entry).
+    #[allow(clippy::disallowed_methods)] // A missing file is the usual case.
+    match std::fs::remove_file(&temp) {
+        Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+        _ => Ok(()),
+    }
+}
+
+/// Hardlink `src` to the new path `dst`.
+fn hardlink_file(src: &Path, dst: &Path) -> io::Result<()> {
+    // A capability probe: the raw error (EXDEV, EPERM, EMLINK, ...) decides the
+    // fallback, and the caller names both paths.
+    #[allow(clippy::disallowed_methods)]
+    std::fs::hard_link(src, dst)
+}
+
+/// Copy `src` to the new path `dst`, with the same permission bits.
+fn copy_file(src: &Path, dst: &Path) -> io::Result<()> {
+    #[allow(clippy::disallowed_methods)] // The caller names both paths.
+    let mut from = std::fs::File::open(src)?;
+    let permissions = from.metadata()?.permissions();
+    let mut to = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dst)?;
+    // `io::copy` between files uses `copy_file_range` where available.
+    let result = io::copy(&mut from, &mut to)
+        .and_then(|_| to.flush())
+        .and_then(|()| to.set_permissions(permissions));
+    if result.is_err() {
+        #[allow(clippy::disallowed_methods)] // Best-effort cleanup.
+        let _ = std::fs::remove_file(dst);
+    }
+    result
+}
+
+/// Clone `src` to the new path `dst` with `FICLONE`, then give it the source's
+/// permission bits: the ioctl shares the extents but not the mode.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn clone_file(src: &Path, dst: &Path) -> io::Result<()> {
+    #[allow(clippy::disallowed_methods)] // A capability probe; the caller names both paths.
+    let from = std::fs::File::open(src)?;
+    let permissions = from.metadata()?.permissions();
+    let to = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dst)?;
+    let result =
+        reflink_copy::reflink_file(&from, &to).and_then(|()| to.set_permissions(permissions));
+    if result.is_err() {
+        #[allow(clippy::disallowed_methods)] // Best-effort cleanup.
+        let _ = std::fs::remove_file(dst);
+    }
+    result
+}
+
+/// Clone `src` to the new path `dst` (`clonefile` on macOS), then set the
+/// source's permission bits explicitly.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn clone_file(src: &Path, dst: &Path) -> io::Result<()> {
+    reflink_copy::reflink(src, dst)?;
+    #[allow(clippy::disallowed_methods)] // The caller names both paths.
+    let permissions = std::fs::metadata(src)?.permissions();
+    #[allow(clippy::disallowed_methods)] // The caller names both paths.
+    std::fs::set_permissions(dst, permissions)
+}
+
+/// Write a file the installer generates (never a link into the cache) with the
+/// given mode, replacing an existing file through a temporary file and a
+/// rename.
+pub(crate) fn write_fresh(path: &Path, contents: &[u8], mode: u32) -> Result<(), LinkError> {
+    let create = |target: &Path| -> io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(target)?;
+        let result = file
+            .write_all(contents)
+            .and_then(|()| set_mode(&file, mode));
+        if result.is_err() {
+            #[allow(clippy::disallowed_methods)] // Best-effort cleanup.
+            let _ = std::fs::remove_file(target);
+        }
+        result
+    };
+    match create(path) {
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => replace_via_temp(path, create),
+        result => result,
+    }
+    .map_err(|err| LinkError::Write {
+        path: path.to_path_buf(),
+        err,
+    })
+}
+
+#[cfg(unix)]
+fn set_mode(file: &std::fs::File, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_file: &std::fs::File, _mode: u32) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_chain_ends_in_copy() {
+        assert_eq!(LinkMode::Clone.next_mode(), Some(LinkMode::Hardlink));
+        assert_eq!(LinkMode::Hardlink.next_mode(), Some(LinkMode::Copy));
+        assert_eq!(LinkMode::Copy.next_mode(), None);
+    }
+
+    #[test]
+    fn capability_errors() {
+        let exdev = io::Error::from_raw_os_error(libc::EXDEV);
+        let enospc = io::Error::from_raw_os_error(libc::ENOSPC);
+        let enotty = io::Error::from_raw_os_error(libc::ENOTTY);
+        assert!(LinkMode::Hardlink.is_capability_error(&exdev));
+        assert!(LinkMode::Clone.is_capability_error(&exdev));
+        assert!(!LinkMode::Copy.is_capability_error(&exdev));
+        assert!(!LinkMode::Hardlink.is_capability_error(&enospc));
+        assert!(LinkMode::Clone.is_capability_error(&enotty));
+        assert!(!LinkMode::Hardlink.is_capability_error(&enotty));
+    }
+
+    #[test]
+    fn display_is_the_cli_value() {
+        assert_eq!(LinkMode::Hardlink.to_string(), "hardlink");
+        #[cfg(not(target_os = "macos"))]
+        assert_eq!(LinkMode::default(), LinkMode::Hardlink);
+    }
+}

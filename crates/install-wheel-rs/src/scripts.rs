@@ -1,0 +1,293 @@
+//! Scripts: launchers for entry points ([entry points specification]) and
+//! `#!python` shebang rewriting for `.data/scripts` ([binary distribution
+//! format], "recommended installer features").
+//!
+//! [entry points specification]: https://packaging.python.org/en/latest/specifications/entry-points/
+//! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#recommended-installer-features
+
+use std::path::Path;
+
+use crate::Error;
+
+/// Longest shebang line the kernel passes on whole (`BINPRM_BUF_SIZE` is 128
+/// bytes including `#!` and the newline on Linux).
+const MAX_SHEBANG_PATH: usize = 127;
+
+/// One `console_scripts` or `gui_scripts` entry: `name = module:object.attr [extras]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EntryPoint {
+    /// The launcher's filename.
+    pub(crate) name: String,
+    /// The module to import, e.g. `demo.cli`.
+    pub(crate) module: String,
+    /// The object path inside the module, e.g. `main` or `App.run`.
+    pub(crate) object: String,
+}
+
+/// Read the `[console_scripts]` and `[gui_scripts]` sections of
+/// `entry_points.txt` (an INI file). Extras (`[x]`) are ignored, as pip does.
+pub(crate) fn parse_entry_points(text: &str, path: &Path) -> Result<Vec<EntryPoint>, Error> {
+    let mut entry_points = Vec::new();
+    let mut in_scripts = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(section) = line
+            .strip_prefix('[')
+            .and_then(|line| line.strip_suffix(']'))
+        {
+            in_scripts = matches!(section.trim(), "console_scripts" | "gui_scripts");
+            continue;
+        }
+        if !in_scripts {
+            continue;
+        }
+        let invalid = |name: &str, reason: &str| Error::InvalidEntryPoint {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            reason: reason.to_string(),
+        };
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(invalid(line, "expected `name = module:function`"));
+        };
+        let name = name.trim();
+        check_script_name(name).map_err(|reason| invalid(name, &reason))?;
+        // Extras: `module:function [extra1, extra2]`.
+        let value = match value.find('[') {
+            Some(bracket) => &value[..bracket],
+            None => value,
+        }
+        .trim();
+        let Some((module, object)) = value.split_once(':') else {
+            return Err(invalid(
+                name,
+                &format!("`{value}` must be `module:function` for a script"),
+            ));
+        };
+        let (module, object) = (module.trim(), object.trim());
+        if !is_dotted_identifier(module) || !is_dotted_identifier(object) {
+            return Err(invalid(
+                name,
+                &format!("`{value}` is not of the form `module.path:object.attribute`"),
+            ));
+        }
+        entry_points.push(EntryPoint {
+            name: name.to_string(),
+            module: module.to_string(),
+            object: object.to_string(),
+        });
+    }
+    Ok(entry_points)
+}
+
+/// A launcher name must be a plain filename, and must not replace the
+/// environment's interpreter.
+fn check_script_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("the name is empty".to_string());
+    }
+    if name.contains(['/', '\\']) || name.contains("..") || name == "." {
+        return Err("a script name must be a plain filename without `/`, `\\` or `..`".to_string());
+    }
+    if name.contains(|c: char| c.is_control()) {
+        return Err("the name contains a control character".to_string());
+    }
+    let interpreter = name.strip_prefix("python").is_some_and(|rest| {
+        rest.chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == 'w')
+    });
+    if interpreter {
+        return Err("a script must not replace the environment's Python interpreter".to_string());
+    }
+    Ok(())
+}
+
+fn is_dotted_identifier(value: &str) -> bool {
+    !value.is_empty()
+        && value.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+                && chars.all(|c| c == '_' || c.is_alphanumeric())
+        })
+}
+
+/// The shebang that runs `python`, as bytes including the trailing newline.
+///
+/// The kernel cuts shebang lines after 127 bytes and splits them at spaces,
+/// so a longer path or one with spaces uses the `/bin/sh` trick: the script
+/// starts as a shell script that execs the interpreter on itself, and Python
+/// reads those lines as a string literal.
+pub(crate) fn shebang(python: &Path) -> Vec<u8> {
+    let path = path_bytes(python);
+    let simple = path.len() <= MAX_SHEBANG_PATH
+        && !path
+            .iter()
+            .any(|byte| byte.is_ascii_whitespace() || byte.is_ascii_control());
+    let mut line = Vec::new();
+    if simple {
+        line.extend_from_slice(b"#!");
+        line.extend_from_slice(&path);
+        line.push(b'\n');
+    } else {
+        // Quote for the shell: `'` becomes `'"'"'`.
+        let mut quoted = Vec::new();
+        for &byte in &path {
+            if byte == b'\'' {
+                quoted.extend_from_slice(b"'\"'\"'");
+            } else {
+                quoted.push(byte);
+            }
+        }
+        line.extend_from_slice(b"#!/bin/sh\n'''exec' '");
+        line.extend_from_slice(&quoted);
+        line.extend_from_slice(b"' \"$0\" \"$@\"\n' '''\n");
+    }
+    line
+}
+
+#[cfg(unix)]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    path.to_string_lossy().into_owned().into_bytes()
+}
+
+/// The launcher script for an entry point.
+pub(crate) fn launcher(python: &Path, entry_point: &EntryPoint) -> Vec<u8> {
+    let import_name = entry_point
+        .object
+        .split('.')
+        .next()
+        .unwrap_or(&entry_point.object);
+    let mut script = shebang(python);
+    script.extend_from_slice(
+        format!(
+            "# -*- coding: utf-8 -*-\n\
+             import re\n\
+             import sys\n\
+             from {module} import {import_name}\n\
+             if __name__ == \"__main__\":\n\
+             \x20   sys.argv[0] = re.sub(r\"(-script\\.pyw|\\.exe)?$\", \"\", sys.argv[0])\n\
+             \x20   sys.exit({object}())\n",
+            module = entry_point.module,
+            object = entry_point.object,
+        )
+        .as_bytes(),
+    );
+    script
+}
+
+/// Replace a `#!python` or `#!pythonw` first line with the environment's
+/// interpreter, keeping any arguments after it; other contents are returned
+/// unchanged.
+pub(crate) fn rewrite_shebang(contents: &[u8], python: &Path) -> Option<Vec<u8>> {
+    let rest = contents.strip_prefix(b"#!python")?;
+    let rest = rest.strip_prefix(b"w").unwrap_or(rest);
+    // `#!python3` is not the placeholder; only the end of line or arguments may follow.
+    if !rest.is_empty() && !matches!(rest[0], b'\n' | b'\r' | b' ' | b'\t') {
+        return None;
+    }
+    let line_end = rest.iter().position(|&byte| byte == b'\n');
+    let (args, body) = match line_end {
+        Some(end) => (&rest[..end], &rest[end + 1..]),
+        None => (rest, &[][..]),
+    };
+    let args = args.strip_suffix(b"\r").unwrap_or(args);
+    let mut script = shebang(python);
+    let sh_trick = script.starts_with(b"#!/bin/sh\n'''exec'");
+    if !args.trim_ascii().is_empty() && !sh_trick {
+        script.pop();
+        script.extend_from_slice(args);
+        script.push(b'\n');
+    }
+    script.extend_from_slice(body);
+    Some(script)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_scripts_and_ignores_extras_and_other_groups() {
+        let text = "[console_scripts]\ndemo = demo.cli:main [fast]\n\n[demo.plugins]\nx = y:z\n\n[gui_scripts]\ndemo-gui=demo:App.run\n";
+        let entry_points = parse_entry_points(text, Path::new("entry_points.txt")).unwrap();
+        assert_eq!(
+            entry_points,
+            [
+                EntryPoint {
+                    name: "demo".into(),
+                    module: "demo.cli".into(),
+                    object: "main".into()
+                },
+                EntryPoint {
+                    name: "demo-gui".into(),
+                    module: "demo".into(),
+                    object: "App.run".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn rejects_unsafe_names() {
+        for name in [
+            "../evil",
+            "a/b",
+            "a\\b",
+            "..",
+            "python",
+            "python3",
+            "python3.12",
+        ] {
+            let text = format!("[console_scripts]\n{name} = demo:main\n");
+            assert!(
+                parse_entry_points(&text, Path::new("e.txt")).is_err(),
+                "{name}"
+            );
+        }
+        assert!(
+            parse_entry_points(
+                "[console_scripts]\npython-tool = demo:main\n",
+                Path::new("e.txt")
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn long_or_spaced_interpreters_use_the_sh_trick() {
+        assert_eq!(
+            shebang(Path::new("/venv/bin/python")),
+            b"#!/venv/bin/python\n"
+        );
+        let spaced = shebang(Path::new("/my venv/bin/python"));
+        assert_eq!(
+            String::from_utf8(spaced).unwrap(),
+            "#!/bin/sh\n'''exec' '/my venv/bin/python' \"$0\" \"$@\"\n' '''\n"
+        );
+        let long = format!("/{}/python", "x".repeat(130));
+        assert!(shebang(Path::new(&long)).starts_with(b"#!/bin/sh\n"));
+    }
+
+    #[test]
+    fn rewrites_only_the_placeholder() {
+        let python = Path::new("/venv/bin/python");
+        assert_eq!(
+            rewrite_shebang(b"#!python\nprint(1)\n", python).unwrap(),
+            b"#!/venv/bin/python\nprint(1)\n"
+        );
+        assert_eq!(
+            rewrite_shebang(b"#!pythonw -u\nx\n", python).unwrap(),
+            b"#!/venv/bin/python -u\nx\n"
+        );
+        assert_eq!(rewrite_shebang(b"#!python3\nx\n", python), None);
+        assert_eq!(rewrite_shebang(b"#!/bin/sh\necho\n", python), None);
+    }
+}
