@@ -172,8 +172,10 @@ impl RawEntry {
         self
     }
 
-    /// Leave out the last `bytes` bytes of the stored data while both headers
-    /// keep the full sizes: a truncated entry whose next header follows early.
+    /// Leave out the last `bytes` bytes of the stored (compressed) data. The
+    /// compressed size in both headers follows the shortened data, while the
+    /// CRC and the uncompressed size still describe the full contents: the
+    /// entry's data was cut short, the archive around it is intact.
     #[must_use]
     pub fn truncate(mut self, bytes: usize) -> Self {
         self.truncate = bytes;
@@ -255,7 +257,7 @@ impl RawZip {
         for entry in &self.entries {
             let offset = u32::try_from(out.len()).expect("small test archives");
             let stored = &entry.data[..entry.data.len().saturating_sub(entry.truncate)];
-            let compressed_size = u32::try_from(entry.data.len()).expect("small test files");
+            let compressed_size = u32::try_from(stored.len()).expect("small test files");
 
             let local_name = entry.local_name.as_ref().unwrap_or(&entry.name);
             put_u32(&mut out, 0x0403_4b50);

@@ -1,0 +1,4 @@
+//! Integration tests of puffin-installer.
+
+mod bad_wheels;
+mod unzip;
