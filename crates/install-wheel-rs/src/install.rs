@@ -142,6 +142,13 @@ pub fn install_wheel(
     let wheel_file = read_wheel_file(&wheel_dir.join(&dist_info).join("WHEEL"))?;
     let name = read_metadata(&wheel_dir.join(&dist_info).join("METADATA"), filename)?;
     let warnings: Vec<InstallWarning> = wheel_file.warning.into_iter().collect();
+    // Checked before anything is installed.
+    let entry_points_path = wheel_dir.join(&dist_info).join("entry_points.txt");
+    let entry_points = match fs::read(&entry_points_path) {
+        Ok(bytes) => parse_entry_points(&String::from_utf8_lossy(&bytes), &entry_points_path)?,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(err) => return Err(err.into()),
+    };
 
     let scheme = &layout.scheme;
     let site_packages = if wheel_file.root_is_purelib {
@@ -180,12 +187,6 @@ pub fn install_wheel(
         write_fresh(dst, &contents, 0o755)?;
         record.push(record_entry(site_packages, dst, &contents));
     }
-    let entry_points_path = wheel_dir.join(&dist_info).join("entry_points.txt");
-    let entry_points = match fs::read(&entry_points_path) {
-        Ok(bytes) => parse_entry_points(&String::from_utf8_lossy(&bytes), &entry_points_path)?,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Vec::new(),
-        Err(err) => return Err(err.into()),
-    };
     if !entry_points.is_empty() {
         fs::create_dir_all(&scheme.scripts).map_err(|err| LinkError::CreateDir {
             path: scheme.scripts.clone(),

@@ -349,15 +349,20 @@ impl Linker {
             self.place(LinkMode::Copy, index, task)
                 .map_err(|err| link_error(LinkMode::Copy, task, err))?;
         }
-        let fallback = fallback.or_else(|| {
-            self.state().warned.insert(key).then(|| LinkFallback {
+        let fallback = match fallback {
+            // This wheel already fell back on its first file: it now ends at copy.
+            Some(fallback) => Some(LinkFallback {
+                to: LinkMode::Copy,
+                ..fallback
+            }),
+            None => self.state().warned.insert(key).then(|| LinkFallback {
                 from: mode,
                 to: LinkMode::Copy,
                 source_dir: wheel_dir.to_path_buf(),
                 target_dir: target_dir.to_path_buf(),
                 err: failed,
-            })
-        });
+            }),
+        };
         Ok(LinkReport {
             mode: LinkMode::Copy,
             fallback,
@@ -395,10 +400,11 @@ impl Linker {
     /// never truncated in place (which would write through a hardlink into the
     /// cache).
     fn place(&self, mode: LinkMode, index: usize, task: &LinkTask) -> io::Result<()> {
-        if let Some(fault) = self.fault {
-            if mode != LinkMode::Copy && fault.index == index {
-                return Err(io::Error::from_raw_os_error(fault.errno));
-            }
+        if let Some(fault) = self.fault
+            && mode != LinkMode::Copy
+            && fault.index == index
+        {
+            return Err(io::Error::from_raw_os_error(fault.errno));
         }
         trace!(%mode, from = %task.src.display(), to = %task.dst.display(), "Placing file");
         let create = |dst: &Path| match mode {

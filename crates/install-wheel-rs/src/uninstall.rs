@@ -175,7 +175,12 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
     let mut tried = BTreeSet::new();
     for dir in dirs.iter().rev() {
         let mut dir = dir.as_path();
-        while inside(dir, &canonical_roots) && tried.insert(dir.to_path_buf()) {
+        // Never a scheme directory or one of its parents (`bin` is inside
+        // the `data` root, the venv).
+        while inside(dir, &canonical_roots)
+            && !canonical_roots.iter().any(|root| root.starts_with(dir))
+            && tried.insert(dir.to_path_buf())
+        {
             match fs::remove_dir(dir) {
                 Ok(()) => {
                     trace!(dir = %dir.display(), "Removed empty directory");

@@ -213,10 +213,10 @@ impl WheelBuilder {
         }
         for (name, contents) in &self.dist_info_overrides {
             generated.retain(|(existing, _)| existing != name);
-            if let Some(contents) = contents {
-                if name != "RECORD" {
-                    generated.push((name.clone(), contents.clone()));
-                }
+            if let Some(contents) = contents
+                && name != "RECORD"
+            {
+                generated.push((name.clone(), contents.clone()));
             }
         }
         for (name, contents) in generated {

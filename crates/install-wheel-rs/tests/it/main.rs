@@ -1,0 +1,10 @@
+//! Integration tests: real wheels (built by `puffin-test-support`) installed
+//! into temporary environment layouts.
+
+#![allow(clippy::print_stdout)] // `Skipping: ...` messages.
+
+mod common;
+mod errors;
+mod install;
+mod link_modes;
+mod uninstall;
