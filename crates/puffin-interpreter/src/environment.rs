@@ -163,18 +163,14 @@ impl PythonEnvironment {
     }
 
     fn find(options: &DiscoveryOptions, cache: &Cache) -> Result<Self, Error> {
-        if let Some(request) = &options.python {
-            let python = resolve_python_request(request, options)?;
-            return Self::from_interpreter(&python, EnvironmentSource::PythonFlag, cache);
-        }
-
-        if options.system {
-            let python = find_on_path("python3", options)
-                .or_else(|_| find_on_path("python", options))
-                .map_err(|_| Error::InterpreterNotOnPath {
-                    name: "python3".to_string(),
-                })?;
-            return Self::from_interpreter(&python, EnvironmentSource::System, cache);
+        if options.python.is_some() || options.system {
+            let python = find_python(options.python.as_deref(), options)?;
+            let source = if options.python.is_some() {
+                EnvironmentSource::PythonFlag
+            } else {
+                EnvironmentSource::System
+            };
+            return Self::from_interpreter(&python, source, cache);
         }
 
         let virtual_env = options.path_var("VIRTUAL_ENV");
@@ -298,6 +294,22 @@ pub fn venv_python(root: &Path) -> PathBuf {
         root.join("Scripts").join("python.exe")
     } else {
         root.join("bin").join("python")
+    }
+}
+
+/// Find an interpreter by request, without querying it: `request` as
+/// `--python` understands it (a path, an environment directory, a name on
+/// `PATH`, a version such as `3.12` looked up as `python3.12`), or with no
+/// request the first `python3`, else `python`, on `PATH`. This is how
+/// `puffin venv` picks its base interpreter.
+pub fn find_python(request: Option<&str>, options: &DiscoveryOptions) -> Result<PathBuf, Error> {
+    match request {
+        Some(request) => resolve_python_request(request, options),
+        None => find_on_path("python3", options)
+            .or_else(|_| find_on_path("python", options))
+            .map_err(|_| Error::InterpreterNotOnPath {
+                name: "python3".to_string(),
+            }),
     }
 }
 

@@ -12,6 +12,8 @@ mod environment;
 mod error;
 mod interpreter;
 
-pub use environment::{DiscoveryOptions, EnvironmentSource, PythonEnvironment, venv_python};
+pub use environment::{
+    DiscoveryOptions, EnvironmentSource, PythonEnvironment, find_python, venv_python,
+};
 pub use error::Error;
 pub use interpreter::{Interpreter, SchemePaths};
