@@ -21,7 +21,7 @@ const MANIFEST_VERSION: u32 = 1;
 /// What an install needs to know about an unzipped wheel without walking it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WheelManifest {
-    /// The format version, [`MANIFEST_VERSION`].
+    /// The format version; a manifest of another version is ignored.
     pub version: u32,
     /// The wheel's filename, e.g. `six-1.16.0-py2.py3-none-any.whl`.
     pub filename: String,

@@ -150,8 +150,20 @@ fn reflink_filesystem_clones_and_keeps_modes() {
     assert_eq!(installation.link_mode, LinkMode::Clone);
     assert!(installation.fallback.is_none());
     assert_wheel_linked_as(&installation, &wheel_dir, &layout.scheme.purelib);
-    // An independent file: writing to the clone leaves the cache alone.
+    // The clone shares its extents with the cache file.
     let installed = layout.scheme.purelib.join("demo/core.py");
+    match std::process::Command::new("filefrag")
+        .arg("-v")
+        .arg(&installed)
+        .output()
+    {
+        Ok(output) if output.status.success() => {
+            let report = String::from_utf8_lossy(&output.stdout);
+            assert!(report.contains("shared"), "{report}");
+        }
+        _ => println!("Not checking shared extents: `filefrag` is not available"),
+    }
+    // An independent file: writing to the clone leaves the cache alone.
     fs::write(&installed, "changed").unwrap();
     assert_eq!(
         fs::read_to_string(wheel_dir.join("demo/core.py")).unwrap(),
