@@ -161,16 +161,14 @@ pub fn install_wheel(
     let staging = Staging::create(site_packages)?;
 
     // Step 2: link the payload and the `.dist-info` files into place.
-    let plan = Plan::new(
-        &manifest,
-        wheel_dir,
-        &dist_info,
+    let wheel = Wheel {
+        manifest: &manifest,
+        dir: wheel_dir,
+        dist_info: &dist_info,
         filename,
-        &name,
-        layout,
-        site_packages,
-        &staging.path,
-    )?;
+        name: &name,
+    };
+    let plan = Plan::new(&wheel, layout, site_packages, &staging.path)?;
     for dir in &plan.dirs {
         fs::create_dir_all(dir).map_err(|err| LinkError::CreateDir {
             path: dir.clone(),
@@ -293,18 +291,37 @@ enum DataTarget {
     Scripts(PathBuf),
 }
 
+/// The unzipped wheel being installed, once its `.dist-info` is checked.
+struct Wheel<'a> {
+    /// Its file list.
+    manifest: &'a WheelManifest,
+    /// The unzipped wheel directory in the cache.
+    dir: &'a Path,
+    /// The `.dist-info` directory name, as in the wheel.
+    dist_info: &'a str,
+    /// The wheel filename.
+    filename: &'a WheelFilename,
+    /// The project name as METADATA writes it.
+    name: &'a str,
+}
+
 impl Plan {
-    #[allow(clippy::too_many_arguments)]
+    /// Map every directory and file of `wheel` to its place: the root to
+    /// `site_packages`, `.data` subdirectories to their scheme directories,
+    /// and the `.dist-info` to `staging`.
     fn new(
-        manifest: &WheelManifest,
-        wheel_dir: &Path,
-        dist_info: &str,
-        filename: &WheelFilename,
-        name: &str,
+        wheel: &Wheel<'_>,
         layout: &Layout,
         site_packages: &Path,
         staging: &Path,
     ) -> Result<Self, Error> {
+        let Wheel {
+            manifest,
+            dir: wheel_dir,
+            dist_info,
+            filename,
+            name,
+        } = *wheel;
         let scheme = &layout.scheme;
         let is_data_dir = |top: &str| {
             top.strip_suffix(".data")

@@ -261,7 +261,6 @@ impl Linker {
         if start != self.mode {
             debug!(requested = %self.mode, mode = %start, target = %target_dir.display(), "Using the link mode that worked before");
         }
-
         let Some(first) = tasks.first() else {
             return Ok(LinkReport {
                 mode: start,
@@ -269,75 +268,20 @@ impl Linker {
             });
         };
 
-        // The first file decides.
-        let mut attempt = Attempt::Initial(start);
-        let mut probe_failure: Option<(LinkMode, io::Error)> = None;
-        let mode = loop {
-            match attempt {
-                Attempt::Initial(mode) => match self.place(mode, 0, first) {
-                    Ok(()) => attempt = Attempt::Confirmed(mode),
-                    Err(err) if mode.is_capability_error(&err) => {
-                        let next = mode.next_mode().expect("copy has no capability errors");
-                        debug!(%mode, %next, error = %err, from = %first.src.display(), to = %first.dst.display(), "Link mode not possible here, falling back");
-                        probe_failure.get_or_insert((mode, err));
-                        attempt = Attempt::Initial(next);
-                    }
-                    Err(err) => return Err(link_error(mode, first, err)),
-                },
-                Attempt::Confirmed(mode) => break mode,
-            }
-        };
-
+        let (mode, probe_failure) = self.probe(start, first)?;
         let mut fallback = None;
         if let Some((from, err)) = probe_failure {
-            let mut state = self.state();
-            state.outcomes.insert(key.clone(), mode);
-            if state.warned.insert(key.clone()) {
-                fallback = Some(LinkFallback {
-                    from,
-                    to: mode,
-                    source_dir: wheel_dir.to_path_buf(),
-                    target_dir: target_dir.to_path_buf(),
-                    err,
-                });
-            }
+            self.state().outcomes.insert(key.clone(), mode);
+            fallback = self.fallback_once(&key, || LinkFallback {
+                from,
+                to: mode,
+                source_dir: wheel_dir.to_path_buf(),
+                target_dir: target_dir.to_path_buf(),
+                err,
+            });
         }
 
-        // The rest, possibly in parallel.
-        let place_rest = |(index, task): (usize, &LinkTask)| {
-            self.place(mode, index, task).map_err(|err| (index, err))
-        };
-        let results: Vec<Result<(), (usize, io::Error)>> = if tasks.len() > PARALLEL_THRESHOLD {
-            tasks
-                .par_iter()
-                .enumerate()
-                .skip(1)
-                .map(place_rest)
-                .collect()
-        } else {
-            // Sequentially, stop at the first error.
-            let mut results = Vec::with_capacity(tasks.len());
-            for item in tasks.iter().enumerate().skip(1) {
-                let result = place_rest(item);
-                let failed = result.is_err();
-                results.push(result);
-                if failed {
-                    break;
-                }
-            }
-            results
-        };
-
-        let mut capability_failure: Option<(usize, io::Error)> = None;
-        for result in results {
-            if let Err((index, err)) = result {
-                if !mode.is_capability_error(&err) {
-                    return Err(link_error(mode, &tasks[index], err));
-                }
-                capability_failure.get_or_insert((index, err));
-            }
-        }
-        let Some((failed_index, failed)) = capability_failure else {
+        let Some((failed_index, failed)) = self.place_rest(mode, tasks)? else {
             return Ok(LinkReport { mode, fallback });
         };
 
@@ -355,7 +299,7 @@ impl Linker {
                 to: LinkMode::Copy,
                 ..fallback
             }),
-            None => self.state().warned.insert(key).then(|| LinkFallback {
+            None => self.fallback_once(&key, || LinkFallback {
                 from: mode,
                 to: LinkMode::Copy,
                 source_dir: wheel_dir.to_path_buf(),
@@ -367,6 +311,80 @@ impl Linker {
             mode: LinkMode::Copy,
             fallback,
         })
+    }
+
+    /// Place the first file, which decides the mode: on a capability error,
+    /// move along [`LinkMode::next_mode`] and retry. Returns the confirmed mode
+    /// and, if the starting mode failed, why.
+    fn probe(
+        &self,
+        start: LinkMode,
+        first: &LinkTask,
+    ) -> Result<(LinkMode, Option<(LinkMode, io::Error)>), Error> {
+        let mut attempt = Attempt::Initial(start);
+        let mut failure = None;
+        loop {
+            match attempt {
+                Attempt::Initial(mode) => match self.place(mode, 0, first) {
+                    Ok(()) => attempt = Attempt::Confirmed(mode),
+                    Err(err) if mode.is_capability_error(&err) => {
+                        let next = mode.next_mode().expect("copy has no capability errors");
+                        debug!(%mode, %next, error = %err, from = %first.src.display(), to = %first.dst.display(), "Link mode not possible here, falling back");
+                        failure.get_or_insert((mode, err));
+                        attempt = Attempt::Initial(next);
+                    }
+                    Err(err) => return Err(link_error(mode, first, err)),
+                },
+                Attempt::Confirmed(mode) => return Ok((mode, failure)),
+            }
+        }
+    }
+
+    /// Place every file after the first with the confirmed `mode`, in parallel
+    /// for large wheels. A capability error is returned as a value (the caller
+    /// switches to copying); any other error is a hard error.
+    fn place_rest(
+        &self,
+        mode: LinkMode,
+        tasks: &[LinkTask],
+    ) -> Result<Option<(usize, io::Error)>, Error> {
+        let place = |(index, task): (usize, &LinkTask)| {
+            self.place(mode, index, task).map_err(|err| (index, err))
+        };
+        let failures: Vec<(usize, io::Error)> = if tasks.len() > PARALLEL_THRESHOLD {
+            tasks
+                .par_iter()
+                .enumerate()
+                .skip(1)
+                .filter_map(|item| place(item).err())
+                .collect()
+        } else {
+            // Sequentially, up to the first error.
+            tasks
+                .iter()
+                .enumerate()
+                .skip(1)
+                .find_map(|item| place(item).err())
+                .into_iter()
+                .collect()
+        };
+        let mut capability_failure = None;
+        for (index, err) in failures {
+            if !mode.is_capability_error(&err) {
+                return Err(link_error(mode, &tasks[index], err));
+            }
+            capability_failure.get_or_insert((index, err));
+        }
+        Ok(capability_failure)
+    }
+
+    /// The fallback warning, unless one was already handed out for `key`.
+    fn fallback_once(
+        &self,
+        key: &LinkKey,
+        fallback: impl FnOnce() -> LinkFallback,
+    ) -> Option<LinkFallback> {
+        self.state().warned.insert(key.clone()).then(fallback)
     }
 
     /// Remove the files of `tasks` that were linked before the copy fallback.
