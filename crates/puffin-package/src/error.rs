@@ -27,6 +27,17 @@ pub enum MetadataError {
         #[source]
         err: Box<pep508_rs::Pep508Error>,
     },
+    /// A `Requires-Dist` field that is not a PEP 508 requirement, found
+    /// before handing it to the PEP 508 parser.
+    #[error("Invalid `Requires-Dist: {value}` on line {line} of the metadata: {reason}")]
+    InvalidRequirementText {
+        /// The 1-based line of the field.
+        line: usize,
+        /// The field value.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The `Requires-Python` field is not a PEP 440 specifier set.
     #[error("Invalid `Requires-Python: {value}` on line {line} of the metadata")]
     InvalidRequiresPython {

@@ -17,6 +17,7 @@ fn metadata_line() -> impl Strategy<Value = String> {
         Just("name"),
     ];
     prop_oneof![
+        (name.clone(), "\\PC{0,30}").prop_map(|(name, value)| format!("{name}: {value}")),
         (name, "[ -~]{0,30}").prop_map(|(name, value)| format!("{name}: {value}")),
         "[ \t][ -~]{0,20}",
         "[ -~]{0,40}",
@@ -62,6 +63,13 @@ proptest! {
     #[test]
     fn metadata_parse_never_panics_on_header_like_text(lines in proptest::collection::vec(metadata_line(), 0..12)) {
         let _ = Metadata::parse(lines.join("\n").as_bytes());
+    }
+
+    #[test]
+    fn metadata_parse_never_panics_on_requirements(
+        requirement in "[a-z]{1,3}[-._]?( ?\\[[a-z,]{0,5}\\])?( ?(>=|==|~=|<)[0-9.*]{0,4})?( ?@ ?[ -~]{0,10})?( ?; ?(python_version|extra|os_name) ?(==|>=|in|not in) ?\"[ -~é]{0,4}\"?)?( ?(and|or) ?)?\\PC{0,3}"
+    ) {
+        let _ = Metadata::parse(format!("Name: a\nVersion: 1\nRequires-Dist: {requirement}\n").as_bytes());
     }
 
     #[test]
