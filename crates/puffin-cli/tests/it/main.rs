@@ -1,0 +1,6 @@
+//! Integration tests of the `puffin` binary, one module per command.
+
+// Tests print `Skipping: <why>` when a fixture is missing.
+#![allow(clippy::print_stdout)]
+
+mod venv;
