@@ -89,6 +89,27 @@ pub(crate) fn find_dist_info<'a>(
     }
 }
 
+/// Every top-level `.data` directory must be the wheel's own
+/// `{name}-{version}.data`.
+pub(crate) fn check_data_dirs<'a>(
+    top_level_dirs: impl IntoIterator<Item = &'a str>,
+    wheel_dir: &Path,
+    filename: &WheelFilename,
+) -> Result<(), Error> {
+    for dir in top_level_dirs {
+        if let Some(stem) = dir.strip_suffix(".data")
+            && !stem_matches(stem, filename)
+        {
+            return Err(Error::DataDirMismatch {
+                filename: filename.to_string(),
+                path: wheel_dir.join(dir),
+                expected: filename.data_dir(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Parse RFC 822 style headers (`Key: value`, continuation lines start with
 /// whitespace) up to the first blank line.
 fn parse_headers(text: &str) -> Vec<(String, String)> {

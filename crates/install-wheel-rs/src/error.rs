@@ -69,6 +69,18 @@ pub enum Error {
         /// The directory name the filename calls for.
         expected: String,
     },
+    /// A top-level `.data` directory names another project or version.
+    #[error(
+        "The `.data` directory `{path}` does not match the wheel filename `{filename}`: expected `{expected}`"
+    )]
+    DataDirMismatch {
+        /// The wheel filename.
+        filename: String,
+        /// The `.data` directory found.
+        path: PathBuf,
+        /// The directory name the filename calls for.
+        expected: String,
+    },
     /// A file every wheel must have (`WHEEL`, `METADATA`) is missing.
     #[error("The wheel is missing `{path}`")]
     MissingDistInfoFile {

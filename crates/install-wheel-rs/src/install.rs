@@ -14,7 +14,9 @@ use fs_err as fs;
 use sha2::{Digest, Sha256};
 use tracing::{debug, instrument};
 
-use crate::dist_info::{find_dist_info, read_metadata, read_wheel_file, stem_matches};
+use crate::dist_info::{
+    check_data_dirs, find_dist_info, read_metadata, read_wheel_file, stem_matches,
+};
 use crate::linker::{LinkTask, temp_name, temp_sibling, write_fresh};
 use crate::scripts::{launcher, parse_entry_points, rewrite_shebang};
 use crate::{
@@ -137,8 +139,15 @@ pub fn install_wheel(
     let manifest = load_manifest(wheel_dir, filename)?;
 
     // Step 1: the `.dist-info` directory, WHEEL and METADATA.
-    let top_level_dirs = manifest.dirs.iter().filter(|dir| !dir.contains('/'));
-    let dist_info = find_dist_info(top_level_dirs.map(String::as_str), wheel_dir, filename)?;
+    let top_level_dirs = || {
+        manifest
+            .dirs
+            .iter()
+            .filter(|dir| !dir.contains('/'))
+            .map(String::as_str)
+    };
+    let dist_info = find_dist_info(top_level_dirs(), wheel_dir, filename)?;
+    check_data_dirs(top_level_dirs(), wheel_dir, filename)?;
     let wheel_file = read_wheel_file(&wheel_dir.join(&dist_info).join("WHEEL"))?;
     let name = read_metadata(&wheel_dir.join(&dist_info).join("METADATA"), filename)?;
     let warnings: Vec<InstallWarning> = wheel_file.warning.into_iter().collect();

@@ -71,7 +71,6 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
     fs::rename(dist_info, &moved)?;
     debug!(moved = %moved.display(), "Moved the .dist-info aside");
 
-    let lexical_roots: Vec<PathBuf> = scheme.dirs().iter().map(|dir| normalize(dir)).collect();
     let canonical_roots: Vec<PathBuf> = scheme
         .dirs()
         .iter()
@@ -82,7 +81,10 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
             .iter()
             .any(|root| path != root && path.starts_with(root))
     };
-    let dist_info_lexical = normalize(dist_info);
+    // Entries are resolved against the canonical site-packages, so that the
+    // lexical check below compares like with like.
+    let dist_info_lexical =
+        site_packages_canonical.join(dist_info.file_name().ok_or_else(outside)?);
 
     let mut result = Uninstallation::default();
     // Lexical parent → canonical parent (None when it does not exist).
@@ -97,12 +99,12 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
             result.skipped.push(relative.to_path_buf());
             continue;
         }
-        let lexical = normalize(&site_packages.join(relative));
+        let lexical = normalize(&site_packages_canonical.join(relative));
         // Files of the `.dist-info` go with the moved directory.
         if lexical.starts_with(&dist_info_lexical) {
             continue;
         }
-        if !inside(&lexical, &lexical_roots) {
+        if !inside(&lexical, &canonical_roots) {
             warn!(path = %lexical.display(), "Skipping a RECORD entry outside the environment");
             result.skipped.push(lexical);
             continue;
@@ -171,15 +173,15 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
         dirs.insert(pycache);
     }
 
-    // Directories left empty, deepest first, climbing while they empty out.
-    let mut tried = BTreeSet::new();
+    // Directories left empty, deepest first (children sort after their
+    // parents), climbing while they empty out. A parent that is not empty yet
+    // is tried again when its last child goes.
     for dir in dirs.iter().rev() {
         let mut dir = dir.as_path();
         // Never a scheme directory or one of its parents (`bin` is inside
         // the `data` root, the venv).
         while inside(dir, &canonical_roots)
             && !canonical_roots.iter().any(|root| root.starts_with(dir))
-            && tried.insert(dir.to_path_buf())
         {
             match fs::remove_dir(dir) {
                 Ok(()) => {

@@ -152,3 +152,10 @@ fn unsafe_manifest_path() {
     .unwrap_err();
     insta::assert_snapshot!(error_chain(&err, tmp.path()), @"The unzipped wheel `[TMP]/cache/demo-1.0-py3-none-any` lists the unsafe path `../outside.py`; run `puffin clean` to remove the cache entry");
 }
+
+#[test]
+fn data_directory_of_another_project() {
+    let builder = demo().file("other-1.0.data/data/x.txt", "");
+    let message = install_error(&builder, |_| {});
+    insta::assert_snapshot!(message, @"The `.data` directory `[TMP]/cache/demo-1.0-py3-none-any/other-1.0.data` does not match the wheel filename `demo-1.0-py3-none-any.whl`: expected `demo-1.0.data`");
+}

@@ -145,3 +145,23 @@ fn install_uninstall_reinstall_round_trip() {
     install(&layout, &wheel_dir, &filename, &linker);
     assert_eq!(tree(&tmp.path().join("venv")), installed);
 }
+
+/// Regression: sibling directories emptied one after the other left their
+/// (then empty) parent behind, because the parent was marked as tried when
+/// the first sibling went and it was still non-empty.
+#[test]
+fn parent_of_several_emptied_directories_is_removed() {
+    let tmp = tempdir();
+    let builder = WheelBuilder::new("demo", "1.0")
+        .file("demo/a/x.py", "")
+        .file("demo/b/y.py", "")
+        .file("demo/c/deep/z.py", "");
+    let (wheel_dir, filename) = unpack(&builder, &tmp.path().join("cache"));
+    let layout = layout(tmp.path());
+    let installation = install(&layout, &wheel_dir, &filename, &Linker::new(LinkMode::Copy));
+    let uninstallation = uninstall_wheel(&layout, &installation.dist_info).unwrap();
+    assert_eq!(tree(&layout.scheme.purelib), Vec::<String>::new());
+    // demo/a, demo/b, demo/c/deep, demo/c, demo, the .dist-info
+    assert_eq!(uninstallation.dirs_removed, 6);
+    assert!(layout.scheme.purelib.is_dir());
+}
