@@ -18,7 +18,7 @@ use crate::dist_info::{
     check_data_dirs, find_dist_info, read_metadata, read_wheel_file, stem_matches,
 };
 use crate::linker::{LinkTask, temp_name, temp_sibling, write_fresh};
-use crate::scripts::{launcher, parse_entry_points, rewrite_shebang};
+use crate::scripts::{EntryPoint, launcher, parse_entry_points, rewrite_shebang};
 use crate::{
     Error, InstallWarning, Layout, LinkError, LinkFallback, LinkMode, Linker, RecordEntry,
     WheelManifest, write_record,
@@ -188,27 +188,74 @@ pub fn install_wheel(
     let mut record = plan.record;
 
     // Step 3: scripts, written fresh.
-    for (src, dst) in &plan.scripts {
+    record.extend(write_scripts(
+        &plan.scripts,
+        &entry_points,
+        layout,
+        site_packages,
+    )?);
+
+    // Step 4: the generated `.dist-info` files, RECORD last, then publish.
+    let final_dist_info = site_packages.join(&dist_info);
+    let files = write_dist_info(
+        &staging.path,
+        &final_dist_info,
+        site_packages,
+        record,
+        options,
+    )?;
+    staging.publish(&final_dist_info)?;
+
+    Ok(Installation {
+        link_mode: report.mode,
+        fallback: report.fallback,
+        dist_info: final_dist_info,
+        files,
+        warnings,
+    })
+}
+
+/// Write the `.data/scripts` files (`#!python` rewritten) and the entry
+/// point launchers, executable; returns their RECORD rows.
+fn write_scripts(
+    scripts: &[(PathBuf, PathBuf)],
+    entry_points: &[EntryPoint],
+    layout: &Layout,
+    site_packages: &Path,
+) -> Result<Vec<RecordEntry>, Error> {
+    let mut record = Vec::new();
+    for (src, dst) in scripts {
         let contents = fs::read(src)?;
         let contents = rewrite_shebang(&contents, &layout.sys_executable).unwrap_or(contents);
         write_fresh(dst, &contents, 0o755)?;
         record.push(record_entry(site_packages, dst, &contents));
     }
+    let scripts_dir = &layout.scheme.scripts;
     if !entry_points.is_empty() {
-        fs::create_dir_all(&scheme.scripts).map_err(|err| LinkError::CreateDir {
-            path: scheme.scripts.clone(),
+        fs::create_dir_all(scripts_dir).map_err(|err| LinkError::CreateDir {
+            path: scripts_dir.clone(),
             err,
         })?;
     }
-    for entry_point in &entry_points {
-        let path = scheme.scripts.join(&entry_point.name);
+    for entry_point in entry_points {
+        let path = scripts_dir.join(&entry_point.name);
         let contents = launcher(&layout.sys_executable, entry_point);
         write_fresh(&path, &contents, 0o755)?;
         record.push(record_entry(site_packages, &path, &contents));
     }
+    Ok(record)
+}
 
-    // Step 4: the generated `.dist-info` files, RECORD last, then publish.
-    let final_dist_info = site_packages.join(&dist_info);
+/// Write `INSTALLER`, `REQUESTED`, `direct_url.json` and finally RECORD (the
+/// rows in `record` plus these, sorted, RECORD itself last) into the staging
+/// `.dist-info`. Returns the number of RECORD rows.
+fn write_dist_info(
+    staging: &Path,
+    final_dist_info: &Path,
+    site_packages: &Path,
+    mut record: Vec<RecordEntry>,
+    options: &InstallOptions<'_>,
+) -> Result<usize, Error> {
     let mut generated: Vec<(&str, Vec<u8>)> =
         vec![("INSTALLER", format!("{}\n", options.installer).into_bytes())];
     if options.requested {
@@ -218,7 +265,7 @@ pub fn install_wheel(
         generated.push(("direct_url.json", direct_url.as_bytes().to_vec()));
     }
     for (file, contents) in &generated {
-        write_fresh(&staging.path.join(file), contents, 0o644)?;
+        write_fresh(&staging.join(file), contents, 0o644)?;
         record.push(record_entry(
             site_packages,
             &final_dist_info.join(file),
@@ -227,22 +274,14 @@ pub fn install_wheel(
     }
     record.sort_by(|a, b| a.path.cmp(&b.path));
     record.push(RecordEntry {
-        path: format!("{dist_info}/RECORD"),
+        path: relative_to(site_packages, &final_dist_info.join("RECORD")),
         hash: None,
         size: None,
     });
-    let mut record_bytes = Vec::new();
-    write_record(&mut record_bytes, &record)?;
-    write_fresh(&staging.path.join("RECORD"), &record_bytes, 0o644)?;
-    staging.publish(&final_dist_info)?;
-
-    Ok(Installation {
-        link_mode: report.mode,
-        fallback: report.fallback,
-        dist_info: final_dist_info,
-        files: record.len(),
-        warnings,
-    })
+    let mut bytes = Vec::new();
+    write_record(&mut bytes, &record)?;
+    write_fresh(&staging.join("RECORD"), &bytes, 0o644)?;
+    Ok(record.len())
 }
 
 /// The cache manifest, or a scan of the directory when there is none; every
