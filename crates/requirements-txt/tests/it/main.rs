@@ -1,0 +1,5 @@
+//! Integration tests for `requirements-txt`.
+
+mod markers;
+mod properties;
+mod snapshots;
