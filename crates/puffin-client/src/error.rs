@@ -1,0 +1,160 @@
+use std::path::PathBuf;
+
+use distribution_filename::PackageName;
+
+/// An error from finding or downloading wheels. URLs in messages never
+/// contain credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// No index is configured and `--no-index` was not given.
+    #[error(
+        "No package index is configured. Set one with `--index-url <URL>`, the `PUFFIN_INDEX_URL` \
+         environment variable or `index-url` in pip's configuration (`pip config set global.index-url <URL>`), \
+         or install from local wheels with `--find-links <DIR> --no-index`"
+    )]
+    NoIndex,
+    /// An index URL from some configuration layer is not a valid URL.
+    #[error("Invalid index URL `{url}` (from {origin})")]
+    InvalidIndexUrl {
+        /// The URL as given, credentials removed.
+        url: String,
+        /// Where it came from.
+        origin: String,
+        /// Why it is invalid.
+        #[source]
+        err: url::ParseError,
+    },
+    /// A pip configuration file could not be read or parsed.
+    #[error("Failed to read pip's configuration file `{}`", path.display())]
+    PipConfig {
+        /// The configuration file.
+        path: PathBuf,
+        /// Why it could not be read.
+        #[source]
+        err: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The HTTP client could not be built (TLS roots, options).
+    #[error("Failed to set up the HTTP client")]
+    ClientSetup(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A request failed after its retries.
+    #[error("Request to `{url}` failed")]
+    Request {
+        /// The URL, credentials removed.
+        url: String,
+        /// The last error.
+        #[source]
+        err: reqwest::Error,
+    },
+    /// A server answered with an error status after the retries.
+    #[error("`{url}` answered with HTTP status {status}")]
+    Status {
+        /// The URL, credentials removed.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// A project page could not be parsed.
+    #[error("Failed to parse the index page `{url}`")]
+    ParsePage {
+        /// The URL, credentials removed.
+        url: String,
+        /// Why it could not be parsed.
+        #[source]
+        err: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// No index and no find-links location has the project.
+    #[error("`{package}` was not found in {searched}")]
+    PackageNotFound {
+        /// The project.
+        package: PackageName,
+        /// Where it was looked for, e.g. "the index `http://...`".
+        searched: String,
+    },
+    /// `--offline` and the project page is not in the cache.
+    #[error(
+        "The network is disabled (`--offline`) and `{package}` is neither in the cache nor in a local `--find-links` directory"
+    )]
+    Offline {
+        /// The project.
+        package: PackageName,
+    },
+    /// `--offline` and a wheel would have to be downloaded.
+    #[error(
+        "The network is disabled (`--offline`), so `{filename}` cannot be downloaded from `{url}`"
+    )]
+    OfflineDownload {
+        /// The wheel filename.
+        filename: String,
+        /// The wheel's URL, credentials removed.
+        url: String,
+    },
+    /// No version matches the specifiers.
+    #[error("No version of `{package}` matches `{specifiers}`{available}")]
+    NoMatchingVersion {
+        /// The project.
+        package: PackageName,
+        /// The specifiers, e.g. `==1.0`.
+        specifiers: String,
+        /// `" (available: 1.0, 1.1)"` or an empty string.
+        available: String,
+    },
+    /// Versions match, but no wheel of them fits this environment.
+    #[error("No wheel of `{package}{specifiers}` fits this environment:\n{}", reasons.join("\n"))]
+    NoCompatibleWheel {
+        /// The project.
+        package: PackageName,
+        /// The specifiers, e.g. `==1.0`.
+        specifiers: String,
+        /// One line per version considered, e.g.
+        /// `- 1.0: only a source distribution: building from source is not supported yet`.
+        reasons: Vec<String>,
+    },
+    /// A downloaded file's hash is not the expected one.
+    #[error(
+        "Hash mismatch for `{filename}` (from `{url}`):\n  expected: {}\n  computed: {computed}\nIf you trust this file, use `--hash={sha256}` in the requirement instead",
+        expected.join("\n            ")
+    )]
+    HashMismatch {
+        /// The wheel filename.
+        filename: String,
+        /// Where it came from, credentials removed (a URL or a path).
+        url: String,
+        /// The expected hashes that did not match, as `<algorithm>:<hex>`.
+        expected: Vec<String>,
+        /// The computed hash of the first mismatching algorithm, as `<algorithm>:<hex>`.
+        computed: String,
+        /// The file's `sha256:<hex>`, ready to paste as `--hash`.
+        sha256: String,
+    },
+    /// A required hash uses an algorithm puffin does not support.
+    #[error(
+        "Unsupported hash `{hash}` for `{filename}`: use `sha256:<hex>`, `sha384:<hex>` or `sha512:<hex>`"
+    )]
+    UnsupportedHash {
+        /// The wheel filename.
+        filename: String,
+        /// The hash as given.
+        hash: String,
+    },
+    /// Reading or writing a local file failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// Writing a downloaded wheel failed.
+    #[error("Failed to write `{}`", path.display())]
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        err: std::io::Error,
+    },
+    /// The body of a download broke off.
+    #[error("Failed to download `{url}`")]
+    Download {
+        /// The URL, credentials removed.
+        url: String,
+        /// The underlying error.
+        #[source]
+        err: reqwest::Error,
+    },
+}

@@ -1,0 +1,661 @@
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use distribution_filename::PackageName;
+use fs_err as fs;
+use futures::StreamExt;
+use pep440_rs::{Version, VersionSpecifiers};
+use platform_tags::Tags;
+use puffin_cache::Cache;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH};
+use tokio::io::AsyncWriteExt;
+use tracing::{debug, instrument};
+use url::Url;
+
+use crate::auth::{CredentialStore, redact};
+use crate::hashes::{self, Hasher};
+use crate::http::{self, RetryPolicy};
+use crate::http_cache::{self, CachedPage};
+use crate::select::{self, Candidate, CandidateLocation};
+use crate::simple::{self, IndexFile};
+use crate::{
+    ClientError, FlatIndexLocation, IndexLocations, Reporter, SelectedWheel, WheelSourceLocation,
+};
+
+/// How many downloads the caller should run at once (e.g. with
+/// `futures::stream::buffer_unordered`): enough to hide latency, few enough
+/// not to be throttled by a server.
+pub const DEFAULT_CONCURRENT_DOWNLOADS: usize = 50;
+
+/// The buffer of a download's file writes.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// Reads an environment variable.
+type EnvLookup = Box<dyn Fn(&str) -> Option<String>>;
+
+/// Builds a [`RegistryClient`].
+///
+/// ```no_run
+/// # use puffin_cache::Cache;
+/// # use puffin_client::{IndexLocations, RegistryClientBuilder};
+/// # fn f(locations: IndexLocations) -> Result<(), puffin_client::ClientError> {
+/// let client = RegistryClientBuilder::new(Cache::from_path("/tmp/cache"))
+///     .index_locations(locations)
+///     .offline(false)
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct RegistryClientBuilder {
+    cache: Cache,
+    locations: IndexLocations,
+    offline: bool,
+    retry: RetryPolicy,
+    extra_cert_files: Vec<PathBuf>,
+    reporter: Option<Arc<dyn Reporter>>,
+    env: EnvLookup,
+}
+
+impl RegistryClientBuilder {
+    /// A builder with no index, no find-links, online, 3 retries.
+    pub fn new(cache: Cache) -> Self {
+        Self {
+            cache,
+            locations: IndexLocations::find_links_only(Vec::new()),
+            offline: false,
+            retry: RetryPolicy {
+                retries: 3,
+                base: Duration::from_millis(250),
+            },
+            extra_cert_files: Vec::new(),
+            reporter: None,
+            env: Box::new(|key| std::env::var(key).ok()),
+        }
+    }
+
+    /// Where to look for distributions.
+    pub fn index_locations(mut self, locations: IndexLocations) -> Self {
+        self.locations = locations;
+        self
+    }
+
+    /// `--offline`: use only cached index pages and local find-links directories.
+    pub fn offline(mut self, offline: bool) -> Self {
+        self.offline = offline;
+        self
+    }
+
+    /// How many times to repeat a request after a connection error, a
+    /// timeout, or HTTP 5xx/429 (default 3), and the first wait (doubled each
+    /// time, default 250 ms).
+    pub fn retries(mut self, retries: u32, first_backoff: Duration) -> Self {
+        self.retry = RetryPolicy {
+            retries,
+            base: first_backoff,
+        };
+        self
+    }
+
+    /// PEM files of CA certificates to trust in addition to the system store
+    /// and `SSL_CERT_FILE` / `SSL_CERT_DIR`.
+    pub fn extra_root_certificates(mut self, files: Vec<PathBuf>) -> Self {
+        self.extra_cert_files = files;
+        self
+    }
+
+    /// Receive download progress.
+    pub fn reporter(mut self, reporter: Arc<dyn Reporter>) -> Self {
+        self.reporter = Some(reporter);
+        self
+    }
+
+    /// Read `PUFFIN_HTTP_TIMEOUT`, `SSL_CERT_FILE`, `SSL_CERT_DIR`, `NETRC` and
+    /// `HOME` from `env` instead of the process environment (for tests).
+    pub fn env(mut self, env: impl Fn(&str) -> Option<String> + 'static) -> Self {
+        self.env = Box::new(env);
+        self
+    }
+
+    /// Build the client: the HTTP client with its TLS roots, and the
+    /// credentials of the index URLs (removed from the URLs, kept per host).
+    pub fn build(mut self) -> Result<RegistryClient, ClientError> {
+        let credentials = CredentialStore::new(&*self.env);
+        if let Some(url) = &mut self.locations.index_url {
+            credentials.take_from_url(url);
+        }
+        for url in &mut self.locations.extra_index_urls {
+            credentials.take_from_url(url);
+        }
+        for link in &mut self.locations.find_links {
+            if let FlatIndexLocation::Url(url) = link {
+                credentials.take_from_url(url);
+            }
+        }
+        let http = http::build_client(&*self.env, &self.extra_cert_files)?;
+        Ok(RegistryClient {
+            http,
+            cache: self.cache,
+            locations: self.locations,
+            offline: self.offline,
+            retry: self.retry,
+            credentials,
+            reporter: self.reporter,
+        })
+    }
+}
+
+/// Finds wheels on indexes and find-links locations, and downloads them.
+/// Cheap to clone; clones share the connection pool.
+#[derive(Clone)]
+pub struct RegistryClient {
+    http: reqwest::Client,
+    cache: Cache,
+    locations: IndexLocations,
+    offline: bool,
+    retry: RetryPolicy,
+    credentials: CredentialStore,
+    reporter: Option<Arc<dyn Reporter>>,
+}
+
+impl std::fmt::Debug for RegistryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryClient")
+            .field("locations", &self.locations.to_string())
+            .field("offline", &self.offline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of fetching a page.
+enum Page {
+    Found(Vec<IndexFile>),
+    /// HTTP 404 or 410.
+    NotFound,
+    /// Offline and not in the cache.
+    NotCached,
+}
+
+impl RegistryClient {
+    /// Where this client looks (credentials removed from the URLs).
+    pub fn index_locations(&self) -> &IndexLocations {
+        &self.locations
+    }
+
+    /// The cache this client stores index pages in.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Whether the network is disabled.
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
+    /// The files of `package` on the index at `index` (its project page
+    /// `<index>/<normalized name>/`), or `None` if the index does not have
+    /// the project. In offline mode, a page that is not cached is `None`.
+    pub async fn project_page(
+        &self,
+        index: &Url,
+        package: &PackageName,
+    ) -> Result<Option<Vec<IndexFile>>, ClientError> {
+        let url = project_url(index, package);
+        match self
+            .fetch_page(&url, &self.cache.simple_entry(index, package))
+            .await?
+        {
+            Page::Found(files) => Ok(Some(files)),
+            Page::NotFound | Page::NotCached => Ok(None),
+        }
+    }
+
+    /// Choose the wheel for a requirement: the newest version `specifiers`
+    /// allow (usually an exact `==` pin) that has a wheel compatible with
+    /// `tags` and whose `Requires-Python` admits `python_version`; among that
+    /// version's wheels, the best tag, then the highest build tag.
+    ///
+    /// The project's files come from the first index that has the project
+    /// (extra indexes first, see [`IndexLocations::indexes`]), merged with
+    /// every find-links location. If nothing fits, the error lists what exists
+    /// and why none fits.
+    #[instrument(skip_all, fields(package = %package, specifiers = %specifiers))]
+    pub async fn select_wheel(
+        &self,
+        package: &PackageName,
+        specifiers: &VersionSpecifiers,
+        tags: &Tags,
+        python_version: &Version,
+    ) -> Result<SelectedWheel, ClientError> {
+        let candidates = self.candidates(package).await?;
+        let selected = select::select(package, specifiers, tags, python_version, candidates)?;
+        debug!(wheel = %selected.filename, "Selected");
+        Ok(selected)
+    }
+
+    /// Download `wheel` into `dest_dir` (best inside the cache, for an atomic
+    /// rename later), streaming it to disk while hashing it, and return the
+    /// file's path. The index's hash and `required_hashes` (the requirement's
+    /// `--hash` values, one of which must match) are checked; on a mismatch
+    /// nothing is left in `dest_dir`. A wheel in a local find-links directory
+    /// is not copied: its own path is returned, after the hash check.
+    #[instrument(skip_all, fields(wheel = %wheel.filename))]
+    pub async fn download_wheel(
+        &self,
+        wheel: &SelectedWheel,
+        dest_dir: &Path,
+        required_hashes: &[String],
+    ) -> Result<PathBuf, ClientError> {
+        let filename = wheel.filename.to_string();
+        match &wheel.source {
+            WheelSourceLocation::Path(path) => {
+                if !required_hashes.is_empty() || !wheel.hashes.is_empty() {
+                    let expected: Vec<String> = wheel
+                        .hashes
+                        .iter()
+                        .chain(required_hashes)
+                        .cloned()
+                        .collect();
+                    let path_owned = path.clone();
+                    let computed =
+                        tokio::task::spawn_blocking(move || hash_file(&path_owned, &expected))
+                            .await
+                            .map_err(|err| ClientError::Io(std::io::Error::other(err)))??;
+                    hashes::check(
+                        &filename,
+                        &path.display().to_string(),
+                        &computed,
+                        &wheel.hashes,
+                        required_hashes,
+                    )?;
+                }
+                Ok(path.clone())
+            }
+            WheelSourceLocation::Url { url, .. } => {
+                if self.offline {
+                    return Err(ClientError::OfflineDownload {
+                        filename,
+                        url: redact(url),
+                    });
+                }
+                let mut attempt = 0;
+                loop {
+                    match self
+                        .download_once(wheel, url, dest_dir, required_hashes)
+                        .await
+                    {
+                        Err(ClientError::Download { err, .. })
+                            if attempt < self.retry.retries
+                                && RetryPolicy::is_retryable_error(&err) =>
+                        {
+                            debug!(%err, attempt, "Download broke off, retrying");
+                            tokio::time::sleep(self.retry.backoff(attempt)).await;
+                            attempt += 1;
+                        }
+                        result => return result,
+                    }
+                }
+            }
+        }
+    }
+
+    async fn download_once(
+        &self,
+        wheel: &SelectedWheel,
+        url: &Url,
+        dest_dir: &Path,
+        required_hashes: &[String],
+    ) -> Result<PathBuf, ClientError> {
+        let filename = wheel.filename.to_string();
+        let response = self.get(url, HeaderMap::new()).await?;
+        if !response.status().is_success() {
+            return Err(ClientError::Status {
+                url: redact(url),
+                status: response.status().as_u16(),
+            });
+        }
+        let progress = self.reporter.as_ref().map(|reporter| {
+            let id = reporter.on_download_start(&filename, response.content_length());
+            ProgressGuard {
+                reporter: reporter.clone(),
+                id,
+            }
+        });
+        fs::create_dir_all(dest_dir)?;
+        let write_err = |err| ClientError::Write {
+            path: dest_dir.join(&filename),
+            err,
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".tmp")
+            .tempfile_in(dest_dir)
+            .map_err(write_err)?;
+        let (file, temp_path) = temp.into_parts();
+        let mut writer =
+            tokio::io::BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file));
+        let mut hasher = Hasher::for_expected(wheel.hashes.iter().chain(required_hashes));
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|err| ClientError::Download {
+                url: redact(url),
+                err: err.without_url(),
+            })?;
+            hasher.update(&chunk);
+            writer.write_all(&chunk).await.map_err(write_err)?;
+            if let Some(progress) = &progress {
+                progress
+                    .reporter
+                    .on_download_progress(progress.id, chunk.len() as u64);
+            }
+        }
+        writer.flush().await.map_err(write_err)?;
+        drop(writer);
+        let computed = hasher.finish();
+        hashes::check(
+            &filename,
+            &redact(url),
+            &computed,
+            &wheel.hashes,
+            required_hashes,
+        )?;
+        let dest = dest_dir.join(&filename);
+        temp_path.persist(&dest).map_err(|err| ClientError::Write {
+            path: dest.clone(),
+            err: err.error,
+        })?;
+        debug!(path = %dest.display(), "Downloaded");
+        Ok(dest)
+    }
+
+    /// Every file of `package`: from the first index that has it, and from
+    /// every find-links location.
+    async fn candidates(&self, package: &PackageName) -> Result<Vec<Candidate>, ClientError> {
+        let mut candidates = Vec::new();
+        let mut searched = Vec::new();
+        let mut not_cached = false;
+        for index in self.locations.indexes() {
+            let url = project_url(index, package);
+            match self
+                .fetch_page(&url, &self.cache.simple_entry(index, package))
+                .await?
+            {
+                Page::Found(files) => {
+                    debug!(index = %redact(index), files = files.len(), "Found the project");
+                    candidates.extend(files.into_iter().map(|file| Candidate {
+                        file,
+                        location: CandidateLocation::Listed(index.clone()),
+                    }));
+                    break;
+                }
+                Page::NotFound => searched.push(format!("the index `{}`", redact(index))),
+                Page::NotCached => not_cached = true,
+            }
+        }
+        for link in &self.locations.find_links {
+            match link {
+                FlatIndexLocation::Path(dir) => {
+                    candidates.extend(find_links_dir(dir)?);
+                    searched.push(format!("`{}`", dir.display()));
+                }
+                FlatIndexLocation::Url(page) => {
+                    match self
+                        .fetch_page(page, &self.cache.flat_index_entry(page))
+                        .await?
+                    {
+                        Page::Found(files) => {
+                            candidates.extend(files.into_iter().map(|file| Candidate {
+                                file,
+                                location: CandidateLocation::Listed(page.clone()),
+                            }));
+                        }
+                        Page::NotFound => {}
+                        Page::NotCached => not_cached = true,
+                    }
+                    searched.push(format!("`{}`", redact(page)));
+                }
+            }
+        }
+        let has_project = candidates
+            .iter()
+            .any(|c| file_project_name(&c.file.filename).is_some_and(|name| &name == package));
+        if !has_project {
+            if self.offline && not_cached {
+                return Err(ClientError::Offline {
+                    package: package.clone(),
+                });
+            }
+            return Err(ClientError::PackageNotFound {
+                package: package.clone(),
+                searched: if searched.is_empty() {
+                    "no location (no index and no `--find-links`)".to_string()
+                } else {
+                    searched.join(", ")
+                },
+            });
+        }
+        Ok(candidates)
+    }
+
+    /// Fetch a page through the HTTP cache.
+    async fn fetch_page(&self, url: &Url, cache_path: &Path) -> Result<Page, ClientError> {
+        let cached = CachedPage::read(cache_path);
+        if self.offline {
+            return Ok(match cached {
+                Some(page) => Page::Found(page.files),
+                None => Page::NotCached,
+            });
+        }
+        if let Some(page) = &cached
+            && page.is_fresh()
+        {
+            debug!(url = %redact(url), "Fresh in the cache");
+            return Ok(Page::Found(page.files.clone()));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(simple::ACCEPT));
+        if let Some(page) = &cached {
+            if let Some(etag) = page
+                .etag
+                .as_deref()
+                .and_then(|v| HeaderValue::from_str(v).ok())
+            {
+                headers.insert(IF_NONE_MATCH, etag);
+            }
+            if let Some(date) = page
+                .last_modified
+                .as_deref()
+                .and_then(|v| HeaderValue::from_str(v).ok())
+            {
+                headers.insert(IF_MODIFIED_SINCE, date);
+            }
+        }
+        let response = self.get(url, headers).await?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED
+            && let Some(page) = cached
+        {
+            debug!(url = %redact(url), "Not modified");
+            let page = page.revalidated(response.headers());
+            store_page(&page, cache_path);
+            return Ok(Page::Found(page.files));
+        }
+        if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+            return Ok(Page::NotFound);
+        }
+        if !status.is_success() {
+            return Err(ClientError::Status {
+                url: redact(url),
+                status: status.as_u16(),
+            });
+        }
+        let base = response.url().clone();
+        let headers = response.headers().clone();
+        let is_json = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with(simple::JSON_CONTENT_TYPE));
+        let body = response.bytes().await.map_err(|err| ClientError::Request {
+            url: redact(url),
+            err: err.without_url(),
+        })?;
+        let files = if is_json {
+            simple::parse_json(&body, &base).map_err(|err| ClientError::ParsePage {
+                url: redact(url),
+                err: Box::new(err),
+            })?
+        } else {
+            simple::parse_html(&body, &base)
+        };
+        let page = CachedPage::new(&headers, files);
+        if !http_cache::freshness(&headers).no_store {
+            store_page(&page, cache_path);
+        }
+        Ok(Page::Found(page.files))
+    }
+
+    /// A GET with credentials and retries.
+    async fn get(&self, url: &Url, headers: HeaderMap) -> Result<reqwest::Response, ClientError> {
+        let mut attempt = 0;
+        loop {
+            let mut request = self.http.get(url.clone()).headers(headers.clone());
+            if let Some(credentials) = self.credentials.for_url(url) {
+                request = request.basic_auth(credentials.username, credentials.password);
+            }
+            match request.send().await {
+                Ok(response)
+                    if attempt < self.retry.retries
+                        && RetryPolicy::is_retryable_status(response.status()) =>
+                {
+                    debug!(url = %redact(url), status = %response.status(), attempt, "Retrying");
+                }
+                Ok(response) => return Ok(response),
+                Err(err)
+                    if attempt < self.retry.retries && RetryPolicy::is_retryable_error(&err) =>
+                {
+                    debug!(url = %redact(url), err = %err.without_url(), attempt, "Retrying");
+                }
+                Err(err) => {
+                    return Err(ClientError::Request {
+                        url: redact(url),
+                        err: err.without_url(),
+                    });
+                }
+            }
+            tokio::time::sleep(self.retry.backoff(attempt)).await;
+            attempt += 1;
+        }
+    }
+}
+
+/// Calls `on_download_complete` however the download ends.
+struct ProgressGuard {
+    reporter: Arc<dyn Reporter>,
+    id: usize,
+}
+
+impl Drop for ProgressGuard {
+    fn drop(&mut self) {
+        self.reporter.on_download_complete(self.id);
+    }
+}
+
+/// `<index>/<normalized name>/`.
+fn project_url(index: &Url, package: &PackageName) -> Url {
+    let mut url = index.clone();
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    // A normalized name is `[a-z0-9-]+`: joining it cannot escape the index.
+    url.join(&format!("{package}/")).unwrap_or(url)
+}
+
+/// Store a page; a failure only costs a refetch later.
+fn store_page(page: &CachedPage, path: &Path) {
+    if let Err(err) = page.write(path) {
+        debug!(path = %path.display(), %err, "Failed to cache an index page");
+    }
+}
+
+/// The project name of a wheel or source distribution filename.
+fn file_project_name(filename: &str) -> Option<PackageName> {
+    use std::str::FromStr;
+    if let Ok(wheel) = distribution_filename::WheelFilename::from_str(filename) {
+        return Some(wheel.name);
+    }
+    distribution_filename::SourceDistFilename::from_str(filename)
+        .ok()
+        .map(|sdist| sdist.name)
+}
+
+/// The wheels and source distributions in a find-links directory (a missing
+/// directory has none).
+fn find_links_dir(dir: &Path) -> Result<Vec<Candidate>, ClientError> {
+    if !dir.is_dir() {
+        debug!(dir = %dir.display(), "Find-links directory does not exist");
+        return Ok(Vec::new());
+    }
+    let dir = std::path::absolute(dir)?;
+    let mut candidates = Vec::new();
+    for entry in fs::read_dir(&dir)? {
+        let entry = entry?;
+        let Ok(filename) = entry.file_name().into_string() else {
+            continue;
+        };
+        if file_project_name(&filename).is_none() {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(url) = Url::from_file_path(&path) else {
+            continue;
+        };
+        candidates.push(Candidate {
+            file: IndexFile {
+                filename,
+                url,
+                hashes: Vec::new(),
+                requires_python: None,
+                yanked: None,
+            },
+            location: CandidateLocation::Path(path),
+        });
+    }
+    Ok(candidates)
+}
+
+/// Hash a local file for the algorithms of `expected`.
+fn hash_file(path: &Path, expected: &[String]) -> Result<Vec<String>, ClientError> {
+    let mut file = fs::File::open(path)?;
+    let mut hasher = Hasher::for_expected(expected);
+    let mut buffer = vec![0; 1024 * 1024];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hasher.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_urls() {
+        let name = PackageName::new("Foo_Bar").unwrap();
+        let index = Url::parse("http://127.0.0.1:1/simple").unwrap();
+        assert_eq!(
+            project_url(&index, &name).as_str(),
+            "http://127.0.0.1:1/simple/foo-bar/"
+        );
+        let index = Url::parse("http://127.0.0.1:1/simple/").unwrap();
+        assert_eq!(
+            project_url(&index, &name).as_str(),
+            "http://127.0.0.1:1/simple/foo-bar/"
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! The Simple repository API: project pages as JSON ([PEP 691]) or HTML
+//! ([PEP 503]), with `requires-python` ([PEP 503] data attribute, [PEP 691]
+//! key), yanked files ([PEP 592]) and hashes. `data-dist-info-metadata` /
+//! `core-metadata` are ignored: puffin reads metadata from the wheel itself.
+//!
+//! [PEP 503]: https://peps.python.org/pep-0503/
+//! [PEP 691]: https://peps.python.org/pep-0691/
+//! [PEP 592]: https://peps.python.org/pep-0592/
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The `Accept` header of project page requests: JSON first, HTML as fallback.
+pub(crate) const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// The JSON content type of PEP 691.
+pub(crate) const JSON_CONTENT_TYPE: &str = "application/vnd.pypi.simple.v1+json";
+
+/// One file listed on a project page or a find-links page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexFile {
+    /// The filename (the last segment of the URL's path).
+    pub filename: String,
+    /// The absolute URL of the file, without its hash fragment.
+    pub url: Url,
+    /// Hashes the index gives, as `<algorithm>:<hex>`.
+    pub hashes: Vec<String>,
+    /// The `Requires-Python` specifiers, e.g. `>=3.8`, as given.
+    pub requires_python: Option<String>,
+    /// `Some(reason)` if the file is yanked (PEP 592); the reason may be empty.
+    pub yanked: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JsonPage {
+    files: Vec<JsonFile>,
+}
+
+#[derive(Deserialize)]
+struct JsonFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: BTreeMap<String, String>,
+    #[serde(default, rename = "requires-python")]
+    requires_python: Option<String>,
+    #[serde(default)]
+    yanked: Option<JsonYanked>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum JsonYanked {
+    Flag(bool),
+    Reason(String),
+}
+
+/// Parse a PEP 691 JSON project page; relative URLs are resolved against `base`.
+pub(crate) fn parse_json(body: &[u8], base: &Url) -> Result<Vec<IndexFile>, serde_json::Error> {
+    let page: JsonPage = serde_json::from_slice(body)?;
+    Ok(page
+        .files
+        .into_iter()
+        .filter_map(|file| {
+            let url = base.join(&file.url).ok()?;
+            let (url, mut hashes) = split_hash_fragment(url);
+            for (algorithm, digest) in file.hashes {
+                let hash = format!("{algorithm}:{}", digest.to_ascii_lowercase());
+                if !hashes.contains(&hash) {
+                    hashes.push(hash);
+                }
+            }
+            Some(IndexFile {
+                filename: file.filename,
+                url,
+                hashes,
+                requires_python: file.requires_python.filter(|r| !r.trim().is_empty()),
+                yanked: match file.yanked {
+                    None | Some(JsonYanked::Flag(false)) => None,
+                    Some(JsonYanked::Flag(true)) => Some(String::new()),
+                    Some(JsonYanked::Reason(reason)) => Some(reason),
+                },
+            })
+        })
+        .collect())
+}
+
+/// Parse a PEP 503 HTML page (a project page or a find-links page): every
+/// anchor with an `href` is a file. A `<base href>` changes the base URL.
+/// Attribute values are HTML-decoded by the tokenizer (`&gt;=3.8` is `>=3.8`).
+pub(crate) fn parse_html(body: &[u8], base: &Url) -> Vec<IndexFile> {
+    use html5gum::{Token, Tokenizer};
+
+    let mut base = base.clone();
+    let mut files = Vec::new();
+    for token in Tokenizer::new(body).flatten() {
+        let Token::StartTag(tag) = token else {
+            continue;
+        };
+        let attribute = |name: &str| {
+            tag.attributes
+                .get(name.as_bytes())
+                .map(|value| String::from_utf8_lossy(value).into_owned())
+        };
+        match tag.name.as_slice() {
+            b"base" => {
+                if let Some(href) = attribute("href")
+                    && let Ok(url) = base.join(href.trim())
+                {
+                    base = url;
+                }
+            }
+            b"a" => {
+                let Some(href) = attribute("href") else {
+                    continue;
+                };
+                let Ok(url) = base.join(href.trim()) else {
+                    continue;
+                };
+                let (url, hashes) = split_hash_fragment(url);
+                let Some(filename) = filename_of(&url) else {
+                    continue;
+                };
+                files.push(IndexFile {
+                    filename,
+                    url,
+                    hashes,
+                    requires_python: attribute("data-requires-python")
+                        .filter(|r| !r.trim().is_empty()),
+                    yanked: attribute("data-yanked"),
+                });
+            }
+            _ => {}
+        }
+    }
+    files
+}
+
+/// The percent-decoded last segment of a URL's path.
+pub(crate) fn filename_of(url: &Url) -> Option<String> {
+    let segment = url.path_segments()?.next_back()?;
+    if segment.is_empty() {
+        return None;
+    }
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = segment.get(i + 1..i + 3)
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
+        {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Split `#sha256=<hex>` off a URL: the URL without its fragment, and the hash
+/// as `sha256:<hex>` if the fragment is one.
+fn split_hash_fragment(mut url: Url) -> (Url, Vec<String>) {
+    let mut hashes = Vec::new();
+    if let Some(fragment) = url.fragment() {
+        if let Some((algorithm, digest)) = fragment.split_once('=')
+            && matches!(
+                algorithm,
+                "sha256" | "sha384" | "sha512" | "md5" | "sha1" | "sha224"
+            )
+            && !digest.is_empty()
+            && digest.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            hashes.push(format!("{algorithm}:{}", digest.to_ascii_lowercase()));
+        }
+        url.set_fragment(None);
+    }
+    (url, hashes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One line per file, for snapshots.
+    fn lines(files: &[IndexFile]) -> String {
+        files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} hashes={:?} requires_python={:?} yanked={:?}",
+                    f.filename, f.url, f.hashes, f.requires_python, f.yanked
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn base() -> Url {
+        Url::parse("http://127.0.0.1:1/simple/foo/").unwrap()
+    }
+
+    #[test]
+    fn parses_json_pages() {
+        let body = br#"{
+          "meta": {"api-version": "1.1"},
+          "name": "foo",
+          "files": [
+            {"filename": "foo-1.0-py3-none-any.whl", "url": "../../files/foo-1.0-py3-none-any.whl",
+             "hashes": {"sha256": "ABC123"}, "requires-python": ">=3.8", "yanked": false,
+             "core-metadata": {"sha256": "def"}},
+            {"filename": "foo-0.9.tar.gz", "url": "https://files.invalid/foo-0.9.tar.gz#sha256=aa",
+             "hashes": {}, "yanked": "broken build"},
+            {"filename": "foo-0.8.tar.gz", "url": "foo-0.8.tar.gz", "hashes": {}, "yanked": true,
+             "requires-python": ""}
+          ]
+        }"#;
+        let files = parse_json(body, &base()).unwrap();
+        insta::assert_snapshot!(lines(&files));
+    }
+
+    #[test]
+    fn parses_html_pages() {
+        let body = br#"<!DOCTYPE html>
+<html><body><h1>Links for foo</h1>
+<a href="../../files/foo-1.0-py3-none-any.whl#sha256=ABC123" data-requires-python="&gt;=3.8" data-dist-info-metadata="sha256=def">foo-1.0-py3-none-any.whl</a><br/>
+<a href="https://files.invalid/foo%2B-0.9.tar.gz" data-yanked="">foo-0.9.tar.gz</a>
+<a href="foo-0.8.tar.gz" data-yanked="reason &amp; more">foo-0.8.tar.gz</a>
+<a name="no-href">x</a>
+</body></html>"#;
+        let files = parse_html(body, &base());
+        insta::assert_snapshot!(lines(&files));
+    }
+
+    #[test]
+    fn html_base_tag_changes_the_base() {
+        let body = br#"<html><head><base href="http://127.0.0.1:2/other/"></head>
+<a href="foo-1.0-py3-none-any.whl">x</a></html>"#;
+        let files = parse_html(body, &base());
+        assert_eq!(
+            files[0].url.as_str(),
+            "http://127.0.0.1:2/other/foo-1.0-py3-none-any.whl"
+        );
+    }
+}
