@@ -53,6 +53,10 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
     if !in_scheme {
         return Err(outside());
     }
+    // Entries are resolved against the canonical site-packages, so that the
+    // lexical check below compares like with like.
+    let dist_info_lexical =
+        site_packages_canonical.join(dist_info.file_name().ok_or_else(outside)?);
 
     let record_path = dist_info.join("RECORD");
     let record = match fs::File::open(&record_path) {
@@ -81,10 +85,6 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
             .iter()
             .any(|root| path != root && path.starts_with(root))
     };
-    // Entries are resolved against the canonical site-packages, so that the
-    // lexical check below compares like with like.
-    let dist_info_lexical =
-        site_packages_canonical.join(dist_info.file_name().ok_or_else(outside)?);
 
     let mut result = Uninstallation::default();
     // Lexical parent → canonical parent (None when it does not exist).
