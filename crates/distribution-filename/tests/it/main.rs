@@ -1,0 +1,3 @@
+//! Integration tests for `distribution-filename`.
+
+mod properties;
