@@ -82,14 +82,16 @@ fn matches_packaging_sys_tags() {
     assert_eq!(ours.len(), expected.len(), "tag count differs ({platform})");
 }
 
-/// For fixed macOS and Windows platforms, our tags equal packaging's
-/// `cpython_tags()` + `compatible_tags()` given the same platform list.
+/// For fixed macOS, Windows and Linux platforms (packaging's glibc and musl
+/// detection replaced by fixed versions) and several interpreters, our tags
+/// equal packaging's `cpython_tags()`/`generic_tags()` + `compatible_tags()`
+/// given the same platform list.
 #[test]
 #[allow(clippy::print_stdout)]
 fn matches_packaging_for_fixed_platforms() {
     use platform_tags::{Arch, Os};
 
-    let cases = [
+    let platforms = [
         (
             Os::Macos {
                 major: 14,
@@ -115,30 +117,110 @@ fn matches_packaging_for_fixed_platforms() {
             "list(tags.mac_platforms((10, 15), 'x86_64'))",
         ),
         (Os::Windows, Arch::X86_64, "['win_amd64']"),
+        (Os::Windows, Arch::Aarch64, "['win_arm64']"),
+        (
+            Os::Manylinux {
+                major: 2,
+                minor: 28,
+            },
+            Arch::X86_64,
+            "['linux_x86_64'] + list(_manylinux.platform_tags(['x86_64']))",
+        ),
+        (
+            Os::Manylinux {
+                major: 2,
+                minor: 28,
+            },
+            Arch::Aarch64,
+            "['linux_aarch64'] + list(_manylinux.platform_tags(['aarch64']))",
+        ),
+        (
+            Os::Manylinux {
+                major: 2,
+                minor: 28,
+            },
+            Arch::S390X,
+            "['linux_s390x'] + list(_manylinux.platform_tags(['s390x']))",
+        ),
+        (
+            Os::Musllinux { major: 1, minor: 2 },
+            Arch::Aarch64,
+            "['linux_aarch64'] + list(_musllinux.platform_tags(['aarch64']))",
+        ),
     ];
-    for (os, arch, platforms) in cases {
-        for (version, abis) in [((3, 12), "['cp312']"), ((3, 7), "['cp37m']")] {
+    // (implementation, python version, implementation version, gil disabled,
+    // debug, packaging's tags for the platform list `p`)
+    let interpreters = [
+        (
+            "cpython",
+            (3, 12),
+            (3, 12),
+            false,
+            false,
+            "list(tags.cpython_tags((3, 12), ['cp312'], p)) + list(tags.compatible_tags((3, 12), 'cp312', p))",
+        ),
+        (
+            "cpython",
+            (3, 7),
+            (3, 7),
+            false,
+            false,
+            "list(tags.cpython_tags((3, 7), ['cp37m'], p)) + list(tags.compatible_tags((3, 7), 'cp37', p))",
+        ),
+        (
+            "cpython",
+            (3, 13),
+            (3, 13),
+            true,
+            true,
+            "list(tags.cpython_tags((3, 13), ['cp313td', 'cp313t'], p)) + list(tags.compatible_tags((3, 13), 'cp313', p))",
+        ),
+        (
+            "cpython",
+            (3, 11),
+            (3, 11),
+            false,
+            true,
+            "list(tags.cpython_tags((3, 11), ['cp311d', 'cp311'], p)) + list(tags.compatible_tags((3, 11), 'cp311', p))",
+        ),
+        (
+            "pypy",
+            (3, 10),
+            (7, 3),
+            false,
+            false,
+            "list(tags.generic_tags('pp310', ['pypy310_pp73'], p)) + list(tags.compatible_tags((3, 10), 'pp3', p))",
+        ),
+    ];
+    for (os, arch, platform_list) in platforms {
+        for (name, version, implementation_version, gil_disabled, debug, expected) in interpreters {
             let code = format!(
-                "from packaging import tags\n\
-                 p = {platforms}\n\
-                 v = {version:?}\n\
-                 i = 'cp%d%d' % v\n\
-                 ts = list(tags.cpython_tags(v, {abis}, p)) + list(tags.compatible_tags(v, i, p))\n\
-                 print('\\n'.join(str(t) for t in ts))"
+                "from packaging import tags, _manylinux, _musllinux\n\
+                 _manylinux._get_glibc_version = lambda: _manylinux._GLibCVersion(2, 28)\n\
+                 _musllinux._get_musl_version = lambda executable: _musllinux._MuslVersion(1, 2)\n\
+                 p = {platform_list}\n\
+                 print('\\n'.join(str(t) for t in {expected}))"
             );
             let Some(expected) = python(&code) else {
                 println!("Skipping: `python3` with the `packaging` package is not available");
                 return;
             };
             let platform = Platform::new(os.clone(), arch);
-            let tags =
-                Tags::from_env(&platform, version, "cpython", version, false, false).unwrap();
+            let tags = Tags::from_env(
+                &platform,
+                version,
+                name,
+                implementation_version,
+                gil_disabled,
+                debug,
+            )
+            .unwrap();
             let ours: Vec<String> = tags
                 .iter()
                 .map(|(python, abi, platform)| format!("{python}-{abi}-{platform}"))
                 .collect();
             let expected: Vec<&str> = expected.lines().collect();
-            assert_eq!(ours, expected, "{platform} with Python {version:?}");
+            assert_eq!(ours, expected, "{platform}, {name} {version:?}");
         }
     }
 }
