@@ -17,7 +17,9 @@
 
 mod error;
 mod lines;
+mod options;
 mod parse;
+mod requirement;
 
 pub use error::{Location, RequirementsTxtError, RequirementsTxtWarning};
 pub use parse::{EditableEntry, RequirementEntry, RequirementsTxt};

@@ -1,0 +1,272 @@
+//! One requirement line: PEP 508, or a bare wheel path or URL.
+
+use std::path::{Component, Path, PathBuf};
+use std::str::FromStr;
+
+use distribution_filename::WheelFilename;
+use pep508_rs::Requirement;
+use url::Url;
+
+use crate::error::RequirementsTxtError;
+use crate::lines::LogicalLine;
+use crate::parse::FileContext;
+
+/// `scheme://...` (or `file:`): a URL rather than a path.
+pub(crate) fn is_url(value: &str) -> bool {
+    if value.starts_with("file:") {
+        return true;
+    }
+    value.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
+}
+
+/// Parse the requirement part of a line (without trailing options).
+pub(crate) fn parse_requirement(
+    context: &FileContext<'_>,
+    line: &LogicalLine,
+    offset: usize,
+    text: &str,
+) -> Result<Requirement, RequirementsTxtError> {
+    let whole = || context.location(line, offset, offset + text.len());
+    // pip separates the markers of a URL or path with `; ` (a `;` may appear
+    // inside a URL).
+    let (target, marker) = match text.find("; ") {
+        Some(index) => (text[..index].trim_end(), Some(text[index + 1..].trim())),
+        None => (text, None),
+    };
+    let (target, extras) = match target
+        .strip_suffix(']')
+        .and_then(|rest| rest.rsplit_once('['))
+    {
+        Some((path, extras)) => (path, Some(extras)),
+        None => (target, None),
+    };
+    let is_pep508_direct = text
+        .split_once('@')
+        .is_some_and(|(name, _)| !name.contains(['/', '\\', ':']));
+    let looks_like_path = target.starts_with(['.', '/', '\\', '~'])
+        || target.contains(['/', '\\'])
+        || target.to_ascii_lowercase().ends_with(".whl");
+    if is_pep508_direct || !(is_url(target) || looks_like_path) {
+        if let Some((index, len, reason)) = pep508_panic_guard(text) {
+            let start = offset + index;
+            return Err(RequirementsTxtError::Requirement {
+                location: context.location(line, start, start + len),
+                reason,
+            });
+        }
+        return Requirement::from_str(text).map_err(|err| {
+            let start = offset + err.start.min(text.len());
+            RequirementsTxtError::Requirement {
+                location: context.location(line, start, start + err.len),
+                reason: err.message.to_string(),
+            }
+        });
+    }
+    // The extension is judged without a URL's fragment (`#sha256=...`) or query.
+    let lowercase = if is_url(target) {
+        target.split(['#', '?']).next().unwrap_or(target)
+    } else {
+        target
+    }
+    .to_ascii_lowercase();
+    let unsupported = |reason: String| RequirementsTxtError::UnsupportedRequirement {
+        location: whole(),
+        reason,
+    };
+    if !lowercase.ends_with(".whl") {
+        let what = if lowercase.starts_with("git+")
+            || lowercase.starts_with("hg+")
+            || lowercase.starts_with("svn+")
+            || lowercase.starts_with("bzr+")
+        {
+            "a version control URL"
+        } else if [".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz"]
+            .iter()
+            .any(|extension| lowercase.ends_with(extension))
+        {
+            "a source distribution"
+        } else {
+            "a source tree"
+        };
+        return Err(unsupported(format!(
+            "`{target}` is {what}, which would have to be built; puffin installs wheels only (build a wheel first, or use `-e` for a local project)"
+        )));
+    }
+    let url = if is_url(target) {
+        Url::parse(target).map_err(|err| RequirementsTxtError::Requirement {
+            location: whole(),
+            reason: format!("`{target}` is not a valid URL: {err}"),
+        })?
+    } else {
+        let path = normalize(&context.working_dir.join(target));
+        Url::from_file_path(&path).map_err(|()| RequirementsTxtError::Requirement {
+            location: whole(),
+            reason: format!("`{}` cannot be turned into a file URL", path.display()),
+        })?
+    };
+    let filename = url
+        .path_segments()
+        .and_then(|mut segments| segments.next_back())
+        .map(percent_decode)
+        .unwrap_or_default();
+    let wheel =
+        WheelFilename::from_str(&filename).map_err(|err| RequirementsTxtError::Requirement {
+            location: whole(),
+            reason: err.to_string(),
+        })?;
+    let mut pep508 = wheel.name.to_string();
+    if let Some(extras) = extras {
+        pep508.push_str(&format!("[{extras}]"));
+    }
+    pep508.push_str(&format!(" @ {url}"));
+    if let Some(marker) = marker {
+        pep508.push_str(&format!(" ; {marker}"));
+    }
+    if let Some((_, _, reason)) = pep508_panic_guard(&pep508) {
+        return Err(RequirementsTxtError::Requirement {
+            location: whole(),
+            reason,
+        });
+    }
+    Requirement::from_str(&pep508).map_err(|err| RequirementsTxtError::Requirement {
+        location: whole(),
+        reason: format!("{} (in `{pep508}`)", err.message),
+    })
+}
+
+/// Inputs on which pep508_rs 0.9.2 panics instead of returning an error, as
+/// `(byte offset, byte length, reason)`.
+///
+/// - A name ending in `.`, `-` or `_` followed by more text (`foo- >=1`): the
+///   parser accepts it, then `PackageName::new` rejects it and it panics.
+/// - A multi-byte character where the marker parser looks ahead
+///   (`a ; python_version >= "3.8"é`): it counts characters as bytes and
+///   slices inside the character. Outside the URL of `name @ url`, non-ASCII
+///   characters are invalid or (in marker strings) unheard of.
+fn pep508_panic_guard(text: &str) -> Option<(usize, usize, String)> {
+    let name_len = text
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        .count();
+    if name_len > 0 && matches!(text.as_bytes()[name_len - 1], b'.' | b'-' | b'_') {
+        return Some((
+            name_len - 1,
+            1,
+            format!(
+                "package name `{}` must end with a letter or digit",
+                &text[..name_len]
+            ),
+        ));
+    }
+    // Only the first `@`, before any `;`, starts the URL of `name @ url`.
+    let mut url_possible = true;
+    let mut in_url = false;
+    let mut after_at = false;
+    for (index, ch) in text.char_indices() {
+        if in_url {
+            in_url = !ch.is_whitespace();
+        } else if after_at && !ch.is_whitespace() {
+            after_at = false;
+            in_url = true;
+        } else if ch == '@' && url_possible {
+            after_at = true;
+            url_possible = false;
+        } else if ch == ';' {
+            url_possible = false;
+        } else if !ch.is_ascii() {
+            return Some((
+                index,
+                ch.len_utf8(),
+                format!("unexpected character `{ch}`: names, versions and markers are ASCII"),
+            ));
+        }
+    }
+    None
+}
+
+/// Remove `.` and resolve `..` components without touching the filesystem.
+fn normalize(path: &Path) -> PathBuf {
+    let mut normalized = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normalized.pop();
+            }
+            other => normalized.push(other),
+        }
+    }
+    normalized
+}
+
+/// Decode `%XX` escapes (e.g. `%2B` for the `+` of a local version).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && let Some(hex) = text.get(index + 1..index + 3)
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
+        {
+            out.push(byte);
+            index += 3;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognizes_urls() {
+        assert!(is_url("http://127.0.0.1/x.whl"));
+        assert!(is_url("git+https://127.0.0.1/repo"));
+        assert!(is_url("file:relative.whl"));
+        assert!(!is_url("./dist/x.whl"));
+        assert!(!is_url("C:\\wheels\\x.whl"));
+        assert!(!is_url("://x"));
+    }
+
+    #[test]
+    fn guards_inputs_that_panic_pep508_rs() {
+        assert_eq!(
+            pep508_panic_guard("flask>=2 ; python_version >= \"3.8\""),
+            None
+        );
+        assert_eq!(
+            pep508_panic_guard("foo @ file:///tmp/caf\u{e9}/foo-1.0-py3-none-any.whl"),
+            None
+        );
+        assert!(pep508_panic_guard("foo- >=1").is_some());
+        assert!(pep508_panic_guard("foo ; python_version >= \"3.8\"\u{e9}").is_some());
+        assert!(pep508_panic_guard("foo ; os_name == \"\u{e9}\"").is_some());
+        // The marker's `@` does not start a URL.
+        assert!(pep508_panic_guard("foo ; a @ \u{e9}").is_some());
+    }
+
+    #[test]
+    fn normalizes_paths_lexically() {
+        assert_eq!(
+            normalize(Path::new("/a/./b/../c/x.whl")),
+            PathBuf::from("/a/c/x.whl")
+        );
+    }
+
+    #[test]
+    fn decodes_percent_escapes() {
+        assert_eq!(percent_decode("foo-1.0%2Bcpu-py3"), "foo-1.0+cpu-py3");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%2b"), "%zz+");
+    }
+}
