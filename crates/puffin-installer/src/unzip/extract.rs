@@ -300,7 +300,7 @@ fn first_duplicate_name(archive: &ZipArchive<SharedFile>, reader: SharedFile) ->
     let mut reader = io::BufReader::new(reader);
     io::Seek::seek(
         &mut reader,
-        io::SeekFrom::Start(archive.offset() + archive.central_directory_start()),
+        io::SeekFrom::Start(archive.central_directory_start()),
     )
     .ok()?;
     let mut seen = HashSet::new();

@@ -175,6 +175,13 @@ fn round_trip() {
         fixture.tree()
     );
     assert_eq!(verify_entry(&target).unwrap(), EntryStatus::Valid);
+    #[cfg(unix)]
+    {
+        // Not the private mode of a temporary directory.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o755);
+    }
 
     let again = unzip_wheel(&wheel, &demo_filename(), &target).unwrap();
     assert!(again.already_present);
@@ -205,6 +212,49 @@ fn warnings_and_explicit_directories() {
     );
     assert!(fixture.target().join("demo/empty-dir").is_dir());
     assert_eq!(verify_entry(&fixture.target()).unwrap(), EntryStatus::Valid);
+}
+
+/// Entries written by a streaming zip writer (general purpose flag bit 3)
+/// have zero CRC and sizes in their local headers; the central directory has
+/// the real values, and the archive is accepted.
+#[test]
+fn streamed_entries_with_data_descriptor_flag() {
+    let fixture = Fixture::new();
+    let zip = RawZip::from_wheel(&demo_wheel()).map_entry("demo/__init__.py", |entry| {
+        entry
+            .flags(1 << 3)
+            .local_crc(0)
+            .local_compressed_size(0)
+            .local_uncompressed_size(0)
+    });
+    let wheel = fixture.write_raw(&zip);
+    let outcome = unzip_wheel(&wheel, &demo_filename(), &fixture.target()).unwrap();
+    assert_eq!(outcome.warnings, []);
+    assert_eq!(
+        fs::read_to_string(fixture.target().join("demo/__init__.py")).unwrap(),
+        "VALUE = 1\n"
+    );
+}
+
+/// A target that exists without a manifest is not overwritten; the error says
+/// how to recover, and our temporary directory is removed.
+#[test]
+fn occupied_target() {
+    let fixture = Fixture::new();
+    let wheel = demo_wheel().build(fixture.dir.path());
+    fs::create_dir_all(fixture.target().join("stray")).unwrap();
+    let err = unzip_wheel(&wheel, &demo_filename(), &fixture.target()).unwrap_err();
+    insta::assert_snapshot!(fixture.error_chain(&err), @"The cache entry `[TEMP]/cache/wheels-v0/demo-1.0-py3-none-any` exists but has no valid manifest; run `puffin clean` to remove it");
+    assert_eq!(
+        fixture.tree(),
+        [
+            "cache",
+            "cache/wheels-v0",
+            "cache/wheels-v0/demo-1.0-py3-none-any",
+            "cache/wheels-v0/demo-1.0-py3-none-any/stray",
+            "demo-1.0-py3-none-any.whl",
+        ]
+    );
 }
 
 /// Threads unzipping the same wheel to the same target at once all succeed
