@@ -5,13 +5,15 @@
 # missing, then times RUNS creations of a fresh environment, each after
 # removing the previous one, and prints the mean.
 #
-# Usage: scripts/benchmarks/venv.sh [PYTHON]   (default: python3 on PATH)
+# Usage: scripts/benchmarks/venv.sh [PYTHON]   (default: the interpreter python3 runs)
 # Environment: RUNS (default 20), BENCH_DIR (default /tmp/bench-venv),
 # CARGO_TARGET_DIR (default target).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-python="${1:-$(command -v python3)}"
+# The interpreter itself, not a version manager's shim (pyenv, asdf), whose
+# answer puffin does not cache.
+python="${1:-$(python3 -c 'import sys; print(sys.executable)')}"
 runs="${RUNS:-20}"
 bench_dir="${BENCH_DIR:-/tmp/bench-venv}"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"

@@ -6,6 +6,7 @@ use std::time::UNIX_EPOCH;
 use fs_err as fs;
 use pep440_rs::Version;
 use pep508_rs::MarkerEnvironment;
+use platform_tags::{Platform, Tags, TagsError};
 use puffin_cache::{Cache, CacheBucket};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -112,13 +113,22 @@ impl Interpreter {
             digest(path.as_os_str().as_encoded_bytes())
         ));
 
-        if let Some(interpreter) = read_cache(&entry_path, &key) {
+        // A shim picks the interpreter it runs each time (pyenv reads
+        // `.python-version`, `PYENV_VERSION`, ...), so its answer may differ
+        // from one run to the next with no file changing.
+        let cacheable = !is_shim(&key.resolved);
+        if !cacheable {
+            debug!(resolved = %key.resolved.display(), "Not caching the answer of a shim");
+        } else if let Some(interpreter) = read_cache(&entry_path, &key) {
             debug!(entry = %entry_path.display(), "Using the cached interpreter query");
             return Ok(interpreter);
         }
 
         debug!("Querying the interpreter");
         let interpreter = run_query(&path)?;
+        if !cacheable {
+            return Ok(interpreter);
+        }
         let entry = CacheEntry { key, interpreter };
         if let Err(err) = write_cache(&entry_path, &entry) {
             warn!(entry = %entry_path.display(), %err, "Failed to cache the interpreter query");
@@ -141,6 +151,20 @@ impl Interpreter {
     pub fn python_version_string(&self) -> String {
         let (major, minor, patch) = self.python_version;
         format!("{major}.{minor}.{patch}")
+    }
+
+    /// The wheel tags this interpreter accepts on `platform`, best first
+    /// (the order of `packaging.tags.sys_tags()`).
+    pub fn tags(&self, platform: &Platform) -> Result<Tags, TagsError> {
+        let (major, minor, _) = self.python_version;
+        Tags::from_env(
+            platform,
+            (major, minor),
+            &self.implementation_name,
+            self.implementation_version,
+            self.gil_disabled,
+            self.debug,
+        )
     }
 
     /// The interpreter a new virtual environment should point at: the base
@@ -182,6 +206,20 @@ impl CacheKey {
             script: digest(QUERY_SCRIPT.as_bytes()),
         })
     }
+}
+
+/// Whether `resolved` is a version manager's shim: a script (`#!`) in a
+/// directory named `shims`, as pyenv and asdf make them.
+fn is_shim(resolved: &Path) -> bool {
+    use std::io::Read;
+
+    if resolved.parent().and_then(Path::file_name) != Some("shims".as_ref()) {
+        return false;
+    }
+    let mut start = [0u8; 2];
+    fs::File::open(resolved)
+        .and_then(|mut file| file.read_exact(&mut start))
+        .is_ok_and(|()| &start == b"#!")
 }
 
 /// The first 16 hexadecimal digits of the SHA-256 of `bytes`.
@@ -338,5 +376,20 @@ mod tests {
         );
         assert!(interpreter.gil_disabled);
         assert_eq!(interpreter.markers.sys_platform(), "linux");
+
+        let platform = platform_tags::Platform::new(
+            platform_tags::Os::Manylinux {
+                major: 2,
+                minor: 17,
+            },
+            platform_tags::Arch::X86_64,
+        );
+        let tags = interpreter.tags(&platform).unwrap();
+        let first = tags.iter().next().unwrap();
+        assert_eq!((first.0, first.1), ("cp313", "cp313t"));
+        assert!(
+            tags.iter()
+                .any(|tag| tag == ("cp313", "cp313t", "manylinux_2_17_x86_64"))
+        );
     }
 }

@@ -69,6 +69,23 @@ fn symlinks_are_cached_separately() {
     assert_eq!(runs(&python), 2);
 }
 
+/// A version manager's shim (pyenv, asdf) chooses its interpreter at each
+/// run, so its answer is never cached.
+#[test]
+fn shims_are_not_cached() {
+    let temp = tempfile::tempdir().unwrap();
+    let cache = Cache::from_path(temp.path().join("cache"));
+    let shim = temp.path().join("shims/python3");
+    fake_python(
+        &shim,
+        &answer(&temp.path().join("usr"), &temp.path().join("usr"), None),
+    );
+    Interpreter::query(&shim, &cache).unwrap();
+    Interpreter::query(&shim, &cache).unwrap();
+    assert_eq!(runs(&shim), 2);
+    assert!(!cache.bucket(CacheBucket::Interpreter).exists());
+}
+
 /// A malformed cache entry is replaced, not an error.
 #[test]
 fn a_corrupt_entry_is_a_miss() {
