@@ -41,8 +41,9 @@ impl Printer {
             .init();
     }
 
-    pub(crate) fn is_verbose(self) -> bool {
-        self.verbose > 0
+    /// Whether progress bars may be drawn (not with `-q`).
+    pub(crate) fn shows_progress(self) -> bool {
+        !self.quiet
     }
 
     pub(crate) fn color(self) -> bool {

@@ -1,8 +1,26 @@
-//! TODO: see docs/ARCHITECTURE.md for this crate's job and API.
+//! Install many wheels into one environment: the inventory of what is
+//! installed ([`SitePackages`]), the [`Plan`] of a sync, unzipping wheels into
+//! the shared cache ([`unzip_wheel`], validated and published atomically),
+//! finding warm cache entries without the network ([`find_cached_wheel`]), the
+//! parallel [`Installer`], and the [`EnvironmentLock`].
 
+mod installer;
+mod lock;
+mod plan;
+mod registry_cache;
 mod site_packages;
 mod unzip;
 
+pub use installer::{CachedWheel, InstallFailure, InstallReport, Installer};
+pub use lock::{EnvironmentLock, LOCK_FILENAME, clean_leftovers};
+pub use plan::{
+    InstallReason, PROTECTED_PACKAGES, Plan, PlanError, PlanOptions, PlannedInstall,
+    PlannedRequirement, Reinstall, SyncRequirement, WheelSource, exact_pin,
+};
+pub use registry_cache::{
+    ARCHIVE_HASH_FILENAME, CachedEntry, entry_manifest, find_cached_wheel, read_archive_hash,
+    write_archive_hash,
+};
 pub use site_packages::{
     InstalledDist, InstalledKind, SitePackages, SitePackagesError, SitePackagesWarning,
 };

@@ -3,10 +3,12 @@
 use std::process::ExitCode;
 
 pub(crate) mod clean;
+pub(crate) mod environment;
 pub(crate) mod pip_check;
 pub(crate) mod pip_freeze;
 pub(crate) mod pip_sync;
 pub(crate) mod pip_uninstall;
+pub(crate) mod progress;
 pub(crate) mod venv;
 
 /// How a command ended: 0 on success, 1 when an install failed, 2 on bad usage

@@ -1,17 +1,867 @@
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, anyhow};
 use clap::Args;
+use distribution_filename::PackageName;
+use futures::StreamExt;
+use install_wheel_rs::LinkMode;
+use owo_colors::OwoColorize;
+use platform_tags::{Platform, Tags};
+use puffin_cache::{Cache, CacheBucket, WheelSource as CacheKey};
+use puffin_client::{
+    DEFAULT_CONCURRENT_DOWNLOADS, IndexArgs, IndexLocations, RegistryClient, RegistryClientBuilder,
+    SelectedWheel, WheelSourceLocation,
+};
+use puffin_installer::{
+    CachedWheel, EntryStatus, EnvironmentLock, InstallReason, InstalledDist, Installer, Plan,
+    PlanOptions, PlannedRequirement, Reinstall, SitePackages, SyncRequirement, WheelSource,
+    clean_leftovers, find_cached_wheel, read_archive_hash, unzip_wheel, verify_entry,
+    write_archive_hash,
+};
+use puffin_interpreter::PythonEnvironment;
+use requirements_txt::RequirementsTxt;
+use tracing::debug;
 
 use crate::GlobalArgs;
-use crate::commands::ExitStatus;
+use crate::commands::environment::{
+    EnvironmentRequest, display_path, elapsed, find_environment, layout, open_cache, packages,
+    site_packages_dirs,
+};
+use crate::commands::progress::DownloadProgress;
+use crate::commands::{ExitStatus, UserError};
 use crate::printer::Printer;
 
 /// Arguments of `puffin pip-sync`.
 #[derive(Args, Debug)]
-pub(crate) struct PipSyncArgs {}
+#[command(after_help = "\
+pip-sync never removes pip, setuptools, wheel or puffin, even when the \
+requirements do not list them (as pip-tools does).")]
+pub(crate) struct PipSyncArgs {
+    /// The requirements files (pip's format) listing exactly what the
+    /// environment must contain.
+    #[arg(required = true, value_name = "REQUIREMENTS")]
+    src_files: Vec<PathBuf>,
+
+    /// The environment's Python: a path (e.g. `.venv/bin/python`), a name on
+    /// PATH or a version [default: the active virtual environment, else
+    /// `.venv` in this or a parent directory].
+    #[arg(short, long)]
+    python: Option<String>,
+
+    /// Allow installing into a Python that is not a virtual environment.
+    #[arg(long)]
+    system: bool,
+
+    /// How files are put into the environment: clone (copy-on-write), hardlink
+    /// or copy [default: hardlink on Linux, clone on macOS]. A wheel whose
+    /// files cannot be linked is copied whole, with one warning.
+    #[arg(long, value_enum, env = "PUFFIN_LINK_MODE")]
+    link_mode: Option<LinkMode>,
+
+    /// Reinstall every listed package, re-checking their cache entries.
+    #[arg(long)]
+    reinstall: bool,
+
+    /// Reinstall this package (repeatable).
+    #[arg(long, value_name = "NAME")]
+    reinstall_package: Vec<PackageName>,
+
+    /// Use only the cache and local find-links: never the network.
+    #[arg(long)]
+    offline: bool,
+
+    /// Print what would change, and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Require a `--hash` for every requirement (implied by any `--hash` in the
+    /// files).
+    #[arg(long)]
+    require_hashes: bool,
+
+    /// The package index (a PEP 503 simple index) [default: as pip is
+    /// configured: PUFFIN_INDEX_URL, PIP_INDEX_URL, pip.conf, pip's default].
+    #[arg(short, long)]
+    index_url: Option<String>,
+
+    /// Another index, looked at before the main one (repeatable).
+    #[arg(long)]
+    extra_index_url: Vec<String>,
+
+    /// A directory of wheels or an HTML page of links to them (repeatable).
+    #[arg(short, long)]
+    find_links: Vec<String>,
+
+    /// Use no index: only `--find-links` locations.
+    #[arg(long)]
+    no_index: bool,
+
+    /// Accept empty requirements, which remove everything from the environment.
+    #[arg(long)]
+    allow_empty_requirements: bool,
+}
+
+impl PipSyncArgs {
+    fn reinstall(&self) -> Reinstall {
+        if self.reinstall {
+            Reinstall::All
+        } else if self.reinstall_package.is_empty() {
+            Reinstall::None
+        } else {
+            Reinstall::Packages(self.reinstall_package.iter().cloned().collect())
+        }
+    }
+}
+
+/// The requirements files, read and merged.
+struct Requirements {
+    requirements: Vec<SyncRequirement>,
+    index: IndexArgs,
+    require_hashes: bool,
+}
 
 pub(crate) fn run(
-    _args: PipSyncArgs,
-    _global: &GlobalArgs,
-    _printer: Printer,
+    args: PipSyncArgs,
+    global: &GlobalArgs,
+    printer: Printer,
 ) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("`puffin pip-sync` is not implemented yet")
+    let start = Instant::now();
+    let requirements = read_requirements(&args, printer)?;
+    if requirements.requirements.is_empty() && !args.allow_empty_requirements {
+        return Err(UserError(format!(
+            "The requirements in {} are empty: pip-sync would remove every package from the \
+             environment. Pass --allow-empty-requirements to do that.",
+            args.src_files
+                .iter()
+                .map(|path| format!("`{}`", path.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into());
+    }
+
+    let cache = open_cache(global.cache_dir.clone(), global.no_cache)?;
+    let _cache_lock = cache.lock_shared_with(|| {
+        printer.status("Waiting for another puffin process to release the cache lock");
+    })?;
+    let environment = find_environment(
+        &EnvironmentRequest {
+            python: args.python.clone(),
+            system: args.system,
+            read_only: false,
+            create_if_missing: args.python.is_none(),
+        },
+        &cache,
+        printer,
+    )?;
+    let interpreter = environment.interpreter();
+    printer.status(format_args!(
+        "Using Python {} environment at {}",
+        interpreter.python_version_string(),
+        display_path(environment.root())
+    ));
+    printer.verbose(format_args!(
+        "Found the environment through {}",
+        environment.source()
+    ));
+
+    let _environment_lock = if args.dry_run {
+        None
+    } else {
+        Some(EnvironmentLock::acquire(environment.root(), |path| {
+            printer.status(format_args!(
+                "Waiting for another puffin process to release the environment lock at {}",
+                path.display()
+            ));
+        })?)
+    };
+    let site_packages_dirs = site_packages_dirs(&environment);
+    if !args.dry_run {
+        for dir in &site_packages_dirs {
+            let removed = clean_leftovers(dir)?;
+            if removed > 0 {
+                debug!(removed, dir = %dir.display(), "Removed leftovers of an interrupted run");
+            }
+        }
+    }
+
+    let hash_mode = puffin_client::check_require_hashes(
+        args.require_hashes || requirements.require_hashes,
+        requirements
+            .requirements
+            .iter()
+            .map(|requirement| (requirement.origin.as_str(), requirement.hashes.as_slice())),
+    )
+    .map_err(|missing| {
+        UserError(format!(
+            "Hash-checking mode is on (--require-hashes, or a --hash in the requirements), so \
+             every requirement needs a --hash; these have none:\n{}",
+            missing
+                .iter()
+                .map(|origin| format!("  {origin}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ))
+    })?;
+
+    let site_dirs: Vec<&Path> = site_packages_dirs.iter().map(PathBuf::as_path).collect();
+    let site_packages = SitePackages::from_dirs(&site_dirs)?;
+    for warning in site_packages.warnings() {
+        printer.warn(warning);
+    }
+    let plan = Plan::build(
+        &requirements.requirements,
+        &site_packages,
+        &interpreter.markers,
+        &PlanOptions {
+            reinstall: args.reinstall(),
+        },
+    )
+    .map_err(|err| UserError(err.to_string()))?;
+    report_plan_notes(&plan, printer);
+
+    if plan.is_noop() {
+        printer.status(format_args!(
+            "Audited {} in {}",
+            packages(plan.satisfied.len()),
+            elapsed(start.elapsed())
+        ));
+        return Ok(ExitStatus::Success);
+    }
+    if args.dry_run {
+        print_dry_run(&plan, printer);
+        return Ok(ExitStatus::Success);
+    }
+
+    let tags = tags_for(&environment)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("Failed to start the async runtime")?;
+    let fetched = runtime.block_on(fetch_wheels(
+        &plan,
+        &requirements.index,
+        &args,
+        &cache,
+        &environment,
+        &tags,
+        hash_mode,
+        printer,
+        start,
+    ))?;
+
+    let layout = layout(&environment);
+    let removals: Vec<&InstalledDist> = plan
+        .extraneous
+        .iter()
+        .chain(
+            plan.install
+                .iter()
+                .filter_map(|install| match &install.reason {
+                    InstallReason::New => None,
+                    InstallReason::Replace(dist) | InstallReason::Reinstall(dist) => Some(dist),
+                }),
+        )
+        .collect();
+    if !removals.is_empty() {
+        let uninstall_start = Instant::now();
+        for dist in &removals {
+            uninstall(&layout, dist)?;
+        }
+        printer.status(format_args!(
+            "Uninstalled {} in {}",
+            packages(removals.len()),
+            elapsed(uninstall_start.elapsed())
+        ));
+    }
+
+    let install_start = Instant::now();
+    let link_mode = args.link_mode.unwrap_or_default();
+    let report = Installer::new(&layout)
+        .with_link_mode(link_mode)
+        .install(&fetched);
+    let report = match report {
+        Ok(report) => report,
+        Err(failures) => {
+            let count = failures.len();
+            let mut failures = failures.into_iter();
+            let first = failures.next().expect("at least one failure");
+            for other in failures {
+                printer.error(&anyhow::Error::new(other));
+            }
+            let err = anyhow::Error::new(first);
+            return Err(if count > 1 {
+                err.context(format!("{count} packages failed to install"))
+            } else {
+                err
+            });
+        }
+    };
+    if let Some(fallback) = &report.fallback {
+        printer.warn(fallback);
+    }
+    for warning in &report.warnings {
+        printer.warn(warning);
+    }
+    printer.status(format_args!(
+        "Installed {} in {}",
+        packages(fetched.len()),
+        elapsed(install_start.elapsed())
+    ));
+    printer.verbose(format_args!(
+        "Link modes used: {}",
+        report
+            .link_modes
+            .iter()
+            .map(|(mode, count)| format!("{mode} {count}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    print_changes(&plan, printer);
+    warn_missing_dependencies(&environment, printer);
+    Ok(ExitStatus::Success)
+}
+
+/// Read every requirements file and merge them.
+fn read_requirements(args: &PipSyncArgs, printer: Printer) -> anyhow::Result<Requirements> {
+    let cwd = std::env::current_dir().context("Failed to read the working directory")?;
+    let mut merged = Requirements {
+        requirements: Vec::new(),
+        index: IndexArgs::default(),
+        require_hashes: false,
+    };
+    for path in &args.src_files {
+        if !path.is_file() {
+            return Err(UserError(format!(
+                "Requirements file `{}` not found: pass the path of a requirements file \
+                 (e.g. one written by pip-compile)",
+                path.display()
+            ))
+            .into());
+        }
+        let file = RequirementsTxt::parse(path, &cwd).map_err(|err| UserError(err.to_string()))?;
+        for warning in &file.warnings {
+            printer.warn(warning);
+        }
+        if let Some(editable) = file.editables.first() {
+            return Err(UserError(format!(
+                "Editable requirements are not supported yet: `-e {}` at {}:{}",
+                editable.path_or_url,
+                editable.file.display(),
+                editable.line
+            ))
+            .into());
+        }
+        merged
+            .requirements
+            .extend(file.requirements.into_iter().map(|entry| SyncRequirement {
+                origin: format!("{}:{}", entry.file.display(), entry.line),
+                requirement: entry.requirement,
+                hashes: entry.hashes,
+            }));
+        if file.index_url.is_some() {
+            merged.index.index_url = file.index_url;
+        }
+        merged.index.extra_index_urls.extend(file.extra_index_urls);
+        merged.index.find_links.extend(file.find_links);
+        merged.index.no_index |= file.no_index;
+        merged.require_hashes |= file.require_hashes;
+    }
+    Ok(merged)
+}
+
+/// Say what the plan will not do that a user might expect.
+fn report_plan_notes(plan: &Plan, printer: Printer) {
+    if plan.skipped_by_markers > 0 {
+        printer.verbose(format_args!(
+            "Skipped {} whose markers do not match this environment",
+            if plan.skipped_by_markers == 1 {
+                "1 requirement".to_string()
+            } else {
+                format!("{} requirements", plan.skipped_by_markers)
+            }
+        ));
+    }
+    for name in &plan.unpinned {
+        printer.warn(format_args!(
+            "`{name}` is not pinned to one version: pip-sync installs the newest matching \
+             version and none of its dependencies (pin it with `{name}==<version>`, e.g. with \
+             pip-compile)"
+        ));
+    }
+}
+
+/// The compatible tags of the environment's interpreter.
+fn tags_for(environment: &PythonEnvironment) -> anyhow::Result<Tags> {
+    let interpreter = environment.interpreter();
+    let platform = Platform::current().context("Failed to detect the platform")?;
+    Ok(Tags::from_env(
+        &platform,
+        (interpreter.python_version.0, interpreter.python_version.1),
+        &interpreter.implementation_name,
+        interpreter.implementation_version,
+        interpreter.gil_disabled,
+        interpreter.debug,
+    )?)
+}
+
+/// Find, download and unzip every wheel the plan installs; returns them in the
+/// plan's order.
+#[allow(clippy::too_many_arguments)]
+async fn fetch_wheels(
+    plan: &Plan,
+    file_index: &IndexArgs,
+    args: &PipSyncArgs,
+    cache: &Cache,
+    environment: &PythonEnvironment,
+    tags: &Tags,
+    hash_mode: bool,
+    printer: Printer,
+    start: Instant,
+) -> anyhow::Result<Vec<CachedWheel>> {
+    let reinstall = args.reinstall();
+    let env = |key: &str| std::env::var(key).ok();
+    let cli_index = IndexArgs {
+        index_url: args.index_url.clone(),
+        extra_index_urls: args.extra_index_url.clone(),
+        find_links: args.find_links.clone(),
+        no_index: args.no_index,
+    };
+    let needs_registry = plan
+        .install
+        .iter()
+        .any(|install| matches!(install.requirement.source, WheelSource::Registry { .. }));
+    let locations = if needs_registry {
+        let locations = IndexLocations::discover(
+            &cli_index,
+            file_index,
+            &env,
+            environment.interpreter().pip_default_index.as_deref(),
+        )
+        .map_err(|err| UserError(err.to_string()))?;
+        printer.verbose(format_args!("Using {locations}"));
+        locations
+    } else {
+        IndexLocations::find_links_only(Vec::new())
+    };
+    let progress = DownloadProgress::new(printer);
+    let client = Arc::new(
+        RegistryClientBuilder::new(cache.clone())
+            .index_locations(locations)
+            .offline(args.offline)
+            .reporter(progress.reporter())
+            .build()?,
+    );
+    let python_version = environment.interpreter().version().clone();
+    let indexes: Vec<url::Url> = client.index_locations().indexes().cloned().collect();
+
+    let context = FetchContext {
+        client: &client,
+        cache,
+        tags,
+        python_version: &python_version,
+        indexes: &indexes,
+        hash_mode,
+    };
+    let results: Vec<anyhow::Result<(CachedWheel, bool)>> =
+        futures::stream::iter(plan.install.iter().map(|install| {
+            let verify = reinstall_applies(&reinstall, &install.requirement.name);
+            context.fetch(&install.requirement, verify)
+        }))
+        .buffered(DEFAULT_CONCURRENT_DOWNLOADS)
+        .collect()
+        .await;
+    progress.finish();
+
+    let mut wheels = Vec::with_capacity(results.len());
+    let mut downloaded = 0;
+    for result in results {
+        let (wheel, was_downloaded) = result?;
+        downloaded += usize::from(was_downloaded);
+        wheels.push(wheel);
+    }
+    printer.status(format_args!(
+        "Resolved {} in {}",
+        packages(plan.install.len() + plan.satisfied.len()),
+        elapsed(start.elapsed())
+    ));
+    if downloaded > 0 {
+        printer.status(format_args!(
+            "Downloaded {} in {}",
+            packages(downloaded),
+            elapsed(start.elapsed())
+        ));
+    }
+    Ok(wheels)
+}
+
+fn reinstall_applies(reinstall: &Reinstall, name: &PackageName) -> bool {
+    match reinstall {
+        Reinstall::None => false,
+        Reinstall::All => true,
+        Reinstall::Packages(names) => names.contains(name),
+    }
+}
+
+/// What every fetch needs.
+struct FetchContext<'a> {
+    client: &'a RegistryClient,
+    cache: &'a Cache,
+    tags: &'a Tags,
+    python_version: &'a pep440_rs::Version,
+    indexes: &'a [url::Url],
+    hash_mode: bool,
+}
+
+impl FetchContext<'_> {
+    /// The unzipped cache entry of one requirement, downloading and unzipping
+    /// it if needed. The flag says whether anything was downloaded or unzipped.
+    /// With `verify` (a reinstall), an existing entry is checked against its
+    /// manifest and re-extracted if it was changed.
+    async fn fetch(
+        &self,
+        requirement: &PlannedRequirement,
+        verify: bool,
+    ) -> anyhow::Result<(CachedWheel, bool)> {
+        let hashes = if self.hash_mode {
+            requirement.hashes.as_slice()
+        } else {
+            &[]
+        };
+        match &requirement.source {
+            WheelSource::Registry { specifiers } => {
+                if !verify {
+                    if let Some(version) = puffin_installer::exact_pin(specifiers) {
+                        if let Some(entry) = find_cached_wheel(
+                            self.cache,
+                            self.indexes,
+                            &requirement.name,
+                            version,
+                            self.tags,
+                        ) {
+                            if archive_hash_matches(&entry.path, hashes) {
+                                debug!(wheel = %entry.filename, "Found in the cache");
+                                return Ok((
+                                    CachedWheel {
+                                        filename: entry.filename,
+                                        path: entry.path,
+                                        direct_url: None,
+                                    },
+                                    false,
+                                ));
+                            }
+                        }
+                    }
+                }
+                let selected = self
+                    .client
+                    .select_wheel(
+                        &requirement.name,
+                        specifiers,
+                        self.tags,
+                        self.python_version,
+                    )
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "Failed to find `{}` ({})",
+                            requirement.name, requirement.origin
+                        )
+                    })?;
+                let entry = self
+                    .cache
+                    .wheel_entry(&selected.cache_source()?, &selected.filename);
+                let downloaded = self
+                    .ensure_entry(&selected, &entry, hashes, verify, &requirement.origin)
+                    .await?;
+                Ok((
+                    CachedWheel {
+                        filename: selected.filename,
+                        path: entry,
+                        direct_url: None,
+                    },
+                    downloaded,
+                ))
+            }
+            WheelSource::LocalWheel {
+                path,
+                url,
+                filename,
+            } => {
+                let mtime = fs_err::metadata(path)
+                    .and_then(|metadata| metadata.modified())
+                    .map_err(|err| {
+                        UserError(format!(
+                            "Failed to read the wheel `{}` ({}): {err}",
+                            path.display(),
+                            requirement.origin
+                        ))
+                    })?;
+                let entry = self
+                    .cache
+                    .wheel_entry(&CacheKey::Path { path, mtime }, filename);
+                let selected = SelectedWheel {
+                    filename: filename.clone(),
+                    source: WheelSourceLocation::Path(path.clone()),
+                    hashes: Vec::new(),
+                    yanked: None,
+                    warnings: Vec::new(),
+                };
+                let downloaded = self
+                    .ensure_entry(&selected, &entry, hashes, verify, &requirement.origin)
+                    .await?;
+                Ok((
+                    CachedWheel {
+                        filename: filename.clone(),
+                        path: entry,
+                        direct_url: Some(
+                            puffin_package::DirectUrl::archive(url.as_str(), None).to_json(),
+                        ),
+                    },
+                    downloaded,
+                ))
+            }
+            WheelSource::RemoteWheel { url, filename } => {
+                let entry = self.cache.wheel_entry(&CacheKey::Url(url), filename);
+                let selected = SelectedWheel {
+                    filename: filename.clone(),
+                    source: WheelSourceLocation::Url {
+                        url: url.clone(),
+                        index: url.clone(),
+                    },
+                    hashes: Vec::new(),
+                    yanked: None,
+                    warnings: Vec::new(),
+                };
+                let downloaded = self
+                    .ensure_entry(&selected, &entry, hashes, verify, &requirement.origin)
+                    .await?;
+                Ok((
+                    CachedWheel {
+                        filename: filename.clone(),
+                        path: entry,
+                        direct_url: Some(
+                            puffin_package::DirectUrl::archive(url.as_str(), None).to_json(),
+                        ),
+                    },
+                    downloaded,
+                ))
+            }
+        }
+    }
+
+    /// Make sure `entry` holds the unzipped wheel: reuse it when it is there
+    /// (and, with `verify`, unchanged; and its archive hash matches), else
+    /// download and unzip. Returns whether anything was downloaded or unzipped.
+    async fn ensure_entry(
+        &self,
+        selected: &SelectedWheel,
+        entry: &Path,
+        hashes: &[String],
+        verify: bool,
+        origin: &str,
+    ) -> anyhow::Result<bool> {
+        let status = if verify {
+            let entry = entry.to_path_buf();
+            tokio::task::spawn_blocking(move || verify_entry(&entry)).await??
+        } else if puffin_installer::entry_manifest(entry).is_some() {
+            EntryStatus::Valid
+        } else {
+            EntryStatus::Missing
+        };
+        match status {
+            EntryStatus::Valid if archive_hash_matches(entry, hashes) => return Ok(false),
+            EntryStatus::Valid | EntryStatus::Missing => {}
+            EntryStatus::Corrupt { path, reason } => {
+                debug!(path = %path.display(), reason, "The cache entry was changed; unzipping it again");
+                remove_entry(entry)?;
+            }
+        }
+        let download_dir = self.cache.temp_dir(CacheBucket::Wheels)?;
+        let archive = self
+            .client
+            .download_wheel(selected, download_dir.path(), hashes)
+            .await
+            .with_context(|| format!("Failed to download `{}` ({origin})", selected.filename))?;
+        let filename = selected.filename.clone();
+        let target = entry.to_path_buf();
+        let outcome = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let sha256 = install_wheel_rs::hash_file(&archive)?;
+            let outcome = unzip_wheel(&archive, &filename, &target)?;
+            write_archive_hash(&target, &hex_of_record_digest(&sha256.0))?;
+            drop(download_dir);
+            Ok(outcome)
+        })
+        .await??;
+        for warning in &outcome.warnings {
+            debug!(wheel = %selected.filename, %warning, "Unzip warning");
+        }
+        Ok(true)
+    }
+}
+
+/// Whether an entry's recorded archive hash satisfies the required hashes
+/// (always, when none are required).
+fn archive_hash_matches(entry: &Path, hashes: &[String]) -> bool {
+    if hashes.is_empty() {
+        return true;
+    }
+    let Some(recorded) = read_archive_hash(entry) else {
+        return false;
+    };
+    hashes.iter().any(|hash| {
+        hash.strip_prefix("sha256:")
+            .is_some_and(|hex| hex.eq_ignore_ascii_case(&recorded))
+    })
+}
+
+/// RECORD-form digests are URL-safe base64; the archive hash is kept in hex,
+/// the form `--hash` uses.
+fn hex_of_record_digest(digest: &str) -> String {
+    data_encoding::BASE64URL_NOPAD
+        .decode(digest.as_bytes())
+        .map(|bytes| data_encoding::HEXLOWER.encode(&bytes))
+        .unwrap_or_default()
+}
+
+/// Remove a changed cache entry by renaming it aside first, so that no process
+/// ever sees it half removed.
+fn remove_entry(entry: &Path) -> anyhow::Result<()> {
+    let aside = entry.with_extension(format!("stale-{}", std::process::id()));
+    fs_err::rename(entry, &aside)?;
+    fs_err::remove_dir_all(&aside)?;
+    Ok(())
+}
+
+/// Uninstall one distribution through its RECORD.
+fn uninstall(layout: &install_wheel_rs::Layout, dist: &InstalledDist) -> anyhow::Result<()> {
+    if dist.kind != puffin_installer::InstalledKind::DistInfo {
+        return Err(anyhow!(
+            "Cannot uninstall `{}` {}: it was installed without a RECORD (`{}`); remove it with \
+             the tool that installed it",
+            dist.name,
+            dist.version,
+            dist.path.display()
+        ));
+    }
+    let uninstallation = install_wheel_rs::uninstall_wheel(layout, &dist.path)
+        .with_context(|| format!("Failed to uninstall: {} @ {}", dist.name, dist.version))?;
+    for skipped in &uninstallation.skipped {
+        tracing::warn!(path = %skipped.display(), "Not removed: the RECORD entry points outside the environment");
+    }
+    Ok(())
+}
+
+/// The plan, as `--dry-run` prints it.
+fn print_dry_run(plan: &Plan, printer: Printer) {
+    let removals = plan.extraneous.len()
+        + plan
+            .install
+            .iter()
+            .filter(|install| !matches!(install.reason, InstallReason::New))
+            .count();
+    printer.status(format_args!(
+        "Would uninstall {} and install {} (dry run: nothing changed)",
+        packages(removals),
+        packages(plan.install.len())
+    ));
+    print_changes(plan, printer);
+}
+
+/// ` - name==old`, ` + name==new` and ` ~ name==version` lines, sorted by name.
+fn print_changes(plan: &Plan, printer: Printer) {
+    let mut lines: BTreeMap<PackageName, Vec<(char, String)>> = BTreeMap::new();
+    for dist in &plan.extraneous {
+        lines
+            .entry(dist.name.clone())
+            .or_default()
+            .push(('-', dist.version.to_string()));
+    }
+    for install in &plan.install {
+        let name = &install.requirement.name;
+        let new_version = install
+            .requirement
+            .source
+            .exact_version()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "latest".to_string());
+        let entry = lines.entry(name.clone()).or_default();
+        match &install.reason {
+            InstallReason::New => entry.push(('+', new_version)),
+            InstallReason::Replace(old) => {
+                entry.push(('-', old.version.to_string()));
+                entry.push(('+', new_version));
+            }
+            InstallReason::Reinstall(old) => entry.push(('~', old.version.to_string())),
+        }
+    }
+    for (name, changes) in lines {
+        for (sign, version) in changes {
+            let line = format!("{name}=={version}");
+            if printer.color() {
+                match sign {
+                    '+' => printer.status(format_args!(" {} {}", "+".green(), line.bold())),
+                    '-' => printer.status(format_args!(" {} {}", "-".red(), line.bold())),
+                    _ => printer.status(format_args!(" {} {}", "~".yellow(), line.bold())),
+                }
+            } else {
+                printer.status(format_args!(" {sign} {line}"));
+            }
+        }
+    }
+}
+
+/// Warn when an installed distribution requires something the environment
+/// does not provide, read from each distribution's METADATA.
+fn warn_missing_dependencies(environment: &PythonEnvironment, printer: Printer) {
+    let dirs = site_packages_dirs(environment);
+    let dir_refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let Ok(site_packages) = SitePackages::from_dirs(&dir_refs) else {
+        return;
+    };
+    let installed: BTreeMap<PackageName, &InstalledDist> = site_packages
+        .iter()
+        .map(|dist| (dist.name.clone(), dist))
+        .collect();
+    let markers = &environment.interpreter().markers;
+    let mut reported = BTreeSet::new();
+    for dist in site_packages.iter() {
+        let Ok(bytes) = fs_err::read(dist.path.join("METADATA")) else {
+            continue;
+        };
+        let Ok(metadata) = puffin_package::Metadata::parse(&bytes) else {
+            continue;
+        };
+        for requirement in &metadata.requires_dist {
+            if !requirement.evaluate_markers(markers, &[]) {
+                continue;
+            }
+            let Ok(name) = PackageName::from_str(requirement.name.as_ref()) else {
+                continue;
+            };
+            let satisfied =
+                installed
+                    .get(&name)
+                    .is_some_and(|found| match &requirement.version_or_url {
+                        Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
+                            specifiers.contains(&found.version)
+                        }
+                        _ => true,
+                    });
+            if !satisfied && reported.insert((dist.name.clone(), requirement.to_string())) {
+                let found = installed
+                    .get(&name)
+                    .map(|found| format!(" ({} {} is installed)", found.name, found.version))
+                    .unwrap_or_default();
+                printer.warn(format_args!(
+                    "{} {} requires {requirement}, which is not in the requirements{found}",
+                    dist.name, dist.version
+                ));
+            }
+        }
+    }
 }

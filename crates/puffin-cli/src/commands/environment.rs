@@ -1,0 +1,137 @@
+//! Finding (or creating) the target environment, shared by the `pip-*` commands.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use install_wheel_rs::{Layout, Scheme};
+use puffin_cache::Cache;
+use puffin_interpreter::{DiscoveryOptions, Interpreter, PythonEnvironment, find_python};
+
+use crate::commands::UserError;
+use crate::printer::Printer;
+
+/// How to find the environment.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EnvironmentRequest {
+    /// `--python`.
+    pub(crate) python: Option<String>,
+    /// `--system`.
+    pub(crate) system: bool,
+    /// The command only reads the environment (freeze, check).
+    pub(crate) read_only: bool,
+    /// Create `.venv` in the working directory when no environment is found.
+    pub(crate) create_if_missing: bool,
+}
+
+/// Find the target environment; with `create_if_missing`, create `.venv` in the
+/// working directory with the first `python3` on `PATH` when there is none, and
+/// say so.
+pub(crate) fn find_environment(
+    request: &EnvironmentRequest,
+    cache: &Cache,
+    printer: Printer,
+) -> anyhow::Result<PythonEnvironment> {
+    let options = DiscoveryOptions::from_process_env()?
+        .with_python(request.python.clone())
+        .with_system(request.system)
+        .with_read_only(request.read_only);
+    match PythonEnvironment::discover(&options, cache) {
+        Ok(environment) => Ok(environment),
+        Err(puffin_interpreter::Error::NoEnvironment { cwd }) if request.create_if_missing => {
+            let python = find_python(None, &options).map_err(interpreter_error)?;
+            let base = Interpreter::query(&python, cache).map_err(interpreter_error)?;
+            let path = cwd.join(".venv");
+            printer.status(format_args!(
+                "No environment found: creating one at .venv with Python {} ({})",
+                base.python_version_string(),
+                base.sys_executable.display()
+            ));
+            gourgeist::create_venv(&path, &base, &gourgeist::VenvOptions::default())
+                .with_context(|| format!("Failed to create `{}`", path.display()))?;
+            PythonEnvironment::discover(&options, cache).map_err(interpreter_error)
+        }
+        Err(err) => Err(interpreter_error(err)),
+    }
+}
+
+/// Errors a person fixes by pointing puffin elsewhere exit 2.
+pub(crate) fn interpreter_error(err: puffin_interpreter::Error) -> anyhow::Error {
+    use puffin_interpreter::Error;
+    match err {
+        Error::Spawn { .. }
+        | Error::QueryFailed { .. }
+        | Error::QueryOutput { .. }
+        | Error::InterpreterMetadata { .. }
+        | Error::CurrentDir(_) => anyhow::Error::new(err),
+        _ => UserError(err.to_string()).into(),
+    }
+}
+
+/// Where `install-wheel-rs` puts each kind of file in this environment.
+pub(crate) fn layout(environment: &PythonEnvironment) -> Layout {
+    let interpreter = environment.interpreter();
+    let scheme = &interpreter.scheme;
+    Layout {
+        sys_executable: environment.python_executable(),
+        python_version: (interpreter.python_version.0, interpreter.python_version.1),
+        scheme: Scheme {
+            purelib: scheme.purelib.clone(),
+            platlib: scheme.platlib.clone(),
+            scripts: scheme.scripts.clone(),
+            data: scheme.data.clone(),
+            include: scheme.include.clone(),
+        },
+    }
+}
+
+/// The site-packages directories of an environment, without duplicates.
+pub(crate) fn site_packages_dirs(environment: &PythonEnvironment) -> Vec<PathBuf> {
+    let scheme = &environment.interpreter().scheme;
+    let mut dirs = vec![scheme.purelib.clone()];
+    if scheme.platlib != scheme.purelib {
+        dirs.push(scheme.platlib.clone());
+    }
+    dirs
+}
+
+/// A path for display: relative to the working directory when it is below it.
+pub(crate) fn display_path(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .filter(|relative| !relative.as_os_str().is_empty())
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// Durations as uv prints them: `12ms` below a second, `1.23s` above.
+pub(crate) fn elapsed(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else {
+        format!("{:.2}s", duration.as_secs_f64())
+    }
+}
+
+/// `1 package` / `3 packages`.
+pub(crate) fn packages(count: usize) -> String {
+    if count == 1 {
+        "1 package".to_string()
+    } else {
+        format!("{count} packages")
+    }
+}
+
+/// Open the cache the global options name.
+pub(crate) fn open_cache(cache_dir: Option<PathBuf>, no_cache: bool) -> anyhow::Result<Cache> {
+    let cache = Cache::from_settings(cache_dir, no_cache).context("Failed to open the cache")?;
+    cache.init().with_context(|| {
+        format!(
+            "Failed to create the cache at `{}`; pass another with --cache-dir",
+            cache.root().display()
+        )
+    })?;
+    Ok(cache)
+}

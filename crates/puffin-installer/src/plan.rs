@@ -1,0 +1,440 @@
+//! The plan of a sync: for every requirement that applies, keep what is
+//! installed, install, or reinstall; remove everything else.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use distribution_filename::{PackageName, WheelFilename};
+use pep440_rs::{Operator, Version, VersionSpecifiers};
+use pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
+use url::Url;
+
+use crate::site_packages::{InstalledDist, SitePackages};
+
+/// Distributions a sync never removes even when the requirements do not list
+/// them, as pip-tools does: the installers themselves.
+pub const PROTECTED_PACKAGES: &[&str] = &["pip", "setuptools", "wheel", "puffin"];
+
+/// One requirement of the sync, with where it came from.
+#[derive(Debug, Clone)]
+pub struct SyncRequirement {
+    /// The requirement as written.
+    pub requirement: Requirement,
+    /// The `--hash` values (`sha256:<hex>`) given for it.
+    pub hashes: Vec<String>,
+    /// Where it was written, e.g. `requirements.txt:12`.
+    pub origin: String,
+}
+
+/// Where the wheel of a requirement comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WheelSource {
+    /// A package index or find-links location, chosen by version.
+    Registry {
+        /// The version specifiers; an exact pin is `==x`.
+        specifiers: VersionSpecifiers,
+    },
+    /// A wheel file on the local disk (`./x.whl`, `file://`).
+    LocalWheel {
+        /// The absolute path of the wheel.
+        path: PathBuf,
+        /// The URL as recorded in `direct_url.json`.
+        url: Url,
+        /// The parsed filename.
+        filename: WheelFilename,
+    },
+    /// A wheel at a remote URL (`name @ https://...whl`).
+    RemoteWheel {
+        /// The URL.
+        url: Url,
+        /// The parsed filename.
+        filename: WheelFilename,
+    },
+}
+
+impl WheelSource {
+    /// The exact version this source pins, if it does.
+    pub fn exact_version(&self) -> Option<&Version> {
+        match self {
+            Self::Registry { specifiers } => exact_pin(specifiers),
+            Self::LocalWheel { filename, .. } | Self::RemoteWheel { filename, .. } => {
+                Some(&filename.version)
+            }
+        }
+    }
+
+    /// The URL recorded in `direct_url.json`, for direct URL sources.
+    pub fn direct_url(&self) -> Option<&Url> {
+        match self {
+            Self::Registry { .. } => None,
+            Self::LocalWheel { url, .. } | Self::RemoteWheel { url, .. } => Some(url),
+        }
+    }
+}
+
+/// The single version a specifier set allows, when it is one `==` pin without
+/// wildcards.
+pub fn exact_pin(specifiers: &VersionSpecifiers) -> Option<&Version> {
+    match specifiers.iter().collect::<Vec<_>>().as_slice() {
+        [specifier] if matches!(specifier.operator(), Operator::Equal | Operator::ExactEqual) => {
+            Some(specifier.version())
+        }
+        _ => None,
+    }
+}
+
+/// A requirement that applies to the target interpreter, with its source.
+#[derive(Debug, Clone)]
+pub struct PlannedRequirement {
+    /// The normalized name.
+    pub name: PackageName,
+    /// Where the wheel comes from.
+    pub source: WheelSource,
+    /// The requirement's `--hash` values.
+    pub hashes: Vec<String>,
+    /// Where it was written.
+    pub origin: String,
+}
+
+/// Why a distribution is (re)installed.
+#[derive(Debug, Clone)]
+pub enum InstallReason {
+    /// Nothing of that name is installed.
+    New,
+    /// Another version, or another source, is installed and is replaced.
+    Replace(InstalledDist),
+    /// The same version is installed, but a reinstall was asked for.
+    Reinstall(InstalledDist),
+}
+
+/// One install of the plan.
+#[derive(Debug, Clone)]
+pub struct PlannedInstall {
+    /// What to install.
+    pub requirement: PlannedRequirement,
+    /// Why.
+    pub reason: InstallReason,
+}
+
+/// Which installed distributions to reinstall even when they match.
+#[derive(Debug, Clone, Default)]
+pub enum Reinstall {
+    /// Keep what matches.
+    #[default]
+    None,
+    /// Reinstall everything listed.
+    All,
+    /// Reinstall these packages.
+    Packages(BTreeSet<PackageName>),
+}
+
+impl Reinstall {
+    fn applies_to(&self, name: &PackageName) -> bool {
+        match self {
+            Self::None => false,
+            Self::All => true,
+            Self::Packages(packages) => packages.contains(name),
+        }
+    }
+}
+
+/// What a sync will do.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Requirements already satisfied by what is installed.
+    pub satisfied: Vec<InstalledDist>,
+    /// Requirements to install or reinstall.
+    pub install: Vec<PlannedInstall>,
+    /// Installed distributions that nothing lists (or that are replaced by a
+    /// second copy of the same name): removed.
+    pub extraneous: Vec<InstalledDist>,
+    /// How many requirements were skipped because their markers do not match.
+    pub skipped_by_markers: usize,
+    /// Requirements that are not exact pins: the newest matching version is
+    /// installed, and nothing they depend on.
+    pub unpinned: Vec<PackageName>,
+}
+
+/// A set of requirements that cannot be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The same package is listed twice with different requirements.
+    #[error(
+        "`{name}` is listed twice with different requirements: `{first}` ({first_origin}) and `{second}` ({second_origin}); pip-sync installs exactly one version of each package"
+    )]
+    Conflict {
+        /// The package.
+        name: PackageName,
+        /// The first requirement.
+        first: String,
+        /// Where the first was written.
+        first_origin: String,
+        /// The second requirement.
+        second: String,
+        /// Where the second was written.
+        second_origin: String,
+    },
+    /// A requirement's name is not a valid package name.
+    #[error("`{0}` is not a valid package name")]
+    InvalidName(String),
+    /// A URL requirement does not point to a wheel.
+    #[error(
+        "`{requirement}` ({origin}) does not point to a wheel file: only wheels can be installed (building from source is not supported yet)"
+    )]
+    NotAWheel {
+        /// The requirement.
+        requirement: String,
+        /// Where it was written.
+        origin: String,
+    },
+    /// A URL requirement names another package than its wheel.
+    #[error(
+        "`{requirement}` ({origin}) names `{name}`, but the wheel `{filename}` is for `{wheel_name}`"
+    )]
+    NameMismatch {
+        /// The requirement.
+        requirement: String,
+        /// Where it was written.
+        origin: String,
+        /// The requirement's name.
+        name: PackageName,
+        /// The wheel filename.
+        filename: String,
+        /// The wheel's name.
+        wheel_name: PackageName,
+    },
+}
+
+/// Options of the plan.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Which packages to reinstall even if they match.
+    pub reinstall: Reinstall,
+}
+
+impl Plan {
+    /// Compare the requirements with what is installed.
+    ///
+    /// Requirements whose markers do not match `markers` are skipped (and
+    /// counted); everything installed that no applying requirement names is
+    /// extraneous, except [`PROTECTED_PACKAGES`].
+    pub fn build(
+        requirements: &[SyncRequirement],
+        site_packages: &SitePackages,
+        markers: &MarkerEnvironment,
+        options: &PlanOptions,
+    ) -> Result<Self, PlanError> {
+        let mut plan = Self::default();
+        let wanted = applying_requirements(requirements, markers, &mut plan)?;
+
+        for requirement in wanted.into_values() {
+            let installed: Vec<&InstalledDist> =
+                site_packages.get_all(&requirement.name).iter().collect();
+            match installed.as_slice() {
+                [] => plan.install.push(PlannedInstall {
+                    requirement,
+                    reason: InstallReason::New,
+                }),
+                [dist] => {
+                    let dist = (*dist).clone();
+                    if !satisfies(&dist, &requirement.source) {
+                        plan.install.push(PlannedInstall {
+                            requirement,
+                            reason: InstallReason::Replace(dist),
+                        });
+                    } else if options.reinstall.applies_to(&requirement.name) {
+                        plan.install.push(PlannedInstall {
+                            requirement,
+                            reason: InstallReason::Reinstall(dist),
+                        });
+                    } else {
+                        plan.satisfied.push(dist);
+                    }
+                }
+                // Two copies of one name: remove both, install the one wanted.
+                [first, rest @ ..] => {
+                    plan.extraneous
+                        .extend(rest.iter().map(|dist| (*dist).clone()));
+                    plan.install.push(PlannedInstall {
+                        requirement,
+                        reason: InstallReason::Replace((*first).clone()),
+                    });
+                }
+            }
+        }
+
+        let listed: BTreeSet<PackageName> = plan
+            .install
+            .iter()
+            .map(|install| install.requirement.name.clone())
+            .chain(plan.satisfied.iter().map(|dist| dist.name.clone()))
+            .collect();
+        for dist in site_packages.iter() {
+            if !listed.contains(&dist.name) && !PROTECTED_PACKAGES.contains(&dist.name.as_str()) {
+                plan.extraneous.push(dist.clone());
+            }
+        }
+        plan.install
+            .sort_by(|a, b| a.requirement.name.cmp(&b.requirement.name));
+        plan.satisfied.sort_by(|a, b| a.name.cmp(&b.name));
+        plan.extraneous.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(plan)
+    }
+
+    /// Whether the plan changes nothing.
+    pub fn is_noop(&self) -> bool {
+        self.install.is_empty() && self.extraneous.is_empty()
+    }
+}
+
+/// The requirements whose markers match, one per name, with their sources.
+fn applying_requirements(
+    requirements: &[SyncRequirement],
+    markers: &MarkerEnvironment,
+    plan: &mut Plan,
+) -> Result<BTreeMap<PackageName, PlannedRequirement>, PlanError> {
+    let mut wanted: BTreeMap<PackageName, (PlannedRequirement, &SyncRequirement)> = BTreeMap::new();
+    for sync_requirement in requirements {
+        let requirement = &sync_requirement.requirement;
+        if !requirement.evaluate_markers(markers, &[]) {
+            plan.skipped_by_markers += 1;
+            continue;
+        }
+        let name = PackageName::from_str(requirement.name.as_ref())
+            .map_err(|_| PlanError::InvalidName(requirement.name.to_string()))?;
+        let source = wheel_source(sync_requirement, &name)?;
+        if let WheelSource::Registry { specifiers } = &source {
+            if exact_pin(specifiers).is_none() {
+                plan.unpinned.push(name.clone());
+            }
+        }
+        let planned = PlannedRequirement {
+            name: name.clone(),
+            source,
+            hashes: sync_requirement.hashes.clone(),
+            origin: sync_requirement.origin.clone(),
+        };
+        if let Some((existing, existing_requirement)) = wanted.get_mut(&name) {
+            if existing.source != planned.source {
+                return Err(PlanError::Conflict {
+                    name,
+                    first: existing_requirement.requirement.to_string(),
+                    first_origin: existing_requirement.origin.clone(),
+                    second: requirement.to_string(),
+                    second_origin: sync_requirement.origin.clone(),
+                });
+            }
+            // The same requirement twice: keep every hash given for it.
+            for hash in planned.hashes {
+                if !existing.hashes.contains(&hash) {
+                    existing.hashes.push(hash);
+                }
+            }
+            continue;
+        }
+        wanted.insert(name, (planned, sync_requirement));
+    }
+    plan.unpinned.sort();
+    plan.unpinned.dedup();
+    Ok(wanted
+        .into_iter()
+        .map(|(name, (planned, _))| (name, planned))
+        .collect())
+}
+
+/// Where a requirement's wheel comes from.
+fn wheel_source(
+    sync_requirement: &SyncRequirement,
+    name: &PackageName,
+) -> Result<WheelSource, PlanError> {
+    let requirement = &sync_requirement.requirement;
+    match &requirement.version_or_url {
+        None => Ok(WheelSource::Registry {
+            specifiers: VersionSpecifiers::empty(),
+        }),
+        Some(VersionOrUrl::VersionSpecifier(specifiers)) => Ok(WheelSource::Registry {
+            specifiers: specifiers.clone(),
+        }),
+        Some(VersionOrUrl::Url(verbatim)) => {
+            let url = verbatim.to_url();
+            let not_a_wheel = || PlanError::NotAWheel {
+                requirement: requirement.to_string(),
+                origin: sync_requirement.origin.clone(),
+            };
+            let last_segment = url
+                .path_segments()
+                .and_then(|mut segments| segments.next_back())
+                .ok_or_else(not_a_wheel)?;
+            let decoded = percent_decode(last_segment);
+            let filename = WheelFilename::from_str(&decoded).map_err(|_| not_a_wheel())?;
+            if &filename.name != name {
+                return Err(PlanError::NameMismatch {
+                    requirement: requirement.to_string(),
+                    origin: sync_requirement.origin.clone(),
+                    name: name.clone(),
+                    filename: decoded,
+                    wheel_name: filename.name,
+                });
+            }
+            if url.scheme() == "file" {
+                let path = url.to_file_path().map_err(|()| not_a_wheel())?;
+                Ok(WheelSource::LocalWheel {
+                    path,
+                    url,
+                    filename,
+                })
+            } else {
+                Ok(WheelSource::RemoteWheel { url, filename })
+            }
+        }
+    }
+}
+
+/// Decode `%XX` escapes of a URL path segment (wheel filenames may contain `+`
+/// in local versions, which some tools escape).
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' && index + 2 < bytes.len() {
+            if let Ok(byte) = u8::from_str_radix(&segment[index + 1..index + 3], 16) {
+                decoded.push(byte);
+                index += 3;
+                continue;
+            }
+        }
+        decoded.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+/// Whether an installed distribution is what the source asks for: the same
+/// version (within the specifiers for a registry requirement), and for direct
+/// URLs the same URL in `direct_url.json`.
+fn satisfies(dist: &InstalledDist, source: &WheelSource) -> bool {
+    let installed_url = dist
+        .direct_url()
+        .ok()
+        .flatten()
+        .and_then(|json| direct_url_of(&json));
+    match source {
+        WheelSource::Registry { specifiers } => {
+            installed_url.is_none() && specifiers.contains(&dist.version)
+        }
+        WheelSource::LocalWheel { url, filename, .. }
+        | WheelSource::RemoteWheel { url, filename } => {
+            dist.version == filename.version
+                && installed_url.is_some_and(|installed| installed == url.as_str())
+        }
+    }
+}
+
+/// The `url` of a `direct_url.json` document.
+fn direct_url_of(json: &str) -> Option<String> {
+    puffin_package::DirectUrl::from_json(json)
+        .ok()
+        .map(|direct_url| direct_url.url)
+}
