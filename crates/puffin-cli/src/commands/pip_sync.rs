@@ -449,18 +449,11 @@ async fn fetch_wheels(
         IndexLocations::find_links_only(Vec::new())
     };
     let progress = DownloadProgress::new(printer);
-    let client = Arc::new(
-        RegistryClientBuilder::new(cache.clone())
-            .index_locations(locations)
-            .offline(args.offline)
-            .reporter(progress.reporter())
-            .build()?,
-    );
     let python_version = environment.interpreter().version().clone();
-    let indexes: Vec<url::Url> = client.index_locations().indexes().cloned().collect();
-
+    let indexes: Vec<url::Url> = locations.indexes().cloned().collect();
     let context = FetchContext {
-        client: &client,
+        client: tokio::sync::OnceCell::new(),
+        client_settings: (cache.clone(), locations, args.offline, progress.reporter()),
         cache,
         tags,
         python_version: &python_version,
@@ -509,7 +502,15 @@ fn reinstall_applies(reinstall: &Reinstall, name: &PackageName) -> bool {
 
 /// What every fetch needs.
 struct FetchContext<'a> {
-    client: &'a RegistryClient,
+    /// Built on first use: a warm sync never pays for the HTTP client's setup
+    /// (loading the system's certificates).
+    client: tokio::sync::OnceCell<RegistryClient>,
+    client_settings: (
+        Cache,
+        IndexLocations,
+        bool,
+        Arc<dyn puffin_client::Reporter>,
+    ),
     cache: &'a Cache,
     tags: &'a Tags,
     python_version: &'a pep440_rs::Version,
@@ -518,6 +519,19 @@ struct FetchContext<'a> {
 }
 
 impl FetchContext<'_> {
+    async fn client(&self) -> anyhow::Result<&RegistryClient> {
+        self.client
+            .get_or_try_init(|| async {
+                let (cache, locations, offline, reporter) = &self.client_settings;
+                Ok(RegistryClientBuilder::new(cache.clone())
+                    .index_locations(locations.clone())
+                    .offline(*offline)
+                    .reporter(reporter.clone())
+                    .build()?)
+            })
+            .await
+    }
+
     /// The unzipped cache entry of one requirement, downloading and unzipping
     /// it if needed. The flag says whether anything was downloaded or unzipped.
     /// With `verify` (a reinstall), an existing entry is checked against its
@@ -558,7 +572,8 @@ impl FetchContext<'_> {
                     }
                 }
                 let selected = self
-                    .client
+                    .client()
+                    .await?
                     .select_wheel(
                         &requirement.name,
                         specifiers,
@@ -683,7 +698,8 @@ impl FetchContext<'_> {
         }
         let download_dir = self.cache.temp_dir(CacheBucket::Wheels)?;
         let archive = self
-            .client
+            .client()
+            .await?
             .download_wheel(selected, download_dir.path(), hashes)
             .await
             .with_context(|| format!("Failed to download `{}` ({origin})", selected.filename))?;

@@ -1,17 +1,134 @@
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Instant;
+
+use anyhow::Context;
 use clap::Args;
+use distribution_filename::PackageName;
+use owo_colors::OwoColorize;
+use puffin_installer::{EnvironmentLock, InstalledKind, SitePackages};
+use requirements_txt::RequirementsTxt;
 
 use crate::GlobalArgs;
-use crate::commands::ExitStatus;
+use crate::commands::environment::{
+    EnvironmentRequest, display_path, elapsed, find_environment, layout, open_cache, packages,
+    site_packages_dirs,
+};
+use crate::commands::{ExitStatus, UserError};
 use crate::printer::Printer;
 
 /// Arguments of `puffin pip-uninstall`.
 #[derive(Args, Debug)]
-pub(crate) struct PipUninstallArgs {}
+#[command(group = clap::ArgGroup::new("sources").required(true).multiple(true))]
+pub(crate) struct PipUninstallArgs {
+    /// The packages to uninstall.
+    #[arg(group = "sources", value_name = "NAME")]
+    packages: Vec<PackageName>,
+
+    /// Uninstall every package the requirements file lists (repeatable).
+    #[arg(short, long, group = "sources", value_name = "FILE")]
+    requirement: Vec<PathBuf>,
+
+    /// The environment's Python [default: the active virtual environment, else
+    /// `.venv` in this or a parent directory].
+    #[arg(short, long)]
+    python: Option<String>,
+
+    /// Allow uninstalling from a Python that is not a virtual environment.
+    #[arg(long)]
+    system: bool,
+}
 
 pub(crate) fn run(
-    _args: PipUninstallArgs,
-    _global: &GlobalArgs,
-    _printer: Printer,
+    args: PipUninstallArgs,
+    global: &GlobalArgs,
+    printer: Printer,
 ) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("`puffin pip-uninstall` is not implemented yet")
+    let start = Instant::now();
+    let mut names = args.packages.clone();
+    let cwd = std::env::current_dir().context("Failed to read the working directory")?;
+    for file in &args.requirement {
+        if !file.is_file() {
+            return Err(
+                UserError(format!("Requirements file `{}` not found", file.display())).into(),
+            );
+        }
+        let parsed =
+            RequirementsTxt::parse(file, &cwd).map_err(|err| UserError(err.to_string()))?;
+        for entry in parsed.requirements {
+            let name = PackageName::from_str(entry.requirement.name.as_ref())
+                .map_err(|err| UserError(err.to_string()))?;
+            names.push(name);
+        }
+    }
+    names.sort();
+    names.dedup();
+
+    let cache = open_cache(global.cache_dir.clone(), global.no_cache)?;
+    let environment = find_environment(
+        &EnvironmentRequest {
+            python: args.python,
+            system: args.system,
+            read_only: false,
+            create_if_missing: false,
+        },
+        &cache,
+        printer,
+    )?;
+    printer.status(format_args!(
+        "Using Python {} environment at {}",
+        environment.interpreter().python_version_string(),
+        display_path(environment.root())
+    ));
+    let _lock = EnvironmentLock::acquire(environment.root(), |path| {
+        printer.status(format_args!(
+            "Waiting for another puffin process to release the environment lock at {}",
+            path.display()
+        ));
+    })?;
+    let dirs = site_packages_dirs(&environment);
+    let dir_refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let site_packages = SitePackages::from_dirs(&dir_refs)?;
+    let layout = layout(&environment);
+
+    let mut removed = Vec::new();
+    for name in &names {
+        let installed = site_packages.get_all(name);
+        if installed.is_empty() {
+            printer.warn(format_args!("Skipping {name}: it is not installed"));
+            continue;
+        }
+        for dist in installed {
+            if dist.kind != InstalledKind::DistInfo {
+                return Err(anyhow::anyhow!(
+                    "Cannot uninstall `{}` {}: it was installed without a RECORD (`{}`); remove \
+                     it with the tool that installed it",
+                    dist.name,
+                    dist.version,
+                    dist.path.display()
+                ));
+            }
+            install_wheel_rs::uninstall_wheel(&layout, &dist.path).with_context(|| {
+                format!("Failed to uninstall: {} @ {}", dist.name, dist.version)
+            })?;
+            removed.push(format!("{}=={}", dist.name, dist.version));
+        }
+    }
+    if removed.is_empty() {
+        printer.status("No packages to uninstall");
+        return Ok(ExitStatus::Success);
+    }
+    printer.status(format_args!(
+        "Uninstalled {} in {}",
+        packages(removed.len()),
+        elapsed(start.elapsed())
+    ));
+    for line in removed {
+        if printer.color() {
+            printer.status(format_args!(" {} {}", "-".red(), line.bold()));
+        } else {
+            printer.status(format_args!(" - {line}"));
+        }
+    }
+    Ok(ExitStatus::Success)
 }
