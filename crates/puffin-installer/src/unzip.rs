@@ -4,12 +4,16 @@
 //! 1. Every central directory entry is checked before anything is written:
 //!    names (no absolute paths, `..`, backslashes or control characters),
 //!    types (regular files and directories only), duplicates (also after
-//!    normalization and ignoring case), compression (stored or deflate) and
-//!    encryption. RECORD is located and parsed, and every row must name an
-//!    entry of the archive.
+//!    normalization), a path that is both a file and a directory, compression
+//!    (stored or deflate) and encryption. Paths that differ only in case are
+//!    a warning: they work where the filesystem tells them apart, and fail
+//!    with a clear error where it does not. RECORD is located and parsed, and
+//!    every row must name an entry of the archive.
 //! 2. Directories are created in a temporary directory next to the target, on
 //!    the same filesystem; files are then extracted in parallel (rayon), each
-//!    task reading through its own cheap clone of the archive. For each file
+//!    task reading through its own cheap clone of the archive (positional
+//!    reads on one shared descriptor, no reopening). Files are created with
+//!    `create_new`, so nothing is ever written twice. For each file
 //!    the local header is compared with the central directory, and CRC-32,
 //!    size and SHA-256 are computed while writing and checked against the
 //!    archive and RECORD.

@@ -22,6 +22,14 @@ pub enum UnzipWarning {
         /// The file, as a normalized archive path.
         entry: String,
     },
+    /// Two paths differ only in case: the wheel cannot be installed on a
+    /// case-insensitive filesystem.
+    CaseConflict {
+        /// The first path, normalized.
+        first: String,
+        /// The second path, normalized.
+        second: String,
+    },
     /// A file's RECORD row uses a hash algorithm other than SHA-256, which is
     /// not verified.
     UnverifiedHash {
@@ -37,6 +45,12 @@ impl std::fmt::Display for UnzipWarning {
         match self {
             Self::NotInRecord { entry } => write!(f, "`{entry}` is not listed in RECORD"),
             Self::NoHashInRecord { entry } => write!(f, "`{entry}` has no hash in RECORD"),
+            Self::CaseConflict { first, second } => write!(
+                f,
+                "`{}` and `{}` differ only in case; the wheel cannot be installed on a case-insensitive filesystem",
+                printable(first),
+                printable(second)
+            ),
             Self::UnverifiedHash { entry, algorithm } => write!(
                 f,
                 "`{entry}` has a {algorithm} hash in RECORD, which puffin does not verify"
@@ -118,10 +132,10 @@ pub enum UnzipError {
         /// The normalized entry name.
         entry: String,
     },
-    /// Two entries differ only in case, and would be one file on a
-    /// case-insensitive filesystem.
+    /// Two entries differ only in case, and the cache is on a case-insensitive
+    /// filesystem, where they are one path.
     #[error(
-        "Refusing to unzip `{}`: `{}` and `{}` differ only in case, and would clash on a case-insensitive filesystem",
+        "Cannot unzip `{}`: `{}` and `{}` differ only in case, and the cache is on a case-insensitive filesystem",
         wheel.display(),
         printable(first),
         printable(second)

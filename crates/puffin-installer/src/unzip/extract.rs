@@ -46,6 +46,8 @@ struct Plan {
     files: Vec<FileEntry>,
     /// Every directory, explicit or implied by a path, parents first.
     dirs: Vec<String>,
+    /// Pairs of paths that differ only in case.
+    case_conflicts: Vec<(String, String)>,
 }
 
 /// Validate, extract and hash the archive into `root`; the manifest is
@@ -95,10 +97,8 @@ pub(super) fn extract_into(
     )?;
 
     for dir in &plan.dirs {
-        fs::create_dir(root.join(dir)).map_err(|err| UnzipError::Write {
-            wheel: wheel.to_path_buf(),
-            err,
-        })?;
+        fs::create_dir(root.join(dir))
+            .map_err(|err| write_error(wheel, &plan.case_conflicts, dir, err))?;
     }
 
     let extracted: Vec<(ManifestFile, Option<UnzipWarning>)> = plan
@@ -106,12 +106,18 @@ pub(super) fn extract_into(
         .par_iter()
         .map_init(
             || ExtractTask::new(wheel, &archive, &reader),
-            |task, file| task.extract(file, root, &record),
+            |task, file| task.extract(file, root, &record, &plan.case_conflicts),
         )
         .collect::<Result<_, _>>()?;
-    let (files, warnings): (Vec<_>, Vec<_>) = extracted.into_iter().unzip();
+    let (files, file_warnings): (Vec<_>, Vec<_>) = extracted.into_iter().unzip();
+    let warnings = plan
+        .case_conflicts
+        .into_iter()
+        .map(|(first, second)| UnzipWarning::CaseConflict { first, second })
+        .chain(file_warnings.into_iter().flatten())
+        .collect();
     let manifest = WheelManifest::new(filename.to_string(), plan.dirs, files);
-    Ok((manifest, warnings.into_iter().flatten().collect()))
+    Ok((manifest, warnings))
 }
 
 /// Check every central directory entry and decide what to create.
@@ -216,14 +222,21 @@ fn plan(
             entry: file.path.clone(),
         });
     }
-    check_case(wheel, &files, &dirs)?;
-    Ok(Plan { files, dirs })
+    let case_conflicts = case_conflicts(&files, &dirs);
+    Ok(Plan {
+        files,
+        dirs,
+        case_conflicts,
+    })
 }
 
-/// Refuse two paths (files or directories, explicit or implied) that differ
-/// only in case: on a case-insensitive filesystem they would be one.
-fn check_case(wheel: &Path, files: &[FileEntry], dirs: &[String]) -> Result<(), UnzipError> {
+/// Pairs of paths (files or directories, explicit or implied) that differ only
+/// in case. pip installs such wheels, and so do we where the filesystem tells
+/// the names apart; on a case-insensitive one, creating the second path fails
+/// (files are created with `create_new`) and [`write_error`] names the pair.
+fn case_conflicts(files: &[FileEntry], dirs: &[String]) -> Vec<(String, String)> {
     let mut folded: HashMap<String, &str> = HashMap::with_capacity(files.len() + dirs.len());
+    let mut conflicts = Vec::new();
     let paths = dirs
         .iter()
         .map(String::as_str)
@@ -232,14 +245,36 @@ fn check_case(wheel: &Path, files: &[FileEntry], dirs: &[String]) -> Result<(), 
         // Files and directories are each unique and disjoint by now, so any
         // collision is one of case.
         if let Some(first) = folded.insert(path.to_lowercase(), path) {
-            return Err(UnzipError::CaseConflict {
-                wheel: wheel.to_path_buf(),
-                first: first.to_string(),
-                second: path.to_string(),
-            });
+            conflicts.push((first.to_string(), path.to_string()));
         }
     }
-    Ok(())
+    conflicts
+}
+
+/// The error for a failed creation of `path`: a case conflict if the path
+/// already exists and differs only in case from another entry, otherwise the
+/// I/O error.
+fn write_error(
+    wheel: &Path,
+    case_conflicts: &[(String, String)],
+    path: &str,
+    err: io::Error,
+) -> UnzipError {
+    if err.kind() == io::ErrorKind::AlreadyExists
+        && let Some((first, second)) = case_conflicts
+            .iter()
+            .find(|(first, second)| first == path || second == path)
+    {
+        return UnzipError::CaseConflict {
+            wheel: wheel.to_path_buf(),
+            first: first.clone(),
+            second: second.clone(),
+        };
+    }
+    UnzipError::Write {
+        wheel: wheel.to_path_buf(),
+        err,
+    }
 }
 
 /// The explicit directories and every parent of every entry, parents first
@@ -352,13 +387,12 @@ impl<'a> ExtractTask<'a> {
         file: &FileEntry,
         root: &Path,
         record: &RecordIndex,
+        case_conflicts: &[(String, String)],
     ) -> Result<(ManifestFile, Option<UnzipWarning>), UnzipError> {
         let path = root.join(&file.path);
         trace!(entry = %file.path, "Unzipping");
-        let mut writer = create_file(&path, file.executable).map_err(|err| UnzipError::Write {
-            wheel: self.wheel.to_path_buf(),
-            err,
-        })?;
+        let mut writer = create_file(&path, file.executable)
+            .map_err(|err| write_error(self.wheel, case_conflicts, &file.path, err))?;
         let copied = self.copy(file, &mut writer)?;
         let warning = record.check_file(self.wheel, &file.path, &copied.sha256, copied.size)?;
         Ok((
@@ -495,6 +529,32 @@ mod tests {
             path: path.to_string(),
             executable: false,
         }
+    }
+
+    /// On a case-insensitive filesystem the second of two paths differing
+    /// only in case already exists; the error names both.
+    #[test]
+    fn existing_path_of_a_case_conflict_is_named() {
+        let conflicts = [("pkg/a.py".to_string(), "pkg/A.py".to_string())];
+        let wheel = Path::new("w.whl");
+        let exists = || io::Error::from(io::ErrorKind::AlreadyExists);
+        assert!(matches!(
+            write_error(wheel, &conflicts, "pkg/A.py", exists()),
+            UnzipError::CaseConflict { first, second, .. } if first == "pkg/a.py" && second == "pkg/A.py"
+        ));
+        assert!(matches!(
+            write_error(wheel, &conflicts, "pkg/b.py", exists()),
+            UnzipError::Write { .. }
+        ));
+        assert!(matches!(
+            write_error(
+                wheel,
+                &conflicts,
+                "pkg/A.py",
+                io::Error::from(io::ErrorKind::PermissionDenied)
+            ),
+            UnzipError::Write { .. }
+        ));
     }
 
     #[test]

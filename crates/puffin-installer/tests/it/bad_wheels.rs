@@ -128,14 +128,6 @@ fn duplicate_after_normalization() {
 }
 
 #[test]
-fn duplicate_ignoring_case() {
-    insta::assert_snapshot!(reject(&with_entry(RawEntry::file(
-        "demo/__INIT__.py",
-        "VALUE = 2\n"
-    ))));
-}
-
-#[test]
 fn file_and_directory_with_the_same_path() {
     insta::assert_snapshot!(reject(&with_entry(RawEntry::file(
         "demo/__init__.py/inner.py",

@@ -214,6 +214,47 @@ fn warnings_and_explicit_directories() {
     assert_eq!(verify_entry(&fixture.target()).unwrap(), EntryStatus::Valid);
 }
 
+/// Paths that differ only in case are unzipped where the filesystem tells them
+/// apart, with a warning; where it does not, the unzip fails naming the pair.
+#[test]
+fn paths_differing_only_in_case() {
+    let fixture = Fixture::new();
+    let zip = RawZip::from_wheel(&demo_wheel())
+        .entry(RawEntry::file("demo/__INIT__.py", "VALUE = 2\n"))
+        .entry(RawEntry::file("Demo/x.py", ""));
+    let wheel = fixture.write_raw(&zip);
+
+    fs::write(fixture.dir.path().join("probe"), "").unwrap();
+    let case_sensitive = !fixture.dir.path().join("PROBE").exists();
+    fs::remove_file(fixture.dir.path().join("probe")).unwrap();
+
+    let result = unzip_wheel(&wheel, &demo_filename(), &fixture.target());
+    if case_sensitive {
+        let outcome = result.unwrap();
+        let warnings: Vec<String> = outcome.warnings.iter().map(ToString::to_string).collect();
+        insta::assert_snapshot!(warnings.join("\n"), @r"
+        `Demo` and `demo` differ only in case; the wheel cannot be installed on a case-insensitive filesystem
+        `demo/__init__.py` and `demo/__INIT__.py` differ only in case; the wheel cannot be installed on a case-insensitive filesystem
+        `demo/__INIT__.py` is not listed in RECORD
+        `Demo/x.py` is not listed in RECORD
+        ");
+        assert_eq!(
+            fs::read_to_string(fixture.target().join("demo/__INIT__.py")).unwrap(),
+            "VALUE = 2\n"
+        );
+    } else {
+        let err = result.unwrap_err();
+        assert!(
+            matches!(err, puffin_installer::UnzipError::CaseConflict { .. }),
+            "{err}"
+        );
+        assert_eq!(
+            fixture.tree(),
+            ["cache", "cache/wheels-v0", "demo-1.0-py3-none-any.whl"]
+        );
+    }
+}
+
 /// Entries written by a streaming zip writer (general purpose flag bit 3)
 /// have zero CRC and sizes in their local headers; the central directory has
 /// the real values, and the archive is accepted.
