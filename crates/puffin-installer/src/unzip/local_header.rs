@@ -69,6 +69,8 @@ pub(crate) fn check_local_header(
     central: &CentralValues<'_>,
 ) -> Result<(), LocalHeaderError> {
     reader.seek(SeekFrom::Start(offset))?;
+    // One read for the fixed part, the name and (usually) the extra field.
+    let mut reader = io::BufReader::with_capacity(FIXED_LEN + central.name.len() + 64, reader);
     let mut fixed = [0u8; FIXED_LEN];
     reader.read_exact(&mut fixed)?;
     let u16_at = |at: usize| u16::from_le_bytes([fixed[at], fixed[at + 1]]);
