@@ -98,7 +98,7 @@ pub fn unzip_wheel(
     let temp_dir = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempdir_in(parent)
-        .map_err(|err| write_err(with_path(err, parent)))?;
+        .map_err(write_err)?;
 
     let (manifest, warnings) = extract::extract_into(wheel_path, filename, temp_dir.path())?;
     manifest
@@ -211,15 +211,4 @@ fn set_dir_permissions(path: &Path) -> io::Result<()> {
 #[cfg(not(unix))]
 fn set_dir_permissions(_path: &Path) -> io::Result<()> {
     Ok(())
-}
-
-/// `tempfile` errors do not name the directory.
-fn with_path(err: io::Error, path: &Path) -> io::Error {
-    io::Error::new(
-        err.kind(),
-        format!(
-            "failed to create a temporary directory in `{}`: {err}",
-            path.display()
-        ),
-    )
 }
