@@ -474,6 +474,15 @@ fn verify_detects_changes() {
             reason: "is missing".to_string()
         }
     );
+
+    let manifest = target.join(".puffin-manifest.json");
+    fs::write(&manifest, "{").unwrap();
+    assert!(matches!(
+        verify_entry(&target).unwrap(),
+        EntryStatus::Corrupt { path, .. } if path == manifest
+    ));
+    fs::remove_file(&manifest).unwrap();
+    assert_eq!(verify_entry(&target).unwrap(), EntryStatus::Missing);
 }
 
 /// Temporary directories left by killed unzips are removed once old enough;
