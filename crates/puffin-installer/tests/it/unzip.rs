@@ -255,6 +255,33 @@ fn paths_differing_only_in_case() {
     }
 }
 
+/// Zip64 entries, whose local headers keep their sizes in the zip64 extra
+/// field, are read like any other.
+#[test]
+fn zip64_entries() {
+    use std::io::Write;
+
+    let fixture = Fixture::new();
+    let wheel = fixture.dir.path().join("demo-1.0-py3-none-any.whl");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&wheel).unwrap());
+    for (name, contents, mode) in demo_wheel().entries() {
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(mode)
+            .large_file(true);
+        zip.start_file(name.as_str(), options).unwrap();
+        zip.write_all(&contents).unwrap();
+    }
+    zip.finish().unwrap();
+    // The first local header's 32-bit sizes defer to the zip64 field.
+    let bytes = fs::read(&wheel).unwrap();
+    assert_eq!(bytes[18..26], [0xff; 8]);
+
+    let outcome = unzip_wheel(&wheel, &demo_filename(), &fixture.target()).unwrap();
+    assert_eq!(outcome.warnings, []);
+    assert_eq!(verify_entry(&fixture.target()).unwrap(), EntryStatus::Valid);
+}
+
 /// Entries written by a streaming zip writer (general purpose flag bit 3)
 /// have zero CRC and sizes in their local headers; the central directory has
 /// the real values, and the archive is accepted.
