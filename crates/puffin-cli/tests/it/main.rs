@@ -3,4 +3,8 @@
 // Tests print `Skipping: <why>` when a fixture is missing.
 #![allow(clippy::print_stdout)]
 
+mod common;
+mod pip_freeze;
+mod pip_sync;
+mod pip_uninstall;
 mod venv;

@@ -1,0 +1,1 @@
+//! `puffin pip-uninstall`.
