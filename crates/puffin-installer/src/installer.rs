@@ -29,7 +29,7 @@ pub struct InstallFailure {
     pub version: String,
     /// Why.
     #[source]
-    pub err: install_wheel_rs::Error,
+    pub err: Box<install_wheel_rs::Error>,
 }
 
 /// What an [`Installer`] run did.
@@ -105,7 +105,7 @@ impl<'a> Installer<'a> {
                 .map_err(|err| InstallFailure {
                     name: wheel.filename.name.to_string(),
                     version: wheel.filename.version.to_string(),
-                    err,
+                    err: Box::new(err),
                 })
             })
             .collect();

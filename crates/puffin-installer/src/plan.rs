@@ -304,10 +304,10 @@ fn applying_requirements(
         let name = PackageName::from_str(requirement.name.as_ref())
             .map_err(|_| PlanError::InvalidName(requirement.name.to_string()))?;
         let source = wheel_source(sync_requirement, &name)?;
-        if let WheelSource::Registry { specifiers } = &source {
-            if exact_pin(specifiers).is_none() {
-                plan.unpinned.push(name.clone());
-            }
+        if let WheelSource::Registry { specifiers } = &source
+            && exact_pin(specifiers).is_none()
+        {
+            plan.unpinned.push(name.clone());
         }
         let planned = PlannedRequirement {
             name: name.clone(),
@@ -398,12 +398,13 @@ fn percent_decode(segment: &str) -> String {
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut index = 0;
     while index < bytes.len() {
-        if bytes[index] == b'%' && index + 2 < bytes.len() {
-            if let Ok(byte) = u8::from_str_radix(&segment[index + 1..index + 3], 16) {
-                decoded.push(byte);
-                index += 3;
-                continue;
-            }
+        if bytes[index] == b'%'
+            && index + 2 < bytes.len()
+            && let Ok(byte) = u8::from_str_radix(&segment[index + 1..index + 3], 16)
+        {
+            decoded.push(byte);
+            index += 3;
+            continue;
         }
         decoded.push(bytes[index]);
         index += 1;

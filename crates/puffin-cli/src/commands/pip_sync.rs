@@ -548,28 +548,26 @@ impl FetchContext<'_> {
         };
         match &requirement.source {
             WheelSource::Registry { specifiers } => {
-                if !verify {
-                    if let Some(version) = puffin_installer::exact_pin(specifiers) {
-                        if let Some(entry) = find_cached_wheel(
-                            self.cache,
-                            self.indexes,
-                            &requirement.name,
-                            version,
-                            self.tags,
-                        ) {
-                            if archive_hash_matches(&entry.path, hashes) {
-                                debug!(wheel = %entry.filename, "Found in the cache");
-                                return Ok((
-                                    CachedWheel {
-                                        filename: entry.filename,
-                                        path: entry.path,
-                                        direct_url: None,
-                                    },
-                                    false,
-                                ));
-                            }
-                        }
-                    }
+                if !verify
+                    && let Some(version) = puffin_installer::exact_pin(specifiers)
+                    && let Some(entry) = find_cached_wheel(
+                        self.cache,
+                        self.indexes,
+                        &requirement.name,
+                        version,
+                        self.tags,
+                    )
+                    && archive_hash_matches(&entry.path, hashes)
+                {
+                    debug!(wheel = %entry.filename, "Found in the cache");
+                    return Ok((
+                        CachedWheel {
+                            filename: entry.filename,
+                            path: entry.path,
+                            direct_url: None,
+                        },
+                        false,
+                    ));
                 }
                 let selected = self
                     .client()

@@ -85,11 +85,11 @@ impl Reporter for BarReporter {
             .bars
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(slot) = bars.get_mut(id) {
-            if let Some(bar) = slot.take() {
-                bar.finish_and_clear();
-                self.multi.remove(&bar);
-            }
+        if let Some(slot) = bars.get_mut(id)
+            && let Some(bar) = slot.take()
+        {
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
         }
     }
 }
