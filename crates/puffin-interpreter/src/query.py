@@ -109,6 +109,42 @@ def externally_managed():
     return message.strip() if message and message.strip() else default
 
 
+def base_executable():
+    """The interpreter a virtual environment was made from.
+
+    Before 3.11, `sys._base_executable` inside a virtual environment on POSIX
+    is the environment's own `bin/python`; then the `home` key of
+    `pyvenv.cfg` names the base interpreter's directory.
+    """
+    base = getattr(sys, "_base_executable", None)
+    if sys.prefix == getattr(sys, "base_prefix", sys.prefix):
+        return base or sys.executable
+    prefix = os.path.realpath(sys.prefix)
+    if base and not os.path.realpath(os.path.dirname(base)).startswith(prefix + os.sep):
+        return base
+    try:
+        with open(os.path.join(sys.prefix, "pyvenv.cfg"), encoding="utf-8") as cfg:
+            for line in cfg:
+                key, _, value = line.partition("=")
+                if key.strip().lower() == "home":
+                    home = value.strip()
+                    break
+            else:
+                return base
+    except OSError:
+        return base
+    major, minor = sys.version_info[:2]
+    for name in (
+        "python{}.{}".format(major, minor),
+        "python{}".format(major),
+        "python",
+    ):
+        candidate = os.path.join(home, name)
+        if os.path.isfile(candidate):
+            return candidate
+    return base
+
+
 def config_flag(name):
     value = sysconfig.get_config_var(name)
     return bool(value)
@@ -123,7 +159,7 @@ def main():
         "implementation_version": list(sys.implementation.version[:2]),
         "prefix": sys.prefix,
         "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-        "base_executable": getattr(sys, "_base_executable", None),
+        "base_executable": base_executable(),
         "scheme": {
             "purelib": paths["purelib"],
             "platlib": paths["platlib"],

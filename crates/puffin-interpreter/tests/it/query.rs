@@ -207,3 +207,39 @@ fn real_virtual_environment() {
     // of the base installation does not matter (see discovery).
     assert_ne!(interpreter.base_interpreter(), venv.join("bin/python"));
 }
+
+/// Before Python 3.11, `sys._base_executable` in a virtual environment is the
+/// environment's own interpreter; the script then finds the base through
+/// `pyvenv.cfg`'s `home`, so an environment made from it does not chain to
+/// the first one.
+#[test]
+fn base_executable_of_an_old_virtual_environment() {
+    let Some(python) = real_python() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let venv = temp.path().join("venv");
+    let status = std::process::Command::new(&python)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    if !status.success() {
+        println!("Skipping: `python3 -m venv` failed (no venv module?)");
+        return;
+    }
+    let script = include_str!("../../src/query.py").replace(
+        "if __name__ == \"__main__\":\n    main()",
+        "sys._base_executable = sys.executable\nprint(base_executable())",
+    );
+    let output = std::process::Command::new(venv.join("bin/python"))
+        .args(["-I", "-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let base = std::path::PathBuf::from(String::from_utf8(output.stdout).unwrap().trim());
+    assert!(!base.starts_with(&venv), "{}", base.display());
+    assert!(base.is_file(), "{}", base.display());
+}
