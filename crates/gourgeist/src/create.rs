@@ -12,7 +12,7 @@ use crate::activate::ACTIVATORS;
 #[derive(Debug, Clone, Default)]
 pub struct VenvOptions {
     /// Replace an existing environment at the path (only a directory holding
-    /// `pyvenv.cfg` is ever removed).
+    /// `pyvenv.cfg`, `bin/python` or `bin/activate` is ever removed).
     pub clear: bool,
     /// The prompt the activation scripts show; `.` means the name of the
     /// current directory; by default the environment directory's name.
@@ -41,8 +41,8 @@ pub struct VenvLayout {
 /// place, so a failure never leaves half an environment at `path`.
 ///
 /// An existing non-empty directory is an error unless `options.clear` is set,
-/// and even then only a virtual environment (holding `pyvenv.cfg`) is
-/// removed.
+/// and even then only a virtual environment (holding `pyvenv.cfg`, or, when
+/// that was lost, `bin/python` or `bin/activate`) is removed.
 #[instrument(skip_all, fields(path = %path.display()))]
 pub fn create_venv(
     path: &Path,
@@ -145,7 +145,18 @@ fn check_target(root: &Path, clear: bool) -> Result<Existing, Error> {
             path: root.to_path_buf(),
         });
     }
-    if fs::symlink_metadata(root.join("pyvenv.cfg")).is_err() {
+    // A broken environment may have lost `pyvenv.cfg` (the discovery error
+    // for it suggests `--clear`), so its interpreter or activation script
+    // also marks it; a (possibly dangling) symlink counts.
+    let is_venv = [
+        "pyvenv.cfg",
+        "bin/python",
+        "bin/activate",
+        "Scripts/python.exe",
+    ]
+    .iter()
+    .any(|marker| fs::symlink_metadata(root.join(marker)).is_ok());
+    if !is_venv {
         return Err(Error::ClearNotAVirtualEnv {
             path: root.to_path_buf(),
         });

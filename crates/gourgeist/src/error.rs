@@ -21,7 +21,7 @@ pub enum Error {
     /// `clear` was asked for a non-empty directory that is not a virtual
     /// environment: removing it could destroy unrelated files.
     #[error(
-        "Refusing to clear `{}`: it is not a virtual environment (it has no `pyvenv.cfg`); remove it yourself or choose another path",
+        "Refusing to clear `{}`: it is not a virtual environment (it has no `pyvenv.cfg`, `bin/python` or `bin/activate`); remove it yourself or choose another path",
         path.display()
     )]
     ClearNotAVirtualEnv {

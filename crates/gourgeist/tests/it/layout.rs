@@ -209,7 +209,7 @@ fn clear_refuses_a_directory_that_is_not_an_environment() {
         ..VenvOptions::default()
     };
     let err = create_venv(&path, &interpreter(), &clear).unwrap_err();
-    insta::assert_snapshot!(error_text(&err, temp.path()), @"Refusing to clear `[TEMP]/project`: it is not a virtual environment (it has no `pyvenv.cfg`); remove it yourself or choose another path");
+    insta::assert_snapshot!(error_text(&err, temp.path()), @"Refusing to clear `[TEMP]/project`: it is not a virtual environment (it has no `pyvenv.cfg`, `bin/python` or `bin/activate`); remove it yourself or choose another path");
     assert!(path.join("important.txt").exists());
     // Nothing is left behind.
     assert_eq!(fs::read_dir(temp.path()).unwrap().count(), 1);
@@ -226,4 +226,20 @@ fn a_file_is_not_replaced() {
     };
     let err = create_venv(&path, &interpreter(), &clear).unwrap_err();
     insta::assert_snapshot!(error_text(&err, temp.path()), @"`[TEMP]/venv` exists and is not a directory");
+}
+
+/// Discovery reports a `.venv` without `pyvenv.cfg` as broken and suggests
+/// `puffin venv --clear`: that must work.
+#[test]
+fn clear_repairs_an_environment_that_lost_pyvenv_cfg() {
+    let temp = tempfile::tempdir().unwrap();
+    let path = temp.path().join(".venv");
+    create_venv(&path, &interpreter(), &VenvOptions::default()).unwrap();
+    fs::remove_file(path.join("pyvenv.cfg")).unwrap();
+    let clear = VenvOptions {
+        clear: true,
+        ..VenvOptions::default()
+    };
+    create_venv(&path, &interpreter(), &clear).unwrap();
+    assert!(path.join("pyvenv.cfg").is_file());
 }
