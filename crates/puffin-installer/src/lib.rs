@@ -4,6 +4,7 @@
 //! finding warm cache entries without the network ([`find_cached_wheel`]), the
 //! parallel [`Installer`], and the [`EnvironmentLock`].
 
+mod check;
 mod installer;
 mod lock;
 mod plan;
@@ -11,6 +12,9 @@ mod registry_cache;
 mod site_packages;
 mod unzip;
 
+pub use check::{
+    FileProblem, FilesReport, RequirementProblem, check_files, check_requirements,
+};
 pub use installer::{CachedWheel, InstallFailure, InstallReport, Installer};
 pub use lock::{EnvironmentLock, LOCK_FILENAME, clean_leftovers};
 pub use plan::{

@@ -1,17 +1,92 @@
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 use clap::Args;
+use puffin_installer::{SitePackages, check_files, check_requirements};
 
 use crate::GlobalArgs;
 use crate::commands::ExitStatus;
+use crate::commands::environment::{
+    EnvironmentRequest, find_environment, open_cache, site_packages_dirs,
+};
 use crate::printer::Printer;
 
 /// Arguments of `puffin pip-check`.
 #[derive(Args, Debug)]
-pub(crate) struct PipCheckArgs {}
+pub(crate) struct PipCheckArgs {
+    /// The environment's Python [default: the active virtual environment, else
+    /// `.venv` in this or a parent directory].
+    #[arg(short, long)]
+    python: Option<String>,
 
+    /// Check a Python that is not a virtual environment.
+    #[arg(long)]
+    system: bool,
+
+    /// Also check that every installed file still has the hash its RECORD
+    /// says (files outside the environment and rows without a hash are
+    /// skipped).
+    #[arg(long)]
+    files: bool,
+}
+
+/// Print every unmet requirement as `pip check` does (and, with `--files`,
+/// every installed file that no longer matches its RECORD); exit 1 if there
+/// is any.
 pub(crate) fn run(
-    _args: PipCheckArgs,
-    _global: &GlobalArgs,
-    _printer: Printer,
+    args: PipCheckArgs,
+    global: &GlobalArgs,
+    printer: Printer,
 ) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("`puffin pip-check` is not implemented yet")
+    let cache = open_cache(global.cache_dir.clone(), global.no_cache)?;
+    let environment = find_environment(
+        &EnvironmentRequest {
+            python: args.python,
+            system: args.system,
+            read_only: true,
+            create_if_missing: false,
+        },
+        &cache,
+        printer,
+    )?;
+    let dirs = site_packages_dirs(&environment);
+    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let site_packages = SitePackages::from_dirs(&dirs)?;
+    for warning in site_packages.warnings() {
+        printer.warn(warning);
+    }
+
+    let mut stdout = std::io::stdout().lock();
+    let mut broken = false;
+    let problems = check_requirements(&site_packages, &environment.interpreter().markers)?;
+    if problems.is_empty() {
+        writeln!(stdout, "No broken requirements found.").context("Failed to write to stdout")?;
+    }
+    for problem in &problems {
+        broken = true;
+        writeln!(stdout, "{problem}").context("Failed to write to stdout")?;
+    }
+
+    if args.files {
+        let report = check_files(&site_packages, environment.root());
+        if report.problems.is_empty() {
+            writeln!(stdout, "No modified files found.").context("Failed to write to stdout")?;
+        }
+        for problem in &report.problems {
+            broken = true;
+            writeln!(stdout, "{problem}").context("Failed to write to stdout")?;
+        }
+        printer.verbose(format_args!(
+            "Checked {} files of {} distributions ({} RECORD rows skipped)",
+            report.checked,
+            site_packages.len(),
+            report.skipped
+        ));
+    }
+    Ok(if broken {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
 }

@@ -1,0 +1,428 @@
+//! Checking an environment, as `pip check` does: every installed
+//! distribution's requirements are installed in a matching version
+//! ([`check_requirements`]), and, beyond pip, every installed file still has
+//! the hash its RECORD says ([`check_files`]), which catches a file edited in
+//! place, also through a hardlink into the cache.
+
+use std::fmt;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::str::FromStr;
+
+use data_encoding::BASE64URL_NOPAD;
+use distribution_filename::PackageName;
+use fs_err as fs;
+use install_wheel_rs::read_record;
+use pep440_rs::Version;
+use pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
+use rayon::prelude::*;
+use sha2::{Digest, Sha384, Sha512};
+
+use crate::{InstalledDist, InstalledKind, SitePackages, SitePackagesError};
+
+/// A distribution whose requirements are not met, or cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequirementProblem {
+    /// A requirement names a distribution that is not installed.
+    Missing {
+        /// The installed distribution that has the requirement.
+        dist: PackageName,
+        /// Its version.
+        version: Version,
+        /// The required distribution's name, as the requirement writes it.
+        required: String,
+    },
+    /// A requirement's version specifiers exclude the installed version.
+    Conflict {
+        /// The installed distribution that has the requirement.
+        dist: PackageName,
+        /// Its version.
+        version: Version,
+        /// The requirement, as written in `METADATA` (markers left out).
+        requirement: String,
+        /// The installed distribution the requirement names.
+        installed: PackageName,
+        /// Its version.
+        installed_version: Version,
+    },
+    /// The distribution's `METADATA` is missing or cannot be parsed, so its
+    /// requirements are unknown.
+    InvalidMetadata {
+        /// The installed distribution.
+        dist: PackageName,
+        /// Its version.
+        version: Version,
+        /// The `METADATA` file.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
+}
+
+impl fmt::Display for RequirementProblem {
+    /// The lines `pip check` prints (without the final period for the
+    /// metadata problem, which pip does not have).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing {
+                dist,
+                version,
+                required,
+            } => write!(
+                f,
+                "{dist} {version} requires {required}, which is not installed."
+            ),
+            Self::Conflict {
+                dist,
+                version,
+                requirement,
+                installed,
+                installed_version,
+            } => write!(
+                f,
+                "{dist} {version} has requirement {requirement}, but you have {installed} {installed_version}."
+            ),
+            Self::InvalidMetadata {
+                dist,
+                version,
+                path,
+                reason,
+            } => write!(
+                f,
+                "{dist} {version} has invalid metadata: `{}` {reason}.",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Check that the requirements (`Requires-Dist` in `METADATA`) of every
+/// installed `.dist-info` distribution are installed in a version they
+/// accept. Markers are evaluated against `markers` with no extras, so
+/// requirements of extras are not checked (as `pip check` does). Pre-releases
+/// satisfy specifiers; a URL requirement is satisfied by any installed
+/// version. `.egg-info` distributions satisfy requirements, but their own
+/// requirements are not read. Problems are sorted by distribution.
+pub fn check_requirements(
+    site_packages: &SitePackages,
+    markers: &MarkerEnvironment,
+) -> Result<Vec<RequirementProblem>, SitePackagesError> {
+    let mut problems = Vec::new();
+    for dist in site_packages.iter() {
+        if dist.kind != InstalledKind::DistInfo {
+            continue;
+        }
+        let requirements = match read_requirements(dist)? {
+            Ok(requirements) => requirements,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        for requirement in requirements {
+            if !requirement.evaluate_markers(markers, &[]) {
+                continue;
+            }
+            if let Some(problem) = check_one(dist, &requirement, site_packages)
+                && !problems.contains(&problem)
+            {
+                problems.push(problem);
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// The `Requires-Dist` of `dist`, or the problem that hides them.
+fn read_requirements(
+    dist: &InstalledDist,
+) -> Result<Result<Vec<Requirement>, RequirementProblem>, SitePackagesError> {
+    let path = dist.path.join("METADATA");
+    let invalid = |reason: String| RequirementProblem::InvalidMetadata {
+        dist: dist.name.clone(),
+        version: dist.version.clone(),
+        path: path.clone(),
+        reason,
+    };
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Ok(Err(invalid("is missing".to_string())));
+        }
+        Err(err) => return Err(SitePackagesError::ReadFile { path, err }),
+    };
+    Ok(puffin_package::Metadata::parse(&bytes)
+        .map(|metadata| metadata.requires_dist)
+        .map_err(|err| invalid(format!("cannot be parsed: {err}"))))
+}
+
+/// Whether one requirement of `dist` is met.
+fn check_one(
+    dist: &InstalledDist,
+    requirement: &Requirement,
+    site_packages: &SitePackages,
+) -> Option<RequirementProblem> {
+    let required = requirement.name.to_string();
+    // pep508_rs validates names with the same rules; a name it accepts but
+    // PackageName does not cannot be installed either.
+    let found = PackageName::from_str(&required)
+        .ok()
+        .and_then(|name| site_packages.get(&name));
+    let Some(found) = found else {
+        return Some(RequirementProblem::Missing {
+            dist: dist.name.clone(),
+            version: dist.version.clone(),
+            required,
+        });
+    };
+    match &requirement.version_or_url {
+        Some(VersionOrUrl::VersionSpecifier(specifiers))
+            if !specifiers.contains(&found.version) =>
+        {
+            Some(RequirementProblem::Conflict {
+                dist: dist.name.clone(),
+                version: dist.version.clone(),
+                requirement: format!("{}{specifiers}", requirement.name),
+                installed: found.name.clone(),
+                installed_version: found.version.clone(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// An installed file that does not match its RECORD row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileProblem {
+    /// The file RECORD lists is gone.
+    Missing {
+        /// The distribution whose RECORD lists it.
+        dist: PackageName,
+        /// Its version.
+        version: Version,
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file's contents differ from its RECORD hash.
+    Modified {
+        /// The distribution whose RECORD lists it.
+        dist: PackageName,
+        /// Its version.
+        version: Version,
+        /// The file.
+        path: PathBuf,
+        /// The RECORD hash, `algorithm=digest`.
+        expected: String,
+        /// The file's hash with the same algorithm.
+        found: String,
+    },
+    /// The file exists but cannot be read (or is not a regular file).
+    Unreadable {
+        /// The distribution whose RECORD lists it.
+        dist: PackageName,
+        /// Its version.
+        version: Version,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The distribution's RECORD is missing or cannot be parsed, so its files
+    /// are unknown.
+    InvalidRecord {
+        /// The distribution.
+        dist: PackageName,
+        /// Its version.
+        version: Version,
+        /// The RECORD file.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
+}
+
+impl fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing {
+                dist,
+                version,
+                path,
+            } => write!(f, "{dist} {version}: `{}` is missing", path.display()),
+            Self::Modified {
+                dist,
+                version,
+                path,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{dist} {version}: `{}` was modified (RECORD has {expected}, the file has {found})",
+                path.display()
+            ),
+            Self::Unreadable {
+                dist,
+                version,
+                path,
+                reason,
+            } => write!(
+                f,
+                "{dist} {version}: `{}` cannot be checked: {reason}",
+                path.display()
+            ),
+            Self::InvalidRecord {
+                dist,
+                version,
+                path,
+                reason,
+            } => write!(
+                f,
+                "{dist} {version}: its RECORD `{}` {reason}",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// What [`check_files`] looked at, and what it found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilesReport {
+    /// The number of files hashed.
+    pub checked: usize,
+    /// RECORD rows skipped: without a hash, with an unknown algorithm, or
+    /// pointing outside `root`.
+    pub skipped: usize,
+    /// Every file that does not match, by distribution, then RECORD order.
+    pub problems: Vec<FileProblem>,
+}
+
+/// Check that every file listed with a hash in the RECORD of each installed
+/// `.dist-info` distribution exists with that hash (`sha256`, `sha384` or
+/// `sha512`; RECORD's own row and rows without a hash are skipped). Rows are
+/// resolved against the distribution's site-packages directory; rows that
+/// lead outside `root` (the environment's prefix) are skipped, never read.
+/// Files are hashed in parallel.
+pub fn check_files(site_packages: &SitePackages, root: &Path) -> FilesReport {
+    let root = fs::canonicalize(root).unwrap_or_else(|_| normalize(root));
+    let mut report = FilesReport::default();
+    // (dist, path, expected hash) of every row to hash, in order.
+    let mut rows: Vec<(&InstalledDist, PathBuf, String)> = Vec::new();
+    for dist in site_packages.iter() {
+        if dist.kind != InstalledKind::DistInfo {
+            continue;
+        }
+        let record_path = dist.record_path();
+        let invalid = |reason: String| FileProblem::InvalidRecord {
+            dist: dist.name.clone(),
+            version: dist.version.clone(),
+            path: record_path.clone(),
+            reason,
+        };
+        let record = match fs::File::open(&record_path) {
+            Ok(file) => read_record(io::BufReader::new(file))
+                .map_err(|err| invalid(format!("cannot be parsed: {err}"))),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                Err(invalid("is missing".to_string()))
+            }
+            Err(err) => Err(invalid(format!("cannot be read: {err}"))),
+        };
+        let record = match record {
+            Ok(record) => record,
+            Err(problem) => {
+                report.problems.push(problem);
+                continue;
+            }
+        };
+        let base = dist
+            .path
+            .parent()
+            .map(|dir| fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()))
+            .unwrap_or_default();
+        for entry in record {
+            let Some(hash) = entry.hash.filter(|hash| algorithm(hash).is_some()) else {
+                report.skipped += 1;
+                continue;
+            };
+            let relative = Path::new(&entry.path);
+            let path = normalize(&base.join(relative));
+            if relative.has_root() || !path.starts_with(&root) || path == root {
+                report.skipped += 1;
+                continue;
+            }
+            rows.push((dist, path, hash));
+        }
+    }
+    let results: Vec<Option<FileProblem>> = rows
+        .par_iter()
+        .map(|(dist, path, expected)| check_file(dist, path, expected))
+        .collect();
+    report.checked = rows.len();
+    report.problems.extend(results.into_iter().flatten());
+    report
+}
+
+/// Hash one file and compare; `Some` when it does not match.
+fn check_file(dist: &InstalledDist, path: &Path, expected: &str) -> Option<FileProblem> {
+    let (algorithm, _) = expected.split_once('=')?;
+    let found = match hash_with(algorithm, path) {
+        Ok(found) => found,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Some(FileProblem::Missing {
+                dist: dist.name.clone(),
+                version: dist.version.clone(),
+                path: path.to_path_buf(),
+            });
+        }
+        Err(err) => {
+            return Some(FileProblem::Unreadable {
+                dist: dist.name.clone(),
+                version: dist.version.clone(),
+                path: path.to_path_buf(),
+                reason: err.to_string(),
+            });
+        }
+    };
+    let found = format!("{algorithm}={found}");
+    (found != expected).then(|| FileProblem::Modified {
+        dist: dist.name.clone(),
+        version: dist.version.clone(),
+        path: path.to_path_buf(),
+        expected: expected.to_string(),
+        found,
+    })
+}
+
+/// The algorithm of a RECORD hash, if it is one we can compute.
+fn algorithm(hash: &str) -> Option<&str> {
+    let (algorithm, digest) = hash.split_once('=')?;
+    (matches!(algorithm, "sha256" | "sha384" | "sha512") && !digest.is_empty()).then_some(algorithm)
+}
+
+/// The URL-safe base64 digest (RECORD's form) of the file at `path`.
+fn hash_with(algorithm: &str, path: &Path) -> io::Result<String> {
+    let metadata = fs::symlink_metadata(path)?;
+    if metadata.is_dir() {
+        return Err(io::Error::other("it is a directory"));
+    }
+    let bytes = match algorithm {
+        "sha256" => return install_wheel_rs::hash_file(path).map(|(digest, _)| digest),
+        "sha384" => Sha384::digest(fs::read(path)?).to_vec(),
+        _ => Sha512::digest(fs::read(path)?).to_vec(),
+    };
+    Ok(BASE64URL_NOPAD.encode(&bytes))
+}
+
+/// Resolve `.` and `..` without touching the filesystem.
+fn normalize(path: &Path) -> PathBuf {
+    let mut normalized = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normalized.pop();
+            }
+            other => normalized.push(other.as_os_str()),
+        }
+    }
+    normalized
+}
