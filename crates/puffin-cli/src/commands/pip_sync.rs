@@ -321,7 +321,7 @@ pub(crate) fn run(
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    print_changes(&plan, printer);
+    print_changes(&plan, &fetched, printer);
     warn_missing_dependencies(&environment, printer);
     Ok(ExitStatus::Success)
 }
@@ -783,11 +783,13 @@ fn print_dry_run(plan: &Plan, printer: Printer) {
         packages(removals),
         packages(plan.install.len())
     ));
-    print_changes(plan, printer);
+    print_changes(plan, &[], printer);
 }
 
 /// ` - name==old`, ` + name==new` and ` ~ name==version` lines, sorted by name.
-fn print_changes(plan: &Plan, printer: Printer) {
+/// The new version is the installed wheel's (an unpinned requirement's
+/// version is only known once its wheel is chosen).
+fn print_changes(plan: &Plan, installed: &[CachedWheel], printer: Printer) {
     let mut lines: BTreeMap<PackageName, Vec<(char, String)>> = BTreeMap::new();
     for dist in &plan.extraneous {
         lines
@@ -797,11 +799,17 @@ fn print_changes(plan: &Plan, printer: Printer) {
     }
     for install in &plan.install {
         let name = &install.requirement.name;
-        let new_version = install
-            .requirement
-            .source
-            .exact_version()
-            .map(ToString::to_string)
+        let new_version = installed
+            .iter()
+            .find(|wheel| &wheel.filename.name == name)
+            .map(|wheel| wheel.filename.version.to_string())
+            .or_else(|| {
+                install
+                    .requirement
+                    .source
+                    .exact_version()
+                    .map(ToString::to_string)
+            })
             .unwrap_or_else(|| "latest".to_string());
         let entry = lines.entry(name.clone()).or_default();
         match &install.reason {

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
-use assert_cmd::cargo::cargo_bin_cmd;
+use assert_cmd::cargo::cargo_bin;
 use fs_err as fs;
 use puffin_test_support::{IndexServer, IndexServerOptions, WheelBuilder};
 
@@ -111,8 +111,8 @@ impl TestContext {
     /// Create another virtual environment `<root>/<name>` with `puffin venv`
     /// (sharing the interpreter cache) and return its path.
     pub(crate) fn create_venv(&self, name: &str) -> PathBuf {
-        let mut command = self.isolated(cargo_bin_cmd!("puffin"));
-        let output = command
+        let output = self
+            .isolated(Command::new(cargo_bin!("puffin")))
             .arg("venv")
             .arg(name)
             .arg("--python")
@@ -133,7 +133,7 @@ impl TestContext {
     /// Remove the variables of [`ISOLATED_PREFIXES`] and
     /// [`ISOLATED_VARIABLES`], point pip's config to nothing, and run in the
     /// project directory.
-    fn isolated(&self, mut command: assert_cmd::Command) -> assert_cmd::Command {
+    fn isolated(&self, mut command: Command) -> Command {
         for (key, _) in std::env::vars_os() {
             let Some(key) = key.to_str() else {
                 continue;
@@ -163,7 +163,13 @@ impl TestContext {
 
     /// [`TestContext::command`] targeting another environment.
     pub(crate) fn command_in(&self, subcommand: &str, venv: &Path) -> assert_cmd::Command {
-        let mut command = self.command_without_env(subcommand);
+        assert_cmd::Command::from_std(self.std_command_in(subcommand, venv))
+    }
+
+    /// [`TestContext::command_in`] as a [`std::process::Command`], e.g. to
+    /// `spawn` several at once.
+    pub(crate) fn std_command_in(&self, subcommand: &str, venv: &Path) -> Command {
+        let mut command = self.std_command_without_env(subcommand);
         command.env("VIRTUAL_ENV", venv);
         command
     }
@@ -171,7 +177,11 @@ impl TestContext {
     /// [`TestContext::command`] with no environment selected: puffin
     /// discovers one (or creates `.venv`) itself.
     pub(crate) fn command_without_env(&self, subcommand: &str) -> assert_cmd::Command {
-        let mut command = self.isolated(cargo_bin_cmd!("puffin"));
+        assert_cmd::Command::from_std(self.std_command_without_env(subcommand))
+    }
+
+    fn std_command_without_env(&self, subcommand: &str) -> Command {
+        let mut command = self.isolated(Command::new(cargo_bin!("puffin")));
         command.arg(subcommand).arg("--cache-dir").arg(&self.cache);
         command
     }
@@ -211,8 +221,10 @@ impl TestContext {
     /// `text` with the test's own filters applied, then the cache directory
     /// replaced with `[CACHE]`, the project directory with `[TEMP]`, durations
     /// (`in 12ms`, `in 1.23s`) with `in [TIME]`, the Python version of
-    /// `Using Python 3.x.y` with `[VERSION]`, and the interpreter path of
-    /// `with Python 3.x.y (/path)` with `[PYTHON]`.
+    /// `Python 3.x.y` with `Python [VERSION]`, the interpreter path of
+    /// `with Python 3.x.y (/path)` with `[PYTHON]`, `/lib/python3.x/` with
+    /// `/lib/python[X.Y]/`, and the hashed keys of cache entries
+    /// (`[CACHE]/<bucket>/<kind>/<16 hex digits>/`) with `[KEY]`.
     pub(crate) fn filter(&self, text: &str) -> String {
         let mut text = text.to_string();
         for (from, to) in self.filters.lock().unwrap().iter() {
@@ -227,9 +239,14 @@ impl TestContext {
         let version = regex::Regex::new(r"Python \d+\.\d+\.\d+[a-z0-9+]*").unwrap();
         text = version.replace_all(&text, "Python [VERSION]").into_owned();
         let interpreter = regex::Regex::new(r"Python \[VERSION\] \(/[^)]*\)").unwrap();
-        interpreter
+        text = interpreter
             .replace_all(&text, "Python [VERSION] ([PYTHON])")
-            .into_owned()
+            .into_owned();
+        let lib = regex::Regex::new(r"/lib/python\d+\.\d+t?/").unwrap();
+        text = lib.replace_all(&text, "/lib/python[X.Y]/").into_owned();
+        // Cache keys (hashes of URLs, paths and modification times).
+        let key = regex::Regex::new(r"\[CACHE\]/([a-z0-9-]+)/([a-z]+)/[0-9a-f]{16}/").unwrap();
+        key.replace_all(&text, "[CACHE]/$1/$2/[KEY]/").into_owned()
     }
 
     /// The command's stderr, filtered (see [`TestContext::filter`]).

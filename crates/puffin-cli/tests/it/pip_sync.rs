@@ -1,6 +1,29 @@
 //! `puffin pip-sync`: what it installs, removes and prints, and its errors.
+//!
+//! Every wheel is built by the test and served from a `--find-links`
+//! directory (with `--no-index`) or an index server on 127.0.0.1.
 
-use crate::common::TestContext;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use fs_err as fs;
+use puffin_test_support::WheelBuilder;
+
+use crate::common::{TestContext, installed, simple_wheel};
+
+/// The stderr of a successful run, filtered; panics with it on failure.
+fn success(context: &TestContext, command: &mut assert_cmd::Command) -> String {
+    let output = command.output().unwrap();
+    let stderr = context.filtered(&output);
+    assert!(output.status.success(), "the command failed:\n{stderr}");
+    stderr
+}
+
+/// The exit code and filtered stderr of a run.
+fn outcome(context: &TestContext, command: &mut assert_cmd::Command) -> (Option<i32>, String) {
+    let output = command.output().unwrap();
+    (output.status.code(), context.filtered(&output))
+}
 
 /// A fresh environment gets the listed wheel, importable.
 #[test]
@@ -10,16 +33,1001 @@ fn install() {
     };
     context.wheel("demo", "1.0");
     let requirements = context.requirements("demo==1.0\n");
-    let output = context
-        .pip_sync_local()
-        .arg(&requirements)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", context.filtered(&output));
-    insta::assert_snapshot!(context.filtered(&output));
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr);
     assert_eq!(context.installed(), ["demo==1.0"]);
     assert_eq!(
         context.assert_python("import demo; print(demo.VERSION)"),
         "1.0"
     );
+    let installer =
+        fs::read_to_string(context.site_packages().join("demo-1.0.dist-info/INSTALLER")).unwrap();
+    assert_eq!(installer.trim(), "puffin");
+}
+
+/// A second sync of the same file changes nothing and says so.
+#[test]
+fn noop_audits() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    context.wheel("other-pkg", "2.0");
+    let requirements = context.requirements("demo==1.0\nOther_Pkg==2.0\n");
+    success(&context, context.pip_sync_local().arg(&requirements));
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr, @r"
+    Using Python [VERSION] environment at .venv
+    Audited 2 packages in [TIME]
+    ");
+    assert_eq!(context.installed(), ["demo==1.0", "other-pkg==2.0"]);
+}
+
+/// A package dropped from the file is uninstalled (its files gone), a new one
+/// installed, one kept untouched.
+#[test]
+fn add_and_remove() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    for name in ["alpha", "beta", "gamma"] {
+        context.wheel(name, "1.0");
+    }
+    let requirements = context.requirements("alpha==1.0\nbeta==1.0\n");
+    success(&context, context.pip_sync_local().arg(&requirements));
+    let beta_init = context.site_packages().join("beta/__init__.py");
+    let beta_inode = fs::metadata(&beta_init).unwrap().ino();
+
+    let requirements = context.requirements("beta==1.0\ngamma==1.0\n");
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_eq!(context.installed(), ["beta==1.0", "gamma==1.0"]);
+    assert!(!context.site_packages().join("alpha").exists());
+    assert!(!context.site_packages().join("alpha-1.0.dist-info").exists());
+    assert_eq!(fs::metadata(&beta_init).unwrap().ino(), beta_inode);
+}
+
+/// Changing a pin replaces the installed version, both ways; the old
+/// version's `.dist-info` is gone.
+#[test]
+fn upgrade_and_downgrade() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    context.wheel("demo", "2.0");
+
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n")),
+    );
+    let upgrade = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==2.0\n")),
+    );
+    insta::assert_snapshot!("upgrade", upgrade);
+    assert_eq!(context.installed(), ["demo==2.0"]);
+    assert_eq!(
+        context.assert_python("import demo; print(demo.VERSION)"),
+        "2.0"
+    );
+    assert!(!context.site_packages().join("demo-1.0.dist-info").exists());
+
+    let downgrade = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n")),
+    );
+    insta::assert_snapshot!("downgrade", downgrade);
+    assert_eq!(context.installed(), ["demo==1.0"]);
+    assert_eq!(
+        context.assert_python("import demo; print(demo.VERSION)"),
+        "1.0"
+    );
+    assert!(!context.site_packages().join("demo-2.0.dist-info").exists());
+}
+
+/// `--reinstall` reinstalls everything listed and restores a file deleted
+/// from the environment; `--reinstall-package` only the named package.
+#[test]
+fn reinstall() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("alpha", "1.0");
+    context.wheel("beta", "1.0");
+    let requirements = context.requirements("alpha==1.0\nbeta==1.0\n");
+    success(&context, context.pip_sync_local().arg(&requirements));
+
+    let alpha_init = context.site_packages().join("alpha/__init__.py");
+    let beta_init = context.site_packages().join("beta/__init__.py");
+    fs::remove_file(&alpha_init).unwrap();
+    fs::remove_file(&beta_init).unwrap();
+
+    let stderr = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(&requirements)
+            .args(["--reinstall-package", "alpha"]),
+    );
+    insta::assert_snapshot!("reinstall_package", stderr);
+    assert!(alpha_init.is_file());
+    assert!(!beta_init.exists());
+
+    let stderr = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(&requirements)
+            .arg("--reinstall"),
+    );
+    insta::assert_snapshot!("reinstall_all", stderr);
+    assert!(alpha_init.is_file());
+    assert!(beta_init.is_file());
+    assert_eq!(context.installed(), ["alpha==1.0", "beta==1.0"]);
+}
+
+/// A file of the environment edited in place writes through the hardlink
+/// into the cache; `--reinstall` notices the changed cache entry and
+/// unzips the wheel again, so the environment gets the original back.
+#[test]
+fn reinstall_repairs_an_edited_cache_entry() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let requirements = context.requirements("demo==1.0\n");
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(&requirements)
+            .args(["--link-mode", "hardlink"]),
+    );
+    let init = context.site_packages().join("demo/__init__.py");
+    fs::write(&init, "VERSION = 'edited'\n").unwrap();
+
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(&requirements)
+            .arg("--reinstall"),
+    );
+    assert_eq!(
+        context.assert_python("import demo; print(demo.VERSION)"),
+        "1.0"
+    );
+}
+
+/// A wheel named by a path relative to the requirements file and by a
+/// `file://` URL installs, records `direct_url.json`, and a second sync is a
+/// no-op.
+#[test]
+fn local_wheel_path_and_file_url() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("alpha", "1.0");
+    let beta = context.wheel("beta", "2.0");
+    let requirements = context.write(
+        "requirements.txt",
+        &format!(
+            "./wheels/alpha-1.0-py3-none-any.whl\nbeta @ file://{}\n",
+            beta.display()
+        ),
+    );
+    let stderr = success(&context, context.pip_sync().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_eq!(context.installed(), ["alpha==1.0", "beta==2.0"]);
+    let direct_url = fs::read_to_string(
+        context
+            .site_packages()
+            .join("beta-2.0.dist-info/direct_url.json"),
+    )
+    .unwrap();
+    assert!(
+        direct_url.contains(&format!("\"file://{}\"", beta.display())),
+        "{direct_url}"
+    );
+    assert!(
+        context
+            .site_packages()
+            .join("alpha-1.0.dist-info/direct_url.json")
+            .is_file()
+    );
+
+    let stderr = success(&context, context.pip_sync().arg(&requirements));
+    insta::assert_snapshot!(stderr, @r"
+    Using Python [VERSION] environment at .venv
+    Audited 2 packages in [TIME]
+    ");
+}
+
+/// A wheel path that does not exist is a clear error naming it.
+#[test]
+fn missing_local_wheel() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let requirements = context.requirements("./wheels/ghost-1.0-py3-none-any.whl\n");
+    let (code, stderr) = outcome(&context, context.pip_sync().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_ne!(code, Some(0));
+    assert!(context.installed().is_empty());
+}
+
+/// `--find-links` and `--no-index` written in the requirements file work
+/// like the command-line options.
+#[test]
+fn find_links_in_the_requirements_file() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    context.wheel("demo", "1.1");
+    let requirements = context.requirements("--no-index\n--find-links ./wheels\ndemo==1.1\n");
+    let stderr = success(&context, context.pip_sync().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_eq!(context.installed(), ["demo==1.1"]);
+}
+
+/// Installing from an index server: the project page and the wheel are
+/// fetched once each.
+#[test]
+fn install_from_an_index() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    context.wheel("demo", "2.0");
+    let server = context.server();
+    let requirements = context.requirements("demo==1.0\n");
+    let stderr = success(
+        &context,
+        context
+            .pip_sync()
+            .arg(&requirements)
+            .args(["--index-url", &server.url()]),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_eq!(context.installed(), ["demo==1.0"]);
+    assert_eq!(
+        server.requests(),
+        [
+            "GET /simple/demo/ 200",
+            "GET /files/demo-1.0-py3-none-any.whl 200"
+        ]
+    );
+}
+
+/// `--offline` with a warm cache: a second environment is filled from the
+/// cache without a single request, even though the requirement names the
+/// index (the cache lookup path).
+#[test]
+fn offline_with_a_warm_cache() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let server = context.server();
+    let requirements = context.requirements("demo==1.0\n");
+    success(
+        &context,
+        context
+            .pip_sync()
+            .arg(&requirements)
+            .args(["--index-url", &server.url()]),
+    );
+    server.clear_requests();
+
+    let second = context.create_venv("second");
+    let stderr = success(
+        &context,
+        context
+            .command_in("pip-sync", &second)
+            .arg(&requirements)
+            .args(["--index-url", &server.url(), "--offline"]),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_eq!(installed(&second), ["demo==1.0"]);
+    assert_eq!(server.requests(), Vec::<String>::new());
+}
+
+/// `--offline` with nothing cached fails, naming the package, and sends no
+/// request.
+#[test]
+fn offline_miss() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let server = context.server();
+    let requirements = context.requirements("demo==1.0\n");
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync()
+            .arg(&requirements)
+            .args(["--index-url", &server.url(), "--offline"]),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("demo"));
+    assert_eq!(server.requests(), Vec::<String>::new());
+    assert!(context.installed().is_empty());
+}
+
+/// The SHA-256 of a file, in hex.
+fn sha256_hex(path: &Path) -> String {
+    let output = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// A `--hash` that does not match the wheel fails and installs nothing; the
+/// right hash installs.
+#[test]
+fn require_hashes() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let wheel = context.wheel("demo", "1.0");
+    // Zip entries carry timestamps: the hash differs between runs.
+    context.add_filter(sha256_hex(&wheel), "[SHA256]");
+    let wrong = "0".repeat(64);
+    let requirements = context.requirements(&format!("demo==1.0 --hash=sha256:{wrong}\n"));
+    let (code, stderr) = outcome(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!("mismatch", stderr);
+    assert_ne!(code, Some(0));
+    assert!(context.installed().is_empty());
+
+    let requirements =
+        context.requirements(&format!("demo==1.0 --hash=sha256:{}\n", sha256_hex(&wheel)));
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!("match", stderr);
+    assert_eq!(context.installed(), ["demo==1.0"]);
+}
+
+/// A wrong hash is refused even when the wheel is already in the cache.
+#[test]
+fn require_hashes_with_a_warm_cache() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let server = context.server();
+    success(
+        &context,
+        context
+            .command_in("pip-sync", &context.create_venv("first"))
+            .arg(context.requirements("demo==1.0\n"))
+            .args(["--index-url", &server.url()]),
+    );
+    let requirements =
+        context.requirements(&format!("demo==1.0 --hash=sha256:{}\n", "0".repeat(64)));
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync()
+            .arg(&requirements)
+            .args(["--index-url", &server.url()]),
+    );
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(context.installed().is_empty());
+}
+
+/// `--require-hashes` with a requirement without a hash lists it.
+#[test]
+fn require_hashes_needs_every_hash() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let requirements = context.requirements("demo==1.0\n");
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(&requirements)
+            .arg("--require-hashes"),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_eq!(code, Some(2));
+}
+
+/// An empty file is refused with a hint; `--allow-empty-requirements`
+/// empties the environment.
+#[test]
+fn empty_requirements() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n")),
+    );
+    let empty = context.requirements("# nothing\n");
+    let (code, stderr) = outcome(&context, context.pip_sync_local().arg(&empty));
+    insta::assert_snapshot!("refused", stderr);
+    assert_eq!(code, Some(2));
+    assert_eq!(context.installed(), ["demo==1.0"]);
+
+    let stderr = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(&empty)
+            .arg("--allow-empty-requirements"),
+    );
+    insta::assert_snapshot!("allowed", stderr);
+    assert!(context.installed().is_empty());
+    assert!(!context.site_packages().join("demo").exists());
+}
+
+/// A requirements file that does not exist exits 2.
+#[test]
+fn missing_requirements_file() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let (code, stderr) = outcome(&context, context.pip_sync().arg("missing.txt"));
+    insta::assert_snapshot!(stderr);
+    assert_eq!(code, Some(2));
+}
+
+/// `--python` naming an interpreter that does not exist exits 2 with a clear
+/// message, and creates nothing.
+#[test]
+fn missing_python() {
+    let Some(context) = TestContext::without_venv() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let requirements = context.requirements("demo==1.0\n");
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .command_without_env("pip-sync")
+            .arg(&requirements)
+            .args(["--python", "/nonexistent/bin/python"]),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_eq!(code, Some(2));
+    assert!(!context.root.join(".venv").exists());
+}
+
+/// Without any environment, pip-sync creates `.venv` in the working
+/// directory, says so, and installs into it.
+#[test]
+fn creates_dot_venv_when_there_is_no_environment() {
+    let Some(context) = TestContext::without_venv() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let requirements = context.requirements("demo==1.0\n");
+    let stderr = success(
+        &context,
+        context
+            .command_without_env("pip-sync")
+            .arg(&requirements)
+            .args(["--no-index", "--find-links", "wheels"]),
+    );
+    insta::assert_snapshot!(stderr);
+    assert!(context.root.join(".venv/pyvenv.cfg").is_file());
+    assert_eq!(installed(&context.root.join(".venv")), ["demo==1.0"]);
+    assert_eq!(
+        context.assert_python("import demo; print(demo.VERSION)"),
+        "1.0"
+    );
+}
+
+/// A `console_scripts` entry point becomes an executable launcher that runs
+/// with the environment's interpreter.
+#[test]
+fn console_script_launcher_runs() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(
+        &WheelBuilder::new("greeter", "1.0")
+            .file(
+                "greeter/__init__.py",
+                "import sys\n\ndef main():\n    print('hello from', sys.prefix)\n    return 3\n",
+            )
+            .console_script("greet", "greeter:main"),
+    );
+    let requirements = context.requirements("greeter==1.0\n");
+    success(&context, context.pip_sync_local().arg(&requirements));
+    let launcher = context.venv.join("bin/greet");
+    let output = std::process::Command::new(&launcher)
+        .env_remove("VIRTUAL_ENV")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().trim(),
+        format!("hello from {}", context.venv.display())
+    );
+}
+
+/// With either link mode, the environment works after the cache is deleted.
+#[test]
+fn import_after_the_cache_is_deleted() {
+    for mode in ["hardlink", "copy"] {
+        let Some(context) = TestContext::new() else {
+            return;
+        };
+        context.wheel("demo", "1.0");
+        let requirements = context.requirements("demo==1.0\n");
+        success(
+            &context,
+            context
+                .pip_sync_local()
+                .arg(&requirements)
+                .args(["--link-mode", mode]),
+        );
+        fs::remove_dir_all(&context.cache).unwrap();
+        assert_eq!(
+            context.assert_python("import demo; print(demo.VERSION)"),
+            "1.0",
+            "link mode {mode}"
+        );
+        let links = fs::metadata(context.site_packages().join("demo/__init__.py"))
+            .unwrap()
+            .nlink();
+        assert_eq!(links, 1, "link mode {mode}");
+    }
+}
+
+/// Hardlinked files share the cache's inode: the file is not copied.
+#[test]
+fn hardlink_mode_shares_the_cache_inode() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let requirements = context.requirements("demo==1.0\n");
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(&requirements)
+            .args(["--link-mode", "hardlink"]),
+    );
+    let installed = fs::metadata(context.site_packages().join("demo/__init__.py")).unwrap();
+    assert!(installed.nlink() >= 2, "nlink {}", installed.nlink());
+    // RECORD is rewritten by the install, so it must be a file of its own.
+    let record = fs::metadata(context.site_packages().join("demo-1.0.dist-info/RECORD")).unwrap();
+    assert_eq!(record.nlink(), 1);
+}
+
+/// A second environment reuses the cache: nothing is downloaded and the
+/// server gets no file request.
+#[test]
+fn a_second_environment_reuses_the_cache() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("alpha", "1.0");
+    context.wheel("beta", "1.0");
+    let server = context.server();
+    let requirements = context.requirements("alpha==1.0\nbeta==1.0\n");
+    let first = success(
+        &context,
+        context
+            .pip_sync()
+            .arg(&requirements)
+            .args(["--index-url", &server.url()]),
+    );
+    assert!(first.contains("Downloaded 2 packages"), "{first}");
+    server.clear_requests();
+
+    let second = context.create_venv("second");
+    let stderr = success(
+        &context,
+        context
+            .command_in("pip-sync", &second)
+            .arg(&requirements)
+            .args(["--index-url", &server.url()]),
+    );
+    insta::assert_snapshot!(stderr);
+    assert!(!stderr.contains("Downloaded"));
+    assert!(
+        !server
+            .requests()
+            .iter()
+            .any(|request| request.contains("/files/")),
+        "{:?}",
+        server.requests()
+    );
+    assert_eq!(installed(&second), ["alpha==1.0", "beta==1.0"]);
+}
+
+/// The tmpfs of `PUFFIN_TEST_ALT_FS`, or `None` after printing why.
+fn alt_fs() -> Option<std::path::PathBuf> {
+    match std::env::var_os("PUFFIN_TEST_ALT_FS") {
+        Some(path) => Some(path.into()),
+        None => {
+            println!(
+                "Skipping: PUFFIN_TEST_ALT_FS is not set (source scripts/ci/setup-test-filesystems.sh as root)"
+            );
+            None
+        }
+    }
+}
+
+/// A cache on another filesystem than the environment: hardlinks fail with
+/// EXDEV, the install falls back to copies with exactly one warning, and
+/// every package still installs.
+#[test]
+fn cross_filesystem_cache_falls_back_once() {
+    let Some(alt) = alt_fs() else {
+        return;
+    };
+    let cache = tempfile::tempdir_in(&alt).unwrap();
+    let Some(context) = TestContext::with_cache_dir(cache.path()) else {
+        return;
+    };
+    for name in ["alpha", "beta", "gamma"] {
+        context.wheel(name, "1.0");
+    }
+    let requirements = context.requirements("alpha==1.0\nbeta==1.0\ngamma==1.0\n");
+    let stderr = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(&requirements)
+            .args(["--link-mode", "hardlink"]),
+    );
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    // Whichever wheel is linked first meets the other filesystem.
+    let wheel = regex::Regex::new(r"(alpha|beta|gamma)-1\.0-py3-none-any").unwrap();
+    insta::assert_snapshot!(wheel.replace_all(&stderr, "[WHEEL]"));
+    assert_eq!(
+        context.installed(),
+        ["alpha==1.0", "beta==1.0", "gamma==1.0"]
+    );
+    for name in ["alpha", "beta", "gamma"] {
+        let file = context.site_packages().join(format!("{name}/__init__.py"));
+        assert_eq!(fs::metadata(&file).unwrap().nlink(), 1);
+    }
+    context.assert_python("import alpha, beta, gamma");
+}
+
+/// `--link-mode copy` across filesystems prints no warning.
+#[test]
+fn cross_filesystem_cache_copy_mode_is_quiet() {
+    let Some(alt) = alt_fs() else {
+        return;
+    };
+    let cache = tempfile::tempdir_in(&alt).unwrap();
+    let Some(context) = TestContext::with_cache_dir(cache.path()) else {
+        return;
+    };
+    context.wheel("alpha", "1.0");
+    context.wheel("beta", "1.0");
+    let requirements = context.requirements("alpha==1.0\nbeta==1.0\n");
+    let stderr = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(&requirements)
+            .args(["--link-mode", "copy"]),
+    );
+    insta::assert_snapshot!(stderr);
+    assert!(!stderr.contains("warning"));
+    assert_eq!(context.installed(), ["alpha==1.0", "beta==1.0"]);
+}
+
+/// Two syncs of one file into one environment at the same time end with the
+/// environment equal to the file; one of them may wait for the other.
+#[test]
+fn concurrent_syncs_of_one_file() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let names = ["alpha", "beta", "gamma", "delta", "epsilon"];
+    for name in names {
+        context.wheel(name, "1.0");
+    }
+    let requirements = context.requirements(
+        &names
+            .iter()
+            .map(|name| format!("{name}==1.0\n"))
+            .collect::<String>(),
+    );
+    let spawn = || {
+        context
+            .std_command_in("pip-sync", &context.venv)
+            .arg(&requirements)
+            .args(["--no-index", "--find-links"])
+            .arg(&context.wheels)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = spawn();
+    let second = spawn();
+    for child in [first, second] {
+        let output = child.wait_with_output().unwrap();
+        let stderr = context.filtered(&output);
+        assert!(output.status.success(), "{stderr}");
+        for line in stderr.lines() {
+            assert!(
+                !line.starts_with("error") && !line.starts_with("warning"),
+                "{stderr}"
+            );
+        }
+    }
+    let mut expected: Vec<String> = names.iter().map(|name| format!("{name}==1.0")).collect();
+    expected.sort();
+    assert_eq!(context.installed(), expected);
+    context.assert_python("import alpha, beta, gamma, delta, epsilon");
+    // A third sync finds nothing to do.
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    assert!(stderr.contains("Audited 5 packages"), "{stderr}");
+}
+
+/// Two syncs of different files at the same time: the environment ends equal
+/// to one of them, never a mix.
+#[test]
+fn concurrent_syncs_of_two_files() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    for name in ["alpha", "beta", "gamma", "delta"] {
+        context.wheel(name, "1.0");
+        context.wheel(name, "2.0");
+    }
+    let one = context.write("one.txt", "alpha==1.0\nbeta==1.0\ngamma==1.0\n");
+    let two = context.write("two.txt", "beta==2.0\ngamma==2.0\ndelta==2.0\n");
+    let spawn = |file: &Path| {
+        context
+            .std_command_in("pip-sync", &context.venv)
+            .arg(file)
+            .args(["--no-index", "--find-links"])
+            .arg(&context.wheels)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = spawn(&one);
+    let second = spawn(&two);
+    for child in [first, second] {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", context.filtered(&output));
+    }
+    let installed = context.installed();
+    assert!(
+        installed == ["alpha==1.0", "beta==1.0", "gamma==1.0"]
+            || installed == ["beta==2.0", "delta==2.0", "gamma==2.0"],
+        "{installed:?}"
+    );
+}
+
+/// Packages nothing lists are removed, but pip, setuptools and wheel stay.
+#[test]
+fn extraneous_packages_are_removed_installers_kept() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    for name in ["pip", "setuptools", "wheel", "stray", "demo"] {
+        context.wheel(name, "1.0");
+    }
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("pip==1.0\nsetuptools==1.0\nwheel==1.0\nstray==1.0\n")),
+    );
+    let stderr = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n")),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_eq!(
+        context.installed(),
+        ["demo==1.0", "pip==1.0", "setuptools==1.0", "wheel==1.0"]
+    );
+    assert!(!context.site_packages().join("stray").exists());
+}
+
+/// A requirement whose markers do not match is skipped (and counted with
+/// `-v`); one whose markers match installs.
+#[test]
+fn markers_skip_a_requirement() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    context.wheel("legacy", "1.0");
+    let requirements = context.requirements(
+        "demo==1.0 ; python_version >= \"3\"\nlegacy==1.0 ; python_version < \"3\"\n",
+    );
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_eq!(context.installed(), ["demo==1.0"]);
+
+    let stderr = success(
+        &context,
+        context.pip_sync_local().arg(&requirements).arg("-v"),
+    );
+    assert!(
+        stderr.contains("Skipped 1 requirement whose markers do not match this environment"),
+        "{stderr}"
+    );
+}
+
+/// A requirement that is not an exact pin installs the newest matching
+/// version, with a warning; the summary names the version installed
+/// (regression: it printed `demo==latest`).
+#[test]
+fn unpinned_requirement_installs_the_newest_match() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    for version in ["1.0", "1.5", "2.0"] {
+        context.wheel("demo", version);
+    }
+    let requirements = context.requirements("demo>=1.0,<2\n");
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_eq!(context.installed(), ["demo==1.5"]);
+}
+
+/// `--dry-run` prints the plan and changes nothing.
+#[test]
+fn dry_run_changes_nothing() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("alpha", "1.0");
+    context.wheel("beta", "1.0");
+    context.wheel("beta", "2.0");
+    context.wheel("gamma", "1.0");
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("alpha==1.0\nbeta==1.0\n")),
+    );
+    let before = context.installed();
+    let requirements = context.requirements("beta==2.0\ngamma==1.0\n");
+    let stderr = success(
+        &context,
+        context.pip_sync_local().arg(&requirements).arg("--dry-run"),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_eq!(context.installed(), before);
+    assert!(!context.site_packages().join("gamma").exists());
+}
+
+/// A wheel that cannot be installed (its file would replace a directory in
+/// the environment) fails with exit code 1, naming it, with the cause.
+#[test]
+fn install_failure_exits_1() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    // A directory where the wheel puts a file.
+    fs::create_dir_all(context.site_packages().join("demo/__init__.py/inner")).unwrap();
+    let requirements = context.requirements("demo==1.0\n");
+    let (code, stderr) = outcome(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("Caused by:"), "{stderr}");
+    assert!(context.installed().is_empty(), "{:?}", context.installed());
+}
+
+/// A wheel that is not a zip archive fails with exit code 1 and a cause; the
+/// environment is unchanged.
+#[test]
+fn unzip_failure_exits_1() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    fs::write(
+        context.wheels.join("demo-1.0-py3-none-any.whl"),
+        b"not a zip archive",
+    )
+    .unwrap();
+    let requirements = context.requirements("demo==1.0\n");
+    let (code, stderr) = outcome(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("Caused by:"), "{stderr}");
+    assert!(context.installed().is_empty());
+}
+
+/// A wheel whose RECORD does not match its files is refused before anything
+/// is installed.
+#[test]
+fn wheel_with_a_wrong_record_is_refused() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let builder = simple_wheel("demo", "1.0").dist_info_file(
+        "RECORD",
+        Some(b"demo/__init__.py,sha256=AAAA,3\ndemo-1.0.dist-info/RECORD,,\n"),
+    );
+    context.build(&builder);
+    let requirements = context.requirements("demo==1.0\n");
+    let (code, stderr) = outcome(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_ne!(code, Some(0));
+    assert!(context.installed().is_empty());
+    assert!(!context.site_packages().join("demo").exists());
+}
+
+/// A requirement with a direct `http://` URL to a wheel installs it and
+/// records the URL.
+#[test]
+fn remote_wheel_url() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let server = context.server();
+    let url = format!("{}/files/demo-1.0-py3-none-any.whl", server.base_url());
+    let requirements = context.requirements(&format!("demo @ {url}\n"));
+    let stderr = success(&context, context.pip_sync().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_eq!(context.installed(), ["demo==1.0"]);
+    let direct_url = fs::read_to_string(
+        context
+            .site_packages()
+            .join("demo-1.0.dist-info/direct_url.json"),
+    )
+    .unwrap();
+    assert!(direct_url.contains(&url), "{direct_url}");
+}
+
+/// The same package listed twice with different pins is refused.
+#[test]
+fn conflicting_requirements() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    context.wheel("demo", "2.0");
+    let requirements = context.requirements("demo==1.0\nDemo==2.0\n");
+    let (code, stderr) = outcome(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_eq!(code, Some(2));
+}
+
+/// A missing dependency of an installed wheel is warned about.
+#[test]
+fn missing_dependency_warning() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(&simple_wheel("app", "1.0").requires("lib>=2"));
+    let requirements = context.requirements("app==1.0\n");
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr);
 }
