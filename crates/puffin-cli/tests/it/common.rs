@@ -386,6 +386,26 @@ pub(crate) fn assert_python(venv: &Path, code: &str) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_string()
 }
 
+/// Run `python -c code` in the environment at `venv` with bytecode writing
+/// on (whatever `PYTHONDONTWRITEBYTECODE` says), so imports leave
+/// `__pycache__` directories that no RECORD lists, as in real use; panics
+/// with its stderr if it fails.
+pub(crate) fn python_writing_bytecode(venv: &Path, code: &str) {
+    let output = Command::new(venv.join("bin/python"))
+        .args(["-c", code])
+        .env_remove("PYTHONPATH")
+        .env_remove("PYTHONHOME")
+        .env_remove("PYTHONDONTWRITEBYTECODE")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "`python -c {code:?}` failed in {}:\n{}",
+        venv.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The distributions installed in the environment at `venv`, as sorted
 /// `name==version` lines read from each `.dist-info/METADATA`.
 pub(crate) fn installed(venv: &Path) -> Vec<String> {

@@ -9,7 +9,7 @@ use std::path::Path;
 use fs_err as fs;
 use puffin_test_support::WheelBuilder;
 
-use crate::common::{TestContext, installed, simple_wheel};
+use crate::common::{TestContext, installed, python_writing_bytecode, simple_wheel};
 
 /// The stderr of a successful run, filtered; panics with it on failure.
 fn success(context: &TestContext, command: &mut assert_cmd::Command) -> String {
@@ -1030,4 +1030,38 @@ fn missing_dependency_warning() {
     let requirements = context.requirements("app==1.0\n");
     let stderr = success(&context, context.pip_sync_local().arg(&requirements));
     insta::assert_snapshot!(stderr);
+}
+
+/// A removed package that was imported (so Python wrote `__pycache__`
+/// files the RECORD does not list) leaves no directory behind.
+#[test]
+fn removing_an_imported_package_leaves_nothing() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(&simple_wheel("alpha", "1.0").file("alpha/sub/mod.py", "X = 1\n"));
+    context.wheel("beta", "1.0");
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("alpha==1.0\nbeta==1.0\n")),
+    );
+    python_writing_bytecode(&context.venv, "import alpha.sub.mod");
+    assert!(
+        context
+            .site_packages()
+            .join("alpha/sub/__pycache__")
+            .is_dir()
+    );
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("beta==1.0\n")),
+    );
+    assert!(
+        fs::symlink_metadata(context.site_packages().join("alpha")).is_err(),
+        "alpha/ is still there"
+    );
 }
