@@ -144,6 +144,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A `.data/scripts` file cannot be installed under its name, e.g. one
+    /// that would replace the environment's Python interpreter.
+    #[error("Invalid script `{path}`: {reason}")]
+    InvalidScript {
+        /// The script in the unzipped wheel.
+        path: PathBuf,
+        /// What is wrong with its name.
+        reason: String,
+    },
     /// Linking, copying or writing a file failed.
     #[error(transparent)]
     Link(#[from] LinkError),

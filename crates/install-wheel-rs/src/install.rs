@@ -18,7 +18,9 @@ use crate::dist_info::{
     check_data_dirs, find_dist_info, read_metadata, read_wheel_file, stem_matches,
 };
 use crate::linker::{LinkTask, temp_name, temp_sibling, write_fresh};
-use crate::scripts::{EntryPoint, launcher, parse_entry_points, rewrite_shebang};
+use crate::scripts::{
+    EntryPoint, check_script_name, launcher, parse_entry_points, rewrite_shebang,
+};
 use crate::{
     Error, InstallWarning, Layout, LinkError, LinkFallback, LinkMode, Linker, RecordEntry,
     WheelManifest, write_record,
@@ -423,6 +425,12 @@ impl Plan {
                         (dst.clone(), dst)
                     }
                     DataTarget::Scripts(root) => {
+                        // The same names as launchers: never the interpreter.
+                        let name = rest.rsplit('/').next().unwrap_or(rest);
+                        check_script_name(name).map_err(|reason| Error::InvalidScript {
+                            path: src.clone(),
+                            reason,
+                        })?;
                         let dst = root.join(rest);
                         if let Some(parent) = dst.parent() {
                             plan.dirs.insert(parent.to_path_buf());

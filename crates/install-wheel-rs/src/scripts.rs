@@ -84,7 +84,7 @@ pub(crate) fn parse_entry_points(text: &str, path: &Path) -> Result<Vec<EntryPoi
 
 /// A launcher name must be a plain filename, and must not replace the
 /// environment's interpreter.
-fn check_script_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_script_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("the name is empty".to_string());
     }
