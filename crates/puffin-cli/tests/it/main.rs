@@ -7,4 +7,5 @@ mod common;
 mod pip_freeze;
 mod pip_sync;
 mod pip_uninstall;
+mod reliability;
 mod venv;

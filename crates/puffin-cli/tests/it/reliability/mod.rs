@@ -1,0 +1,209 @@
+//! Reliability and security of `puffin pip-sync` end to end: hostile wheels,
+//! kills at random points, concurrent runs, a full disk and a poisoned cache.
+//!
+//! The invariants checked after every scenario are shared here: what a
+//! directory tree holds ([`tree_listing`]), that every cache entry has a
+//! manifest and still verifies ([`assert_cache_sound`]), that no temporary
+//! directory is left anywhere ([`assert_no_leftovers`]) and that every
+//! installed distribution's RECORD matches its files ([`assert_records_hold`]).
+
+mod bad_wheels;
+mod concurrency;
+mod crash;
+mod full_disk;
+mod pip_check;
+mod poisoned_cache;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use fs_err as fs;
+use puffin_installer::{EntryStatus, SitePackages, check_files, verify_entry};
+
+/// Every path below `dir` (relative), with its kind, mode and a hash of its
+/// contents; paths starting with one of `skip` (relative) are left out.
+pub(crate) fn tree_listing(dir: &Path, skip: &[&str]) -> BTreeMap<String, String> {
+    let mut listing = BTreeMap::new();
+    walk(dir, dir, skip, &mut listing);
+    listing
+}
+
+fn walk(root: &Path, dir: &Path, skip: &[&str], listing: &mut BTreeMap<String, String>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let relative = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if skip.iter().any(|skip| relative.starts_with(skip)) {
+            continue;
+        }
+        let metadata = fs::symlink_metadata(&path).unwrap();
+        let mode = metadata.permissions().mode() & 0o7777;
+        if metadata.is_symlink() {
+            let target = fs::read_link(&path).unwrap();
+            listing.insert(relative, format!("symlink -> {}", target.display()));
+        } else if metadata.is_dir() {
+            listing.insert(relative, format!("dir {mode:o}"));
+            walk(root, &path, skip, listing);
+        } else {
+            let (hash, size) = install_wheel_rs::hash_file(&path).unwrap();
+            listing.insert(relative, format!("file {mode:o} {size} {hash}"));
+        }
+    }
+}
+
+/// The published entries of the cache's wheels bucket
+/// (`wheels-v0/<kind>/<digest>/<stem>`), excluding temporary directories.
+pub(crate) fn cache_entries(cache: &Path) -> Vec<PathBuf> {
+    let mut entries = Vec::new();
+    let wheels = cache.join("wheels-v0");
+    for kind in read_dirs(&wheels) {
+        for digest in read_dirs(&kind) {
+            for entry in read_dirs(&digest) {
+                entries.push(entry);
+            }
+        }
+    }
+    entries.sort();
+    entries
+}
+
+/// The subdirectories of `dir` (none if it does not exist).
+fn read_dirs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect()
+}
+
+/// Whether a file name is one of puffin's temporary names.
+fn is_temporary(name: &str) -> bool {
+    name.starts_with(".tmp") || name.starts_with(".puffin-tmp-") || name.contains(".stale-")
+}
+
+/// Every entry in the cache's wheels bucket has a manifest and verifies
+/// (no half-extracted or changed entry).
+pub(crate) fn assert_cache_sound(cache: &Path) {
+    for entry in cache_entries(cache) {
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            !is_temporary(&name),
+            "a temporary directory was left in the cache: {}",
+            entry.display()
+        );
+        let status = verify_entry(&entry).unwrap();
+        assert_eq!(
+            status,
+            EntryStatus::Valid,
+            "the cache entry {} does not verify",
+            entry.display()
+        );
+    }
+}
+
+/// No temporary file or directory of puffin is left in site-packages, nor in
+/// the cache's wheels bucket (at any level).
+pub(crate) fn assert_no_leftovers(site_packages: &Path, cache: &Path) {
+    let mut leftovers = Vec::new();
+    for entry in fs::read_dir(site_packages).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if is_temporary(&name) {
+            leftovers.push(site_packages.join(name));
+        }
+    }
+    let wheels = cache.join("wheels-v0");
+    let mut dirs = vec![wheels];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for dir in dirs {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries {
+                let entry = entry.unwrap();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if is_temporary(&name) {
+                    leftovers.push(entry.path());
+                } else if entry.path().is_dir() {
+                    next.push(entry.path());
+                }
+            }
+        }
+        dirs = next;
+    }
+    assert!(leftovers.is_empty(), "leftovers: {leftovers:#?}");
+}
+
+/// Every installed distribution's RECORD rows exist with their hashes.
+pub(crate) fn assert_records_hold(venv: &Path) {
+    let site_packages = crate::common::site_packages(venv);
+    let inventory = SitePackages::from_dirs(&[site_packages.as_path()]).unwrap();
+    let report = check_files(&inventory, venv);
+    assert!(
+        report.problems.is_empty(),
+        "installed files do not match their RECORD: {:#?}",
+        report.problems
+    );
+}
+
+/// The `name==version` lines of a requirements text, sorted, normalized.
+pub(crate) fn expected_lines(requirements: &str) -> Vec<String> {
+    let mut lines: Vec<String> = requirements
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| line.replace('_', "-").to_lowercase())
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// `puffin pip-freeze` of the environment, as sorted lines.
+pub(crate) fn freeze(context: &crate::common::TestContext, venv: &Path) -> Vec<String> {
+    let output = context.command_in("pip-freeze", venv).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut lines: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(ToString::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// A small deterministic generator (xorshift64*), so runs are reproducible.
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    /// A generator with a fixed seed.
+    pub(crate) fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    /// The next value.
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A value in `0..bound`.
+    pub(crate) fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound.max(1)
+    }
+}
