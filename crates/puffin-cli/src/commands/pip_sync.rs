@@ -459,6 +459,7 @@ async fn fetch_wheels(
         python_version: &python_version,
         indexes: &indexes,
         hash_mode,
+        warnings: std::sync::Mutex::new(Vec::new()),
     };
     let results: Vec<anyhow::Result<(CachedWheel, bool)>> =
         futures::stream::iter(plan.install.iter().map(|install| {
@@ -469,6 +470,9 @@ async fn fetch_wheels(
         .collect()
         .await;
     progress.finish();
+    for warning in context.warnings.into_inner().unwrap_or_default() {
+        printer.warn(warning);
+    }
 
     let mut wheels = Vec::with_capacity(results.len());
     let mut downloaded = 0;
@@ -516,6 +520,9 @@ struct FetchContext<'a> {
     python_version: &'a pep440_rs::Version,
     indexes: &'a [url::Url],
     hash_mode: bool,
+    /// Messages of the wheel selection (a yanked file), printed once the
+    /// progress bars are gone.
+    warnings: std::sync::Mutex<Vec<String>>,
 }
 
 impl FetchContext<'_> {
@@ -585,6 +592,9 @@ impl FetchContext<'_> {
                             requirement.name, requirement.origin
                         )
                     })?;
+                if let Ok(mut warnings) = self.warnings.lock() {
+                    warnings.extend(selected.warnings.iter().cloned());
+                }
                 let entry = self
                     .cache
                     .wheel_entry(&selected.cache_source()?, &selected.filename);

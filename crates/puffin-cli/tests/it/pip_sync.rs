@@ -7,7 +7,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use fs_err as fs;
-use puffin_test_support::WheelBuilder;
+use puffin_test_support::{IndexServerOptions, WheelBuilder};
 
 use crate::common::{TestContext, installed, python_writing_bytecode, simple_wheel};
 
@@ -1064,4 +1064,452 @@ fn removing_an_imported_package_leaves_nothing() {
         fs::symlink_metadata(context.site_packages().join("alpha")).is_err(),
         "alpha/ is still there"
     );
+}
+
+/// A pinned version that the index marks yanked is installed (PEP 592), with
+/// a warning naming it; an unpinned requirement skips it (regression: the
+/// selection's yanked warning was never printed).
+#[test]
+fn yanked_versions() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    context.wheel("demo", "2.0");
+    let mut options = IndexServerOptions::new(&context.wheels);
+    options.yanked.insert(
+        "demo-2.0-py3-none-any.whl".to_string(),
+        "broken build".to_string(),
+    );
+    let server = context.server_with(options);
+
+    let stderr = success(
+        &context,
+        context
+            .pip_sync()
+            .arg(context.requirements("demo\n"))
+            .args(["--index-url", &server.url()]),
+    );
+    assert!(!stderr.contains("yanked"), "{stderr}");
+    assert_eq!(context.installed(), ["demo==1.0"]);
+
+    let stderr = success(
+        &context,
+        context
+            .pip_sync()
+            .arg(context.requirements("demo==2.0\n"))
+            .args(["--index-url", &server.url()]),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_eq!(context.installed(), ["demo==2.0"]);
+}
+
+/// A version whose `Requires-Python` excludes the interpreter is not chosen
+/// for an unpinned requirement.
+#[test]
+fn requires_python_excludes_a_version() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    context.wheel("demo", "2.0");
+    let mut options = IndexServerOptions::new(&context.wheels);
+    options
+        .requires_python
+        .insert("demo-2.0-py3-none-any.whl".to_string(), ">=4".to_string());
+    let server = context.server_with(options);
+    success(
+        &context,
+        context
+            .pip_sync()
+            .arg(context.requirements("demo>=1\n"))
+            .args(["--index-url", &server.url()]),
+    );
+    assert_eq!(context.installed(), ["demo==1.0"]);
+}
+
+/// With only wheels for other platforms and interpreters, the error says no
+/// wheel is compatible.
+#[test]
+fn no_compatible_wheel() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(&simple_wheel("demo", "1.0").tag("cp27-cp27m-win32"));
+    context.build(&simple_wheel("demo", "1.0").tag("py2-none-any"));
+    let requirements = context.requirements("demo==1.0\n");
+    let (code, stderr) = outcome(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_ne!(code, Some(0));
+    assert!(context.installed().is_empty());
+}
+
+/// Among several wheels of one version, a platform wheel for this
+/// interpreter wins over the pure-Python one.
+#[test]
+fn the_most_specific_compatible_wheel_wins() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let (major, minor) = {
+        let version =
+            context.assert_python("import sys; print(sys.version_info[0], sys.version_info[1])");
+        let mut parts = version.split_whitespace();
+        (
+            parts.next().unwrap().to_string(),
+            parts.next().unwrap().to_string(),
+        )
+    };
+    let machine = context.assert_python("import platform; print(platform.machine())");
+    let tag = format!("cp{major}{minor}-cp{major}{minor}-manylinux_2_17_{machine}");
+    context.build(
+        &WheelBuilder::new("demo", "1.0")
+            .tag(&tag)
+            .root_is_purelib(false)
+            .file("demo/__init__.py", "KIND = 'platform'\n"),
+    );
+    context.build(&WheelBuilder::new("demo", "1.0").file("demo/__init__.py", "KIND = 'pure'\n"));
+    let glibc = context.assert_python("import platform; print(platform.libc_ver()[0])");
+    if glibc != "glibc" {
+        println!("Skipping: not a glibc platform");
+        return;
+    }
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n")),
+    );
+    assert_eq!(
+        context.assert_python("import demo; print(demo.KIND)"),
+        "platform"
+    );
+}
+
+/// A local version (`1.0+local`) installs from find-links and round-trips;
+/// a `file://` URL with an escaped space and `+` installs too.
+#[test]
+fn local_versions_and_escaped_file_urls() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0+local.1");
+    let spaced = context.root.join("my wheels");
+    fs::create_dir_all(&spaced).unwrap();
+    simple_wheel("other", "2.0+cpu").build(&spaced);
+    let url = format!(
+        "file://{}/my%20wheels/other-2.0%2Bcpu-py3-none-any.whl",
+        context.root.display()
+    );
+    let requirements = context.requirements(&format!("demo==1.0+local.1\nother @ {url}\n"));
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_eq!(context.installed(), ["demo==1.0+local.1", "other==2.0+cpu"]);
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    assert!(stderr.contains("Audited 2 packages"), "{stderr}");
+}
+
+/// A package installed from a direct URL and then required from the index
+/// at the same version is reinstalled from the index (and the other way).
+#[test]
+fn switching_between_a_url_and_the_index() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let wheel = context.wheel("demo", "1.0");
+    let by_url = format!("demo @ file://{}\n", wheel.display());
+    success(
+        &context,
+        context.pip_sync_local().arg(context.requirements(&by_url)),
+    );
+    let direct_url = context
+        .site_packages()
+        .join("demo-1.0.dist-info/direct_url.json");
+    assert!(direct_url.is_file());
+
+    let stderr = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n")),
+    );
+    insta::assert_snapshot!("to_index", stderr);
+    assert!(!direct_url.exists());
+
+    let stderr = success(
+        &context,
+        context.pip_sync_local().arg(context.requirements(&by_url)),
+    );
+    insta::assert_snapshot!("to_url", stderr);
+    assert!(direct_url.is_file());
+}
+
+/// A local wheel rebuilt in place (same name, new contents) is picked up by
+/// `--reinstall-package`: the cache entry is keyed by the file's mtime.
+#[test]
+fn a_rebuilt_local_wheel_is_reinstalled() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let wheel =
+        context.build(&WheelBuilder::new("demo", "1.0").file("demo/__init__.py", "BUILD = 1\n"));
+    let requirements = context.requirements(&format!("demo @ file://{}\n", wheel.display()));
+    success(&context, context.pip_sync().arg(&requirements));
+    assert_eq!(context.assert_python("import demo; print(demo.BUILD)"), "1");
+
+    // A different modification time, whatever the clock's resolution.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    fs::remove_file(&wheel).unwrap();
+    context.build(&WheelBuilder::new("demo", "1.0").file("demo/__init__.py", "BUILD = 2\n"));
+    let file = fs::File::options().write(true).open(&wheel).unwrap();
+    file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60))
+        .unwrap();
+    drop(file);
+
+    success(
+        &context,
+        context
+            .pip_sync()
+            .arg(&requirements)
+            .args(["--reinstall-package", "demo"]),
+    );
+    assert_eq!(context.assert_python("import demo; print(demo.BUILD)"), "2");
+}
+
+/// The index can come from `PIP_INDEX_URL`, as pip is configured, and from
+/// `--index-url` inside the requirements file.
+#[test]
+fn index_from_pip_environment_and_the_file() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let server = context.server();
+    success(
+        &context,
+        context
+            .pip_sync()
+            .arg(context.requirements("demo==1.0\n"))
+            .env("PIP_INDEX_URL", server.url()),
+    );
+    assert_eq!(context.installed(), ["demo==1.0"]);
+    assert_eq!(server.count("/simple/demo/"), 1);
+
+    // A second project with its own cache, so that the index is asked again.
+    let Some(second) = TestContext::new() else {
+        return;
+    };
+    let file = second.write(
+        "indexed.txt",
+        &format!("--index-url {}\ndemo==1.0\n", server.url()),
+    );
+    success(&second, second.pip_sync().arg(&file));
+    assert_eq!(second.installed(), ["demo==1.0"]);
+    assert_eq!(server.count("/simple/demo/"), 2);
+}
+
+/// An index that fails once with 500 is retried.
+#[test]
+fn a_failing_index_is_retried() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let mut options = IndexServerOptions::new(&context.wheels);
+    options.fail_first.insert("/simple/demo/".to_string(), 1);
+    options
+        .fail_first
+        .insert("/files/demo-1.0-py3-none-any.whl".to_string(), 1);
+    let server = context.server_with(options);
+    success(
+        &context,
+        context
+            .pip_sync()
+            .arg(context.requirements("demo==1.0\n"))
+            .args(["--index-url", &server.url()]),
+    );
+    assert_eq!(context.installed(), ["demo==1.0"]);
+}
+
+/// A package the index does not have is a clear error naming it.
+#[test]
+fn a_package_the_index_does_not_have() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let server = context.server();
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync()
+            .arg(context.requirements("demo==1.0\nghost==1.0\n"))
+            .args(["--index-url", &server.url()]),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_ne!(code, Some(0));
+    assert!(context.installed().is_empty());
+}
+
+/// A version the index does not have is a clear error naming it.
+#[test]
+fn a_version_the_index_does_not_have() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==3.0\n")),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_ne!(code, Some(0));
+}
+
+/// `-q` prints nothing on success.
+#[test]
+fn quiet() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let stderr = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n"))
+            .arg("-q"),
+    );
+    assert_eq!(stderr, "");
+    assert_eq!(context.installed(), ["demo==1.0"]);
+}
+
+/// Several requirements files are merged; `-r` includes are followed.
+#[test]
+fn several_files_and_includes() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    for name in ["alpha", "beta", "gamma"] {
+        context.wheel(name, "1.0");
+    }
+    context.write("base.txt", "alpha==1.0\n");
+    let main = context.write("main.txt", "-r base.txt\nbeta==1.0\n");
+    let extra = context.write("extra.txt", "gamma==1.0\n");
+    success(&context, context.pip_sync_local().arg(&main).arg(&extra));
+    assert_eq!(
+        context.installed(),
+        ["alpha==1.0", "beta==1.0", "gamma==1.0"]
+    );
+}
+
+/// The environment can be chosen with `--python <venv>/bin/python` instead
+/// of `VIRTUAL_ENV`.
+#[test]
+fn python_option_selects_the_environment() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let other = context.create_venv("other");
+    let stderr = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n"))
+            .arg("--python")
+            .arg(other.join("bin/python")),
+    );
+    assert!(stderr.contains("environment at other"), "{stderr}");
+    assert_eq!(installed(&other), ["demo==1.0"]);
+    assert!(context.installed().is_empty());
+}
+
+/// `VIRTUAL_ENV` naming a directory that does not exist is a clear error,
+/// exit 2.
+#[test]
+fn virtual_env_that_does_not_exist() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .command_in("pip-sync", &context.root.join("gone"))
+            .arg(context.requirements("demo==1.0\n")),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_eq!(code, Some(2));
+    assert!(!context.root.join("gone").exists());
+}
+
+/// `.data/scripts` and `.data/data` files go to `bin/` and the environment's
+/// root, and leave with the package.
+#[test]
+fn data_directories_are_installed_and_removed() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(
+        &simple_wheel("tool", "1.0")
+            .executable(
+                "tool-1.0.data/scripts/tool-run",
+                "#!python\nimport tool\nprint('tool', tool.VERSION)\n",
+            )
+            .file("tool-1.0.data/data/share/tool/config.txt", "setting = 1\n"),
+    );
+    context.wheel("keep", "1.0");
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("tool==1.0\nkeep==1.0\n")),
+    );
+    let script = context.venv.join("bin/tool-run");
+    let output = std::process::Command::new(&script).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(String::from_utf8(output.stdout).unwrap().trim(), "tool 1.0");
+    let data = context.venv.join("share/tool/config.txt");
+    assert_eq!(fs::read_to_string(&data).unwrap(), "setting = 1\n");
+
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("keep==1.0\n")),
+    );
+    assert!(!script.exists());
+    assert!(!data.exists());
+    assert_eq!(context.installed(), ["keep==1.0"]);
+}
+
+/// A requirement naming a source distribution or a wheel of another project
+/// is refused before anything changes.
+#[test]
+fn url_requirements_that_cannot_be_installed() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let wheel = context.wheel("demo", "1.0");
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync()
+            .arg(context.requirements(&format!("other @ file://{}\n", wheel.display()))),
+    );
+    insta::assert_snapshot!("name_mismatch", stderr);
+    assert_eq!(code, Some(2));
+
+    let (code, stderr) = outcome(
+        &context,
+        context.pip_sync().arg(context.requirements(&format!(
+            "demo @ file://{}/demo-1.0.tar.gz\n",
+            context.wheels.display()
+        ))),
+    );
+    insta::assert_snapshot!("source_dist", stderr);
+    assert_eq!(code, Some(2));
 }
