@@ -153,7 +153,7 @@ pub(crate) fn run(
             python: args.python.clone(),
             system: args.system,
             read_only: false,
-            create_if_missing: args.python.is_none(),
+            create_if_missing: args.python.is_none() && !args.dry_run,
         },
         &cache,
         printer,

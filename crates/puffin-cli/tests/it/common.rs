@@ -78,10 +78,26 @@ impl TestContext {
         Self::build_context(Some(cache.to_path_buf()))
     }
 
+    /// Like [`TestContext::new`], with the whole project (environment and
+    /// cache) in a temporary directory under `base` (e.g. another
+    /// filesystem).
+    pub(crate) fn new_in(base: &Path) -> Option<Self> {
+        let mut context = Self::without_venv_in(Some(base))?;
+        context.venv = context.create_venv(".venv");
+        Some(context)
+    }
+
     /// Like [`TestContext::new`], but without creating `.venv`.
     pub(crate) fn without_venv() -> Option<Self> {
+        Self::without_venv_in(None)
+    }
+
+    fn without_venv_in(base: Option<&Path>) -> Option<Self> {
         let python = find_python3()?;
-        let temp = tempfile::tempdir().unwrap();
+        let temp = match base {
+            Some(base) => tempfile::tempdir_in(base).unwrap(),
+            None => tempfile::tempdir().unwrap(),
+        };
         let root = fs::canonicalize(temp.path()).unwrap();
         let cache = root.join("cache");
         let wheels = root.join("wheels");

@@ -1513,3 +1513,238 @@ fn url_requirements_that_cannot_be_installed() {
     insta::assert_snapshot!("source_dist", stderr);
     assert_eq!(code, Some(2));
 }
+
+/// The reflink-capable filesystem of `PUFFIN_TEST_COW_FS`, or `None` after
+/// printing why.
+fn cow_fs() -> Option<std::path::PathBuf> {
+    match std::env::var_os("PUFFIN_TEST_COW_FS") {
+        Some(path) => Some(path.into()),
+        None => {
+            println!(
+                "Skipping: PUFFIN_TEST_COW_FS is not set (source scripts/ci/setup-test-filesystems.sh as root)"
+            );
+            None
+        }
+    }
+}
+
+/// Cache and environment on one reflink-capable filesystem: `--link-mode
+/// clone` installs without a warning, and the files are independent of the
+/// cache (a write to one does not change the other).
+#[test]
+fn clone_mode_on_a_reflink_filesystem() {
+    let Some(cow) = cow_fs() else {
+        return;
+    };
+    let Some(context) = TestContext::new_in(&cow) else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let stderr = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n"))
+            .args(["--link-mode", "clone", "-v"]),
+    );
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(stderr.contains("Link modes used: clone 1"), "{stderr}");
+    let init = context.site_packages().join("demo/__init__.py");
+    assert_eq!(fs::metadata(&init).unwrap().nlink(), 1);
+    fs::write(&init, "VERSION = 'edited'\n").unwrap();
+    // A second environment gets the original file from the cache.
+    let second = context.create_venv("second");
+    success(
+        &context,
+        context
+            .command_in("pip-sync", &second)
+            .arg(context.root.join("requirements.txt"))
+            .args(["--no-index", "--find-links"])
+            .arg(&context.wheels)
+            .args(["--link-mode", "clone"]),
+    );
+    assert_eq!(
+        crate::common::assert_python(&second, "import demo; print(demo.VERSION)"),
+        "1.0"
+    );
+}
+
+/// Cache and environment together on the tmpfs: hardlinks work there, so no
+/// warning.
+#[test]
+fn cache_and_environment_on_one_other_filesystem() {
+    let Some(alt) = alt_fs() else {
+        return;
+    };
+    let Some(context) = TestContext::new_in(&alt) else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let stderr = success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n"))
+            .args(["--link-mode", "hardlink"]),
+    );
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let init = context.site_packages().join("demo/__init__.py");
+    assert!(fs::metadata(&init).unwrap().nlink() >= 2);
+}
+
+/// A launcher in an environment whose path contains a space still runs (a
+/// `#!` line cannot quote the interpreter's path).
+#[test]
+fn launcher_in_an_environment_path_with_a_space() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let venv = context.create_venv("my env");
+    context.build(
+        &WheelBuilder::new("greeter", "1.0")
+            .file(
+                "greeter/__init__.py",
+                "import sys\n\ndef main():\n    print(sys.prefix)\n",
+            )
+            .console_script("greet", "greeter:main"),
+    );
+    success(
+        &context,
+        context
+            .command_in("pip-sync", &venv)
+            .arg(context.requirements("greeter==1.0\n"))
+            .args(["--no-index", "--find-links"])
+            .arg(&context.wheels),
+    );
+    let output = std::process::Command::new(venv.join("bin/greet"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().trim(),
+        venv.display().to_string()
+    );
+}
+
+/// Two packages sharing a namespace directory: removing one leaves the
+/// other's files (and the shared directory) in place.
+#[test]
+fn namespace_packages_share_a_directory() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(&WheelBuilder::new("ns-one", "1.0").file("ns/one/__init__.py", "X = 1\n"));
+    context.build(&WheelBuilder::new("ns-two", "1.0").file("ns/two/__init__.py", "X = 2\n"));
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("ns-one==1.0\nns-two==1.0\n")),
+    );
+    context.assert_python("import ns.one, ns.two");
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("ns-two==1.0\n")),
+    );
+    assert!(!context.site_packages().join("ns/one").exists());
+    context.assert_python("import ns.two");
+}
+
+/// `--dry-run` without any environment creates none (regression: it created
+/// `.venv`).
+#[test]
+fn dry_run_creates_no_environment() {
+    let Some(context) = TestContext::without_venv() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let output = context
+        .command_without_env("pip-sync")
+        .arg(context.requirements("demo==1.0\n"))
+        .args(["--no-index", "--find-links", "wheels", "--dry-run"])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(context.filtered(&output));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!context.root.join(".venv").exists());
+}
+
+/// A `--hash` on a direct URL requirement is checked too.
+#[test]
+fn hash_of_a_direct_url_requirement() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let wheel = context.wheel("demo", "1.0");
+    context.add_filter(sha256_hex(&wheel), "[SHA256]");
+    let requirements = context.requirements(&format!(
+        "demo @ file://{} --hash=sha256:{}\n",
+        wheel.display(),
+        "0".repeat(64)
+    ));
+    let (code, stderr) = outcome(&context, context.pip_sync().arg(&requirements));
+    insta::assert_snapshot!(stderr);
+    assert_ne!(code, Some(0));
+    assert!(context.installed().is_empty());
+
+    let requirements = context.requirements(&format!(
+        "demo @ file://{} --hash=sha256:{}\n",
+        wheel.display(),
+        sha256_hex(&wheel)
+    ));
+    success(&context, context.pip_sync().arg(&requirements));
+    assert_eq!(context.installed(), ["demo==1.0"]);
+}
+
+/// An extraneous distribution installed without a RECORD (an `.egg-info`)
+/// cannot be removed: the sync says which and how to fix it.
+#[test]
+fn extraneous_egg_info() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let egg_info = context.site_packages().join("legacy-0.1-py3.11.egg-info");
+    fs::create_dir_all(&egg_info).unwrap();
+    fs::write(
+        egg_info.join("PKG-INFO"),
+        "Metadata-Version: 1.1\nName: legacy\nVersion: 0.1\n",
+    )
+    .unwrap();
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n")),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_ne!(code, Some(0));
+}
+
+/// An extraneous `.dist-info` directory without RECORD cannot be removed:
+/// the sync fails (exit 1) naming it and saying what to do, before anything
+/// is installed.
+#[test]
+fn a_broken_dist_info_in_the_environment() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    fs::create_dir_all(context.site_packages().join("broken-1.0.dist-info")).unwrap();
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n")),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_eq!(code, Some(1));
+    assert!(
+        context
+            .installed()
+            .iter()
+            .all(|dist| !dist.starts_with("demo"))
+    );
+}
