@@ -36,6 +36,17 @@ pub enum ClientError {
     /// The HTTP client could not be built (TLS roots, options).
     #[error("Failed to set up the HTTP client")]
     ClientSetup(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The server's TLS certificate is not trusted.
+    #[error(
+        "The TLS certificate of `{url}` is not trusted. If a proxy inspects TLS traffic, add its CA certificate with `SSL_CERT_FILE=<file.pem>` (or `SSL_CERT_DIR`)"
+    )]
+    UntrustedCertificate {
+        /// The URL, credentials removed.
+        url: String,
+        /// The TLS error.
+        #[source]
+        err: reqwest::Error,
+    },
     /// A request failed after its retries.
     #[error("Request to `{url}` failed")]
     Request {
@@ -46,7 +57,7 @@ pub enum ClientError {
         err: reqwest::Error,
     },
     /// A server answered with an error status after the retries.
-    #[error("`{url}` answered with HTTP status {status}")]
+    #[error("`{url}` answered with HTTP status {status}{}", status_hint(*status))]
     Status {
         /// The URL, credentials removed.
         url: String,
@@ -157,4 +168,33 @@ pub enum ClientError {
         #[source]
         err: reqwest::Error,
     },
+}
+
+/// What to do about an authentication status.
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        401 | 403 => {
+            " (credentials missing or refused: give them in the index URL, `https://user:password@host/simple/`, or in `~/.netrc`)"
+        }
+        _ => "",
+    }
+}
+
+/// Whether a request failed because the server's certificate is not trusted.
+pub(crate) fn is_certificate_error(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(err) = current {
+        if let Some(rustls::Error::InvalidCertificate(_)) = err.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        // `io::Error::source` skips the error it wraps: look inside.
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && is_certificate_error(inner)
+        {
+            return true;
+        }
+        current = err.source();
+    }
+    false
 }

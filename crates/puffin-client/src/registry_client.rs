@@ -536,6 +536,12 @@ impl RegistryClient {
                 {
                     debug!(url = %redact(url), err = %err.without_url(), attempt, "Retrying");
                 }
+                Err(err) if crate::error::is_certificate_error(&err) => {
+                    return Err(ClientError::UntrustedCertificate {
+                        url: redact(url),
+                        err: err.without_url(),
+                    });
+                }
                 Err(err) => {
                     return Err(ClientError::Request {
                         url: redact(url),

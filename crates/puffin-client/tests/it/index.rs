@@ -225,6 +225,8 @@ async fn credentials_in_the_index_url_are_used_for_files_too() {
     let client = crate::client(&dir.path().join("cache2"), index(&server.url()));
     let err = select(&client, "foo", "==1.0").await.unwrap_err();
     assert!(matches!(err, ClientError::Status { status: 401, .. }));
+    let message = err.to_string().replace(&server.url(), "[INDEX]/");
+    insta::assert_snapshot!(message, @"`[INDEX]/foo/` answered with HTTP status 401 (credentials missing or refused: give them in the index URL, `https://user:password@host/simple/`, or in `~/.netrc`)");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ mod download;
 mod find_links;
 mod http_cache;
 mod index;
+mod proxy;
 mod tls;
 
 use std::path::Path;

@@ -72,7 +72,20 @@ fn tls_index_trusted_through_ssl_cert_file() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stdout).to_string()
         + &String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    assert!(stderr.contains("UntrustedCertificate"), "{stderr}");
+}
+
+#[tokio::test]
+async fn untrusted_certificate_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    wheels(dir.path(), &[("foo", "1.0")]);
+    let mut options = IndexServerOptions::new(dir.path());
+    options.tls = true;
+    let server = IndexServer::start(options);
+    let client = crate::client(&dir.path().join("cache"), index(&server.url()));
+    let err = select(&client, "foo", "==1.0").await.unwrap_err();
+    let message = err.to_string().replace(&server.url(), "[INDEX]/");
+    insta::assert_snapshot!(message, @"The TLS certificate of `[INDEX]/foo/` is not trusted. If a proxy inspects TLS traffic, add its CA certificate with `SSL_CERT_FILE=<file.pem>` (or `SSL_CERT_DIR`)");
 }
 
 #[tokio::test]
