@@ -1606,7 +1606,11 @@ fn launcher_in_an_environment_path_with_a_space() {
                 "greeter/__init__.py",
                 "import sys\n\ndef main():\n    print(sys.prefix)\n",
             )
-            .console_script("greet", "greeter:main"),
+            .console_script("greet", "greeter:main")
+            .executable(
+                "greeter-1.0.data/scripts/greet-data",
+                "#!python\nimport sys\nprint(sys.prefix)\n",
+            ),
     );
     success(
         &context,
@@ -1617,6 +1621,14 @@ fn launcher_in_an_environment_path_with_a_space() {
             .arg(&context.wheels),
     );
     let output = std::process::Command::new(venv.join("bin/greet"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().trim(),
+        venv.display().to_string()
+    );
+    let output = std::process::Command::new(venv.join("bin/greet-data"))
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
@@ -1747,4 +1759,65 @@ fn a_broken_dist_info_in_the_environment() {
             .iter()
             .all(|dist| !dist.starts_with("demo"))
     );
+}
+
+/// Extras and non-canonical spellings of names and versions name the same
+/// distribution: the second sync is a no-op.
+#[test]
+fn spellings_of_names_versions_and_extras() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo.pkg", "1.0");
+    context.wheel("other", "2.0");
+    let requirements = context.requirements("Demo_Pkg[speed]==1.0.0\nOTHER==2.0\n");
+    success(&context, context.pip_sync_local().arg(&requirements));
+    assert_eq!(context.installed(), ["demo.pkg==1.0", "other==2.0"]);
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    assert!(stderr.contains("Audited 2 packages"), "{stderr}");
+}
+
+/// `--offline` with local find-links needs no cache.
+#[test]
+fn offline_with_find_links() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n"))
+            .arg("--offline"),
+    );
+    assert_eq!(context.installed(), ["demo==1.0"]);
+}
+
+/// `--python` naming an interpreter that is not a virtual environment is
+/// refused without `--system`, and nothing is created.
+#[test]
+fn a_system_interpreter_needs_system() {
+    let Some(context) = TestContext::without_venv() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .command_without_env("pip-sync")
+            .arg(context.requirements("demo==1.0\n"))
+            .arg("--python")
+            .arg(&context.python)
+            .args(["--no-index", "--find-links", "wheels"]),
+    );
+    let prefix = std::process::Command::new(&context.python)
+        .args(["-c", "import sys; print(sys.prefix)"])
+        .output()
+        .unwrap();
+    let prefix = String::from_utf8(prefix.stdout).unwrap();
+    let stderr = stderr.replace(prefix.trim(), "[PREFIX]");
+    insta::assert_snapshot!(stderr);
+    assert_eq!(code, Some(2));
+    assert!(!context.root.join(".venv").exists());
 }
