@@ -64,10 +64,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut index_url = std::env::var("PUFFIN_INDEX_URL").ok();
     let mut concurrency = DEFAULT_CONCURRENT_DOWNLOADS;
     let mut requirements = "/work/shared/bench/jupyter-pandas.txt".to_string();
+    let mut phases = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--index-url" => index_url = args.next(),
             "--concurrency" => concurrency = args.next().ok_or("--concurrency N")?.parse()?,
+            "--phases" => phases = true,
             _ => requirements = arg,
         }
     }
@@ -127,35 +129,49 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let start = Instant::now();
-        let selected = futures::stream::iter(&pins)
-            .map(|(name, specifiers)| {
-                client.select_wheel(name, specifiers, &tags, &python_version)
-            })
-            .buffer_unordered(concurrency)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()?;
-        let resolved = start.elapsed();
-        let download_start = Instant::now();
-        let paths = futures::stream::iter(&selected)
-            .map(|wheel| client.download_wheel(wheel, &dest, &[]))
-            .buffer_unordered(concurrency)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()?;
-        let downloaded = download_start.elapsed();
-        let total = bytes.0.load(Ordering::Relaxed);
+        if phases {
+            // All index pages first, then all downloads: shows each phase's time.
+            let selected = futures::stream::iter(&pins)
+                .map(|(name, specifiers)| {
+                    client.select_wheel(name, specifiers, &tags, &python_version)
+                })
+                .buffer_unordered(concurrency)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?;
+            println!("index pages: {:.2}s", start.elapsed().as_secs_f64());
+            let downloads = Instant::now();
+            futures::stream::iter(&selected)
+                .map(|wheel| client.download_wheel(wheel, &dest, &[]))
+                .buffer_unordered(concurrency)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?;
+            println!("downloads: {:.2}s", downloads.elapsed().as_secs_f64());
+        } else {
+            // Each pin's page, then its wheel, as `pip-sync` does: the phases overlap.
+            futures::stream::iter(&pins)
+                .map(|(name, specifiers)| async {
+                    let wheel = client
+                        .select_wheel(name, specifiers, &tags, &python_version)
+                        .await?;
+                    client.download_wheel(&wheel, &dest, &[]).await
+                })
+                .buffer_unordered(concurrency)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?;
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        let total = bytes.0.load(Ordering::Relaxed) as f64 / 1024.0 / 1024.0;
         println!(
-            "{} pins -> {} wheels, {:.1} MiB; index pages {:.2}s, downloads {:.2}s ({:.1} MiB/s), total {:.2}s, concurrency {concurrency}",
+            "{} pins -> {} wheels, {total:.1} MiB in {elapsed:.2}s ({:.1} MiB/s), concurrency {concurrency}",
             pins.len(),
-            paths.len(),
-            total as f64 / 1024.0 / 1024.0,
-            resolved.as_secs_f64(),
-            downloaded.as_secs_f64(),
-            total as f64 / 1024.0 / 1024.0 / downloaded.as_secs_f64(),
-            start.elapsed().as_secs_f64(),
+            fs_err::read_dir(&dest)?.count(),
+            total / elapsed,
         );
         Ok::<_, Box<dyn std::error::Error>>(())
     })?;
