@@ -72,7 +72,8 @@ impl Cache {
     /// The location, first match wins:
     /// 1. `--no-cache`: a temporary directory, removed when the last clone of
     ///    the returned cache is dropped;
-    /// 2. `cache_dir` (`--cache-dir`, which the CLI also fills from `PUFFIN_CACHE_DIR`);
+    /// 2. `cache_dir` (`--cache-dir`, which the CLI also fills from
+    ///    `PUFFIN_CACHE_DIR`), made absolute against the working directory;
     /// 3. `$XDG_CACHE_HOME/puffin` if `XDG_CACHE_HOME` is set to an absolute path;
     /// 4. `$HOME/.cache/puffin`.
     pub fn from_settings(cache_dir: Option<PathBuf>, no_cache: bool) -> io::Result<Self> {
@@ -92,7 +93,8 @@ impl Cache {
                 temp_root: Some(Arc::new(temp)),
             }
         } else if let Some(dir) = cache_dir {
-            Self::from_path(dir)
+            // Absolute, so that messages name it unambiguously.
+            Self::from_path(std::path::absolute(&dir)?)
         } else {
             Self::from_path(default_cache_dir(env)?)
         };

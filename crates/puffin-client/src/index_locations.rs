@@ -174,7 +174,8 @@ impl IndexLocations {
     /// together; if neither sets any, from the first of `PUFFIN_EXTRA_INDEX_URL`,
     /// `PIP_EXTRA_INDEX_URL` and pip's configuration that does (space separated
     /// in the environment, as pip reads them). Find-links locations from every
-    /// layer add up (`PIP_FIND_LINKS`, pip's `find-links`). `--no-index` in
+    /// layer add up: the command line, the file, `PUFFIN_FIND_LINKS`,
+    /// `PIP_FIND_LINKS` and pip's `find-links`. `--no-index` in
     /// either `cli` or `file` drops every index.
     ///
     /// `env` reads an environment variable (injectable for tests).
