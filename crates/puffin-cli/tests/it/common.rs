@@ -202,6 +202,22 @@ impl TestContext {
         command
     }
 
+    /// [`TestContext::std_command_in`] with another cache directory.
+    pub(crate) fn std_command_with_cache(
+        &self,
+        subcommand: &str,
+        venv: &Path,
+        cache: &Path,
+    ) -> Command {
+        let mut command = self.isolated(Command::new(cargo_bin!("puffin")));
+        command
+            .arg(subcommand)
+            .arg("--cache-dir")
+            .arg(cache)
+            .env("VIRTUAL_ENV", venv);
+        command
+    }
+
     /// `puffin pip-sync` (add the requirements file and options).
     pub(crate) fn pip_sync(&self) -> assert_cmd::Command {
         self.command("pip-sync")

@@ -1821,3 +1821,59 @@ fn a_system_interpreter_needs_system() {
     assert_eq!(code, Some(2));
     assert!(!context.root.join(".venv").exists());
 }
+
+/// Two syncs into two environments at once with a cold shared cache: both
+/// unzip the same wheels at the same time, one wins each entry, and both
+/// environments end complete. Repeated with fresh caches to meet the race.
+#[test]
+fn concurrent_syncs_share_a_cold_cache() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let names = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"];
+    for name in names {
+        context.build(
+            &simple_wheel(name, "1.0")
+                .file(&format!("{name}/data.py"), "X = 1\n".repeat(2000))
+                .console_script(&format!("{name}-cli"), &format!("{name}:VERSION")),
+        );
+    }
+    let requirements = context.requirements(
+        &names
+            .iter()
+            .map(|name| format!("{name}==1.0\n"))
+            .collect::<String>(),
+    );
+    let first = context.create_venv("first");
+    let second = context.create_venv("second");
+    for round in 0..3 {
+        let cache = context.root.join(format!("cache-{round}"));
+        let spawn = |venv: &Path| {
+            context
+                .std_command_with_cache("pip-sync", venv, &cache)
+                .arg(&requirements)
+                .args(["--no-index", "--find-links"])
+                .arg(&context.wheels)
+                .args(["--reinstall"])
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let children = [spawn(&first), spawn(&second)];
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "round {round}: {}",
+                context.filtered(&output)
+            );
+        }
+        for venv in [&first, &second] {
+            let mut expected: Vec<String> =
+                names.iter().map(|name| format!("{name}==1.0")).collect();
+            expected.sort();
+            assert_eq!(installed(venv), expected, "round {round}");
+            crate::common::assert_python(venv, "import alpha.data, zeta.data");
+        }
+    }
+}
