@@ -147,3 +147,43 @@ fn lists_a_distribution_installed_by_another_tool() {
     assert!(output.status.success(), "{}", context.filtered(&output));
     assert_eq!(context.filtered_stdout(&output), "foreign==1.2\n");
 }
+
+/// Direct URL installs from a relative path and from a directory with a
+/// space freeze to absolute `file://` URLs that pip-sync reads back.
+#[test]
+fn direct_urls_round_trip() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("alpha", "1.0");
+    let spaced = context.root.join("my wheels");
+    fs::create_dir_all(&spaced).unwrap();
+    crate::common::simple_wheel("beta", "2.0+cpu").build(&spaced);
+    let requirements = context.requirements(&format!(
+        "./wheels/alpha-1.0-py3-none-any.whl\nbeta @ file://{}/my%20wheels/beta-2.0%2Bcpu-py3-none-any.whl\n",
+        context.root.display()
+    ));
+    let sync = context.pip_sync().arg(&requirements).output().unwrap();
+    assert!(sync.status.success(), "{}", context.filtered(&sync));
+
+    let first = context.pip_freeze().output().unwrap();
+    assert!(first.status.success(), "{}", context.filtered(&first));
+    insta::assert_snapshot!(context.filtered_stdout(&first));
+
+    let frozen = context.write(
+        "frozen.txt",
+        &String::from_utf8(first.stdout.clone()).unwrap(),
+    );
+    let second_env = context.create_venv("second");
+    let sync = context
+        .command_in("pip-sync", &second_env)
+        .arg(&frozen)
+        .output()
+        .unwrap();
+    assert!(sync.status.success(), "{}", context.filtered(&sync));
+    let second = context
+        .command_in("pip-freeze", &second_env)
+        .output()
+        .unwrap();
+    assert_eq!(second.stdout, first.stdout);
+}
