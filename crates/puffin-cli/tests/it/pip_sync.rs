@@ -1877,3 +1877,71 @@ fn concurrent_syncs_share_a_cold_cache() {
         }
     }
 }
+
+/// One of several wheels fails to install: the sync exits 1 naming it, the
+/// others are installed, and once the obstacle is gone a second sync makes
+/// the environment exact.
+#[test]
+fn a_failed_install_is_repaired_by_the_next_sync() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    for name in ["alpha", "beta", "gamma"] {
+        context.build(&simple_wheel(name, "1.0").file(&format!("{name}/more.py"), "Y = 2\n"));
+    }
+    let obstacle = context.site_packages().join("beta/more.py");
+    fs::create_dir_all(obstacle.join("inner")).unwrap();
+    let requirements = context.requirements("alpha==1.0\nbeta==1.0\ngamma==1.0\n");
+    let (code, stderr) = outcome(&context, context.pip_sync_local().arg(&requirements));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("Failed to install: beta @ 1.0"), "{stderr}");
+    assert!(
+        !context.installed().contains(&"beta==1.0".to_string()),
+        "{:?}",
+        context.installed()
+    );
+
+    fs::remove_dir_all(&obstacle).unwrap();
+    let stderr = success(&context, context.pip_sync_local().arg(&requirements));
+    assert!(stderr.contains(" + beta==1.0"), "{stderr}");
+    assert_eq!(
+        context.installed(),
+        ["alpha==1.0", "beta==1.0", "gamma==1.0"]
+    );
+    context.assert_python("import alpha.more, beta.more, gamma.more");
+}
+
+/// An upgrade whose new version fails to install exits 1 and leaves no
+/// half-installed new version behind.
+#[test]
+fn a_failed_upgrade_leaves_no_half_installed_version() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    context.build(&simple_wheel("demo", "2.0").file("demo/new.py", "Z = 3\n"));
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n")),
+    );
+    fs::create_dir_all(context.site_packages().join("demo/new.py/inner")).unwrap();
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==2.0\n")),
+    );
+    insta::assert_snapshot!(stderr);
+    assert_eq!(code, Some(1));
+    let installed = context.installed();
+    assert!(
+        !installed.contains(&"demo==2.0".to_string()),
+        "{installed:?}"
+    );
+    assert!(
+        !context.site_packages().join("demo-2.0.dist-info").exists(),
+        "a half-installed demo 2.0 is left"
+    );
+}
