@@ -1945,3 +1945,32 @@ fn a_failed_upgrade_leaves_no_half_installed_version() {
         "a half-installed demo 2.0 is left"
     );
 }
+
+/// A line that is not a requirement is an error naming the file and line,
+/// exit 2; so is an editable requirement (not supported yet).
+#[test]
+fn bad_requirements_files() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\nnot a requirement ===\n")),
+    );
+    insta::assert_snapshot!("syntax", stderr);
+    assert_eq!(code, Some(2));
+
+    fs::create_dir_all(context.root.join("project")).unwrap();
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("-e ./project\n")),
+    );
+    insta::assert_snapshot!("editable", stderr);
+    assert_eq!(code, Some(2));
+    assert!(context.installed().is_empty());
+}
