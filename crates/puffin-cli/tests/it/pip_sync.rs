@@ -1974,3 +1974,31 @@ fn bad_requirements_files() {
     assert_eq!(code, Some(2));
     assert!(context.installed().is_empty());
 }
+
+/// The index URL spelled without its trailing slash names the same index:
+/// the warm cache serves an `--offline` sync.
+#[test]
+fn offline_index_url_without_trailing_slash() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let server = context.server();
+    let requirements = context.requirements("demo==1.0\n");
+    success(
+        &context,
+        context
+            .command_in("pip-sync", &context.create_venv("first"))
+            .arg(&requirements)
+            .args(["--index-url", &server.url()]),
+    );
+    let without_slash = server.url().trim_end_matches('/').to_string();
+    success(
+        &context,
+        context
+            .pip_sync()
+            .arg(&requirements)
+            .args(["--index-url", &without_slash, "--offline"]),
+    );
+    assert_eq!(context.installed(), ["demo==1.0"]);
+}
