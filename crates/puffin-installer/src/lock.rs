@@ -6,6 +6,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use fs_err as fs;
+use install_wheel_rs::{Layout, read_record, uninstall_wheel};
+use tracing::debug;
 
 /// The name of the lock file at the environment's root.
 pub const LOCK_FILENAME: &str = ".lock";
@@ -54,11 +56,13 @@ impl EnvironmentLock {
     }
 }
 
-/// Remove what a killed run left in a site-packages directory: temporary
-/// `.dist-info` builds, moved-away `.dist-info` directories of interrupted
-/// uninstalls and temporary files of interrupted overwrites. Call only while
-/// holding the [`EnvironmentLock`]. Returns how many leftovers were removed.
-pub fn clean_leftovers(site_packages: &Path) -> io::Result<usize> {
+/// Remove what a killed run left in a site-packages directory of `layout`:
+/// temporary `.dist-info` builds and temporary files of interrupted
+/// overwrites are removed; an interrupted uninstall (its `.dist-info` moved
+/// aside, some files still there) is finished from the moved RECORD, so that
+/// no file is left that no RECORD lists. Call only while holding the
+/// [`EnvironmentLock`]. Returns how many leftovers were removed.
+pub fn clean_leftovers(layout: &Layout, site_packages: &Path) -> io::Result<usize> {
     let entries = match fs::read_dir(site_packages) {
         Ok(entries) => entries,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(0),
@@ -73,12 +77,55 @@ pub fn clean_leftovers(site_packages: &Path) -> io::Result<usize> {
             continue;
         }
         let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            fs::remove_dir_all(&path)?;
-        } else {
-            fs::remove_file(&path)?;
+        if name.starts_with(UNINSTALL_PREFIX) && finish_uninstall(layout, site_packages, &path) {
+            removed += 1;
+            continue;
         }
-        removed += 1;
+        let result = if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        match result {
+            Ok(()) => removed += 1,
+            // A failed `finish_uninstall` may have moved it again; the new
+            // name is cleaned next time.
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
     }
     Ok(removed)
+}
+
+/// The prefix `uninstall_wheel` gives a `.dist-info` it moves aside.
+const UNINSTALL_PREFIX: &str = ".tmp-puffin-uninstall-";
+
+/// Finish the uninstall whose `.dist-info` was moved aside to `moved`:
+/// remove the files its RECORD lists, confined as `uninstall_wheel` confines
+/// them. Not when the original `.dist-info` exists again (its files would be
+/// the live ones) or the RECORD is gone (the uninstall was removing the moved
+/// directory itself). Returns whether it was done.
+fn finish_uninstall(layout: &Layout, site_packages: &Path, moved: &Path) -> bool {
+    let Ok(record) = fs::read(moved.join("RECORD")) else {
+        return false;
+    };
+    let Ok(rows) = read_record(record.as_slice()) else {
+        return false;
+    };
+    // RECORD's own row names the original `.dist-info`.
+    let original = rows.iter().find_map(|row| {
+        row.path
+            .strip_suffix("/RECORD")
+            .filter(|dir| dir.ends_with(".dist-info") && !dir.contains('/'))
+    });
+    if original.is_none_or(|original| site_packages.join(original).exists()) {
+        return false;
+    }
+    match uninstall_wheel(layout, moved) {
+        Ok(_) => true,
+        Err(err) => {
+            debug!(moved = %moved.display(), %err, "Failed to finish an interrupted uninstall");
+            false
+        }
+    }
 }

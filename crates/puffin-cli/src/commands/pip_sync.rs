@@ -145,6 +145,17 @@ pub(crate) fn run(
     }
 
     let cache = open_cache(global.cache_dir.clone(), global.no_cache)?;
+    // When no other puffin process uses the cache, what killed runs left in
+    // it (temporary download and unzip directories, entries being replaced)
+    // is nobody's work in progress: remove it.
+    if let Ok(Some(exclusive)) = cache.try_lock(true) {
+        match remove_cache_leftovers(&cache) {
+            Ok(0) => {}
+            Ok(removed) => debug!(removed, "Removed cache leftovers of interrupted runs"),
+            Err(err) => debug!(%err, "Failed to remove cache leftovers"),
+        }
+        drop(exclusive);
+    }
     let _cache_lock = cache.lock_shared_with(|| {
         printer.status("Waiting for another puffin process to release the cache lock");
     })?;
@@ -181,8 +192,9 @@ pub(crate) fn run(
     };
     let site_packages_dirs = site_packages_dirs(&environment);
     if !args.dry_run {
+        let layout = layout(&environment);
         for dir in &site_packages_dirs {
-            let removed = clean_leftovers(dir)?;
+            let removed = clean_leftovers(&layout, dir)?;
             if removed > 0 {
                 debug!(removed, dir = %dir.display(), "Removed leftovers of an interrupted run");
             }
@@ -759,6 +771,61 @@ fn remove_entry(entry: &Path) -> anyhow::Result<()> {
     fs_err::rename(entry, &aside)?;
     fs_err::remove_dir_all(&aside)?;
     Ok(())
+}
+
+/// Remove the temporary directories of killed runs from the wheels bucket:
+/// download directories (`.tmp*`) at its top, unzip directories
+/// (`.tmp-unzip-*`) next to the entries, and entries renamed aside for
+/// removal (`*.stale-<pid>`). Only call with the exclusive cache lock held.
+/// Returns how many were removed.
+fn remove_cache_leftovers(cache: &Cache) -> std::io::Result<usize> {
+    let is_leftover = |name: &str| name.starts_with(".tmp") || name.contains(".stale-");
+    let subdirs = |dir: &Path| -> std::io::Result<Vec<(String, PathBuf)>> {
+        match fs_err::read_dir(dir) {
+            Ok(entries) => entries
+                .map(|entry| {
+                    let entry = entry?;
+                    Ok((
+                        entry.file_name().to_string_lossy().into_owned(),
+                        entry.path(),
+                    ))
+                })
+                .collect(),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(err) => Err(err),
+        }
+    };
+    let mut removed = 0;
+    let mut remove = |path: &Path| -> std::io::Result<()> {
+        if path.is_dir() {
+            fs_err::remove_dir_all(path)?;
+        } else {
+            fs_err::remove_file(path)?;
+        }
+        removed += 1;
+        Ok(())
+    };
+    // `wheels-v0/{kind}/{digest}/{entry}`.
+    for (name, kind) in subdirs(&cache.bucket(CacheBucket::Wheels))? {
+        if is_leftover(&name) {
+            remove(&kind)?;
+            continue;
+        }
+        if !kind.is_dir() {
+            continue;
+        }
+        for (_, digest) in subdirs(&kind)? {
+            if !digest.is_dir() {
+                continue;
+            }
+            for (name, entry) in subdirs(&digest)? {
+                if is_leftover(&name) {
+                    remove(&entry)?;
+                }
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// Uninstall one distribution through its RECORD.

@@ -185,6 +185,67 @@ pub(crate) fn freeze(context: &crate::common::TestContext, venv: &Path) -> Vec<S
     lines
 }
 
+/// `puffin <args>` as a plain process (to spawn, kill or run many at once),
+/// with an empty environment but `PATH` and `HOME`, targeting `venv`, with
+/// the context's cache.
+pub(crate) fn puffin(
+    context: &crate::common::TestContext,
+    venv: &Path,
+    subcommand: &str,
+) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_puffin"));
+    command
+        .arg(subcommand)
+        .arg("--cache-dir")
+        .arg(&context.cache)
+        .current_dir(&context.root)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &context.root)
+        .env("VIRTUAL_ENV", venv)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("XDG_CONFIG_HOME", context.root.join(".config"))
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// `puffin pip-sync <requirements> --no-index --find-links <wheels>` into
+/// `venv`.
+pub(crate) fn sync_command(
+    context: &crate::common::TestContext,
+    venv: &Path,
+    requirements: &Path,
+) -> std::process::Command {
+    let mut command = puffin(context, venv, "pip-sync");
+    command
+        .arg(requirements)
+        .arg("--no-index")
+        .arg("--find-links")
+        .arg(&context.wheels);
+    command
+}
+
+/// Files below site-packages that no installed distribution's RECORD lists
+/// and that were not there in `baseline` (a [`tree_listing`] of the fresh
+/// site-packages): files an interrupted run left behind.
+pub(crate) fn orphans(site_packages: &Path, baseline: &BTreeMap<String, String>) -> Vec<String> {
+    let inventory = SitePackages::from_dirs(&[site_packages]).unwrap();
+    let mut recorded = std::collections::BTreeSet::new();
+    for dist in inventory.iter() {
+        let record = fs::read(dist.record_path()).unwrap();
+        for entry in install_wheel_rs::read_record(record.as_slice()).unwrap() {
+            recorded.insert(entry.path);
+        }
+    }
+    tree_listing(site_packages, &[])
+        .into_iter()
+        .filter(|(path, kind)| {
+            kind.starts_with("file") && !recorded.contains(path) && !baseline.contains_key(path)
+        })
+        .map(|(path, _)| path)
+        .collect()
+}
+
 /// A small deterministic generator (xorshift64*), so runs are reproducible.
 pub(crate) struct Rng(u64);
 
