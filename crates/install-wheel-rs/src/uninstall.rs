@@ -127,20 +127,26 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
             continue;
         }
         let path = canonical_parent.join(file_name);
-        match fs::remove_file(&path) {
+        let removed = match fs::remove_file(&path) {
             Ok(()) => {
                 trace!(path = %path.display(), "Removed");
                 result.files_removed += 1;
-                let stems = touched.entry(canonical_parent).or_default();
-                if let Some(stem) = file_name.to_str().and_then(|name| name.strip_suffix(".py")) {
-                    stems.insert(stem.to_string());
-                }
+                true
             }
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            // Already gone (deleted by hand, or by an interrupted run): its
+            // directory and bytecode must still be cleaned up.
+            Err(err) if err.kind() == io::ErrorKind::NotFound => true,
             Err(err) if err.kind() == io::ErrorKind::IsADirectory => {
                 warn!(path = %path.display(), "Skipping a RECORD entry that is a directory");
+                false
             }
             Err(err) => return Err(err.into()),
+        };
+        if removed {
+            let stems = touched.entry(canonical_parent).or_default();
+            if let Some(stem) = file_name.to_str().and_then(|name| name.strip_suffix(".py")) {
+                stems.insert(stem.to_string());
+            }
         }
     }
 

@@ -157,11 +157,11 @@ fn sync_after_uninstall() {
 
 /// A package whose files were partly deleted by hand still uninstalls
 /// completely.
+///
+/// Regression: `uninstall_wheel` did not record the parent of a RECORD file
+/// that was already gone, so that directory (here `alpha/sub/`) was never
+/// tried for removal and `alpha/` stayed behind.
 #[test]
-#[ignore = "bug: install-wheel-rs uninstall_wheel (src/uninstall.rs, the `NotFound` arm of \
-            `fs::remove_file`) does not record the parent of a RECORD file that is already \
-            gone in `touched`, so that directory (here `alpha/sub/`) is never tried for \
-            removal and `alpha/` stays behind"]
 fn files_already_gone() {
     let Some(context) = installed_context() else {
         return;
