@@ -73,6 +73,13 @@ def peak_rss_kib(path):
     return int(match.group(1)) if match else None
 
 
+def load(path):
+    """The load average at the start and the end of a scenario's hyperfine run."""
+    if not path.exists():
+        return "–"
+    return " → ".join(path.read_text().split())
+
+
 def seconds(value):
     if value is None:
         return "–"
@@ -98,10 +105,10 @@ def ratio_of(a, b):
 def time_table(results, lists, tools):
     rows = []
     for name in lists:
-        header = "| scenario | " + " | ".join(tools) + " | puffin/uv | target | |"
+        header = "| scenario | " + " | ".join(tools) + " | puffin/uv | target | | load |"
         rows.append(f"**{name}.txt**\n")
         rows.append(header)
-        rows.append("|---" * (len(tools) + 4) + "|")
+        rows.append("|---" * (len(tools) + 5) + "|")
         for scenario, label, target in SCENARIOS:
             path = results / f"{name}.{scenario}.json"
             try:
@@ -115,7 +122,8 @@ def time_table(results, lists, tools):
                 f"| {label} ({'/'.join(map(str, runs))} runs) | "
                 + " | ".join(cells)
                 + f" | {'–' if ratio is None else f'{ratio:.2f}'}"
-                + f" | {'–' if target is None else f'≤ {target:.2f}'} | {verdict(ratio, target)} |"
+                + f" | {'–' if target is None else f'≤ {target:.2f}'} | {verdict(ratio, target)}"
+                + f" | {load(results / f'{name}.{scenario}.load')} |"
             )
         rows.append("")
     return "\n".join(rows).strip() or "_No results._"
@@ -259,6 +267,7 @@ def main():
         "date": machine.get("date", "unknown"),
         "quick": " Quick mode (`BENCH_QUICK=1`): small.txt only, 3 runs." if machine.get("quick") == "1" else "",
         "machine": machine_section(machine),
+        "nproc": machine.get("nproc", "?"),
         "offline": OFFLINE if machine.get("offline", "1") == "1" else ONLINE,
         "lists": ", ".join(f"`{name}.txt`" for name in lists) or "none",
         "time_table": time_table(results, lists, tools),

@@ -36,6 +36,10 @@
 #   CARGO_TARGET_DIR     where cargo builds puffin (default target)
 set -euo pipefail
 
+# Everything is in main so that bash reads the whole file before running any of
+# it: editing the script during a run cannot change that run.
+main() {
+
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 shared="$(cd "$root/.." && pwd)/shared/bench"
@@ -321,6 +325,7 @@ run_scenario() {
         args+=(--command-name "$tool" "${cmd[$tool]}")
     done
     log "$list: $scenario ($warmup warm-up, $runs runs)"
+    cut -d' ' -f1 /proc/loadavg > "$results/$list.$scenario.load"
     if ! hyperfine --shell=none --warmup "$warmup" --runs "$runs" \
         --export-json "$results/$list.$scenario.json" "${args[@]}"; then
         rm -f "$results/$list.$scenario.json"
@@ -328,6 +333,7 @@ run_scenario() {
         note "$list $scenario: hyperfine failed (a command exited with an error)"
         return 0
     fi
+    cut -d' ' -f1 /proc/loadavg >> "$results/$list.$scenario.load"
 
     # Peak memory: one more run per tool under GNU time.
     for tool in $tools; do
@@ -410,3 +416,6 @@ echo "tools: $tools" >> "$results/machine.txt"
 log "Writing $output"
 python3 "$here/report.py" "$results" "$here/BENCHMARKS.md.in" "$output"
 log "Done; raw results in $results"
+}
+
+main "$@"
