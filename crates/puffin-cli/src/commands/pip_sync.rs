@@ -103,6 +103,11 @@ pub(crate) struct PipSyncArgs {
     /// Accept empty requirements, which remove everything from the environment.
     #[arg(long)]
     allow_empty_requirements: bool,
+
+    /// Requirements given by another command rather than a file (`puffin venv
+    /// --seed`): installed with the files' and without the unpinned warning.
+    #[arg(skip)]
+    seed_requirements: Vec<SyncRequirement>,
 }
 
 impl PipSyncArgs {
@@ -234,7 +239,7 @@ pub(crate) fn run(
         },
     )
     .map_err(|err| UserError(err.to_string()))?;
-    report_plan_notes(&plan, printer);
+    report_plan_notes(&plan, &args.seed_requirements, printer);
 
     if plan.is_noop() {
         printer.status(format_args!(
@@ -291,6 +296,10 @@ pub(crate) fn run(
         ));
     }
 
+    if fetched.is_empty() {
+        print_changes(&plan, &fetched, printer);
+        return Ok(ExitStatus::Success);
+    }
     let install_start = Instant::now();
     let link_mode = args.link_mode.unwrap_or_default();
     let report = Installer::new(&layout)
@@ -342,7 +351,7 @@ pub(crate) fn run(
 fn read_requirements(args: &PipSyncArgs, printer: Printer) -> anyhow::Result<Requirements> {
     let cwd = std::env::current_dir().context("Failed to read the working directory")?;
     let mut merged = Requirements {
-        requirements: Vec::new(),
+        requirements: args.seed_requirements.clone(),
         index: IndexArgs::default(),
         require_hashes: false,
     };
@@ -387,7 +396,7 @@ fn read_requirements(args: &PipSyncArgs, printer: Printer) -> anyhow::Result<Req
 }
 
 /// Say what the plan will not do that a user might expect.
-fn report_plan_notes(plan: &Plan, printer: Printer) {
+fn report_plan_notes(plan: &Plan, seeds: &[SyncRequirement], printer: Printer) {
     if plan.skipped_by_markers > 0 {
         printer.verbose(format_args!(
             "Skipped {} whose markers do not match this environment",
@@ -399,6 +408,12 @@ fn report_plan_notes(plan: &Plan, printer: Printer) {
         ));
     }
     for name in &plan.unpinned {
+        if seeds
+            .iter()
+            .any(|seed| seed.requirement.name.as_ref() == name.as_str())
+        {
+            continue;
+        }
         printer.warn(format_args!(
             "`{name}` is not pinned to one version: pip-sync installs the newest matching \
              version and none of its dependencies (pin it with `{name}==<version>`, e.g. with \
@@ -963,4 +978,37 @@ fn warn_missing_dependencies(environment: &PythonEnvironment, printer: Printer) 
             }
         }
     }
+}
+
+/// Install the newest pip into the environment of `python` (`puffin venv
+/// --seed`), through the same pipeline as a sync.
+pub(crate) fn seed(
+    python: &Path,
+    global: &GlobalArgs,
+    printer: Printer,
+) -> anyhow::Result<ExitStatus> {
+    let requirement =
+        pep508_rs::Requirement::from_str("pip").context("Invalid seed requirement")?;
+    let args = PipSyncArgs {
+        src_files: Vec::new(),
+        python: Some(python.display().to_string()),
+        system: false,
+        link_mode: None,
+        reinstall: false,
+        reinstall_package: Vec::new(),
+        offline: false,
+        dry_run: false,
+        require_hashes: false,
+        index_url: None,
+        extra_index_url: Vec::new(),
+        find_links: Vec::new(),
+        no_index: false,
+        allow_empty_requirements: false,
+        seed_requirements: vec![SyncRequirement {
+            requirement,
+            hashes: Vec::new(),
+            origin: "--seed".to_string(),
+        }],
+    };
+    run(args, global, printer)
 }

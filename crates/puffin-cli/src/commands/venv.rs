@@ -23,7 +23,8 @@ pub(crate) struct VenvArgs {
     #[arg(short, long)]
     python: Option<String>,
 
-    /// Install seed packages (pip) into the environment (not available yet).
+    /// Install seed packages (the newest pip) into the environment, from the
+    /// package index found as `pip-sync` finds it.
     #[arg(long)]
     seed: bool,
 
@@ -42,15 +43,6 @@ pub(crate) fn run(
     global: &GlobalArgs,
     printer: Printer,
 ) -> anyhow::Result<ExitStatus> {
-    if args.seed {
-        return Err(UserError(
-            "`--seed` is not available yet: create the environment without it and install pip \
-             into it with `puffin pip-sync`"
-                .to_string(),
-        )
-        .into());
-    }
-
     let cache = Cache::from_settings(global.cache_dir.clone(), global.no_cache)
         .context("Failed to open the cache")?;
     let options = DiscoveryOptions::from_process_env()?;
@@ -70,10 +62,13 @@ pub(crate) fn run(
         clear: args.clear,
         prompt: args.prompt,
     };
-    create_venv(&args.path, &interpreter, &venv_options).map_err(|err| match err {
+    let layout = create_venv(&args.path, &interpreter, &venv_options).map_err(|err| match err {
         gourgeist::Error::Io { .. } => anyhow::Error::new(err),
         _ => UserError(err.to_string()).into(),
     })?;
+    if args.seed {
+        crate::commands::pip_sync::seed(&layout.python, global, printer)?;
+    }
 
     printer.status(format_args!(
         "Activate with: {}",

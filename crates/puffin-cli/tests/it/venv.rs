@@ -178,15 +178,50 @@ fn quiet_prints_nothing() {
     assert!(context.project().join(".venv/pyvenv.cfg").is_file());
 }
 
+/// `--seed` installs the newest pip from the index, through pip-sync's
+/// pipeline: a stand-in `pip` wheel served from 127.0.0.1, runnable as
+/// `python -m pip --version` afterwards.
 #[test]
-fn seed_is_not_available_yet() {
+fn seed_installs_pip_from_the_index() {
     let Some(context) = Context::new() else {
         return;
     };
-    let output = context.venv().arg("--seed").output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    insta::assert_snapshot!(context.filtered(&output), @"error: `--seed` is not available yet: create the environment without it and install pip into it with `puffin pip-sync`");
-    assert!(!context.project().join(".venv").exists());
+    let wheels = context.temp.path().join("wheels");
+    fs::create_dir(&wheels).unwrap();
+    for version in ["1.0", "2.0"] {
+        puffin_test_support::WheelBuilder::new("pip", version)
+            .file("pip/__init__.py", format!("__version__ = '{version}'\n"))
+            .file(
+                "pip/__main__.py",
+                "import pip, sys\nprint('pip', pip.__version__, 'from', sys.prefix)\n",
+            )
+            .build(&wheels);
+    }
+    let server = puffin_test_support::IndexServer::start(
+        puffin_test_support::IndexServerOptions::new(&wheels),
+    );
+    let output = context
+        .venv()
+        .arg("--seed")
+        .env("PUFFIN_INDEX_URL", server.url())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = context.filtered(&output);
+    assert!(stderr.contains(" + pip==2.0"), "{stderr}");
+    assert!(!stderr.contains("not pinned"), "{stderr}");
+
+    let pip = Command::new(context.project().join(".venv/bin/python"))
+        .args(["-m", "pip", "--version"])
+        .output()
+        .unwrap();
+    assert!(pip.status.success());
+    assert!(String::from_utf8_lossy(&pip.stdout).starts_with("pip 2.0 from "));
 }
 
 #[test]
