@@ -254,4 +254,56 @@ mod tests {
         assert!(!stem_matches("foo_bar-1.1", &filename));
         assert!(!stem_matches("foo", &filename));
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            /// Headers of any text (METADATA and WHEEL come from the wheel).
+            #[test]
+            fn header_parsing_never_panics(text in prop_oneof!["\\PC{0,200}", "([A-Za-z-]{0,8}:?[ \t]?\\PC{0,12}\n){0,8}"]) {
+                let headers = parse_headers(&text);
+                let _ = header(&headers, "Name");
+                for (key, _) in &headers {
+                    prop_assert!(!key.contains('\n'));
+                }
+            }
+
+            /// Directory names of any spelling are compared without panicking.
+            #[test]
+            fn stems_never_panic(stem in "\\PC{0,40}") {
+                let filename: WheelFilename = "demo-1.0-py3-none-any.whl".parse().unwrap();
+                let _ = stem_matches(&stem, &filename);
+                let dirs = [format!("{}.dist-info", stem), format!("{}.data", stem)];
+                let _ = find_dist_info(dirs.iter().map(String::as_str), Path::new("w"), &filename);
+                let _ = check_data_dirs(dirs.iter().map(String::as_str), Path::new("w"), &filename);
+            }
+
+            /// WHEEL and METADATA files with any version and flag values.
+            #[test]
+            fn wheel_and_metadata_files_never_panic(
+                version in "\\PC{0,12}",
+                purelib in "\\PC{0,8}",
+                name in "\\PC{0,12}",
+                other in "\\PC{0,40}",
+            ) {
+                let temp = tempfile::tempdir().unwrap();
+                let wheel = temp.path().join("WHEEL");
+                fs::write(&wheel, format!("Wheel-Version: {}\nRoot-Is-Purelib: {}\n{}", version, purelib, other)).unwrap();
+                if let Ok(parsed) = read_wheel_file(&wheel) {
+                    // `1.<minor>`, and only a newer minor version warns.
+                    let minor: u32 = version.trim().strip_prefix("1.").unwrap().parse().unwrap();
+                    prop_assert_eq!(parsed.warning.is_some(), minor > 0);
+                }
+                let metadata = temp.path().join("METADATA");
+                fs::write(&metadata, format!("Name: {}\nVersion: {}\n{}", name, version, other)).unwrap();
+                let filename: WheelFilename = "demo-1.0-py3-none-any.whl".parse().unwrap();
+                if read_metadata(&metadata, &filename).is_ok() {
+                    prop_assert_eq!(PackageName::new(name.trim()).unwrap(), filename.name);
+                }
+            }
+        }
+    }
 }

@@ -113,4 +113,43 @@ mod tests {
         assert!(read_record("a.py,sha256=x,big\n".as_bytes()).is_err());
         assert!(read_record("a.py,sha256=x,1,extra\n".as_bytes()).is_err());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// Rows with any printable path (commas, quotes, spaces included),
+        /// any hash and any size.
+        fn entry() -> impl Strategy<Value = RecordEntry> {
+            (
+                prop_oneof!["\\PC{1,30}", "[a-z/,\"' ]{1,20}"],
+                proptest::option::of("[ -~]{1,40}"),
+                proptest::option::of(any::<u64>()),
+            )
+                .prop_map(|(path, hash, size)| RecordEntry { path, hash, size })
+        }
+
+        proptest! {
+            /// A RECORD comes from the wheel: any bytes are an error at worst.
+            #[test]
+            fn reading_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let _ = read_record(bytes.as_slice());
+            }
+
+            /// Text that looks like CSV, with quotes and line breaks.
+            #[test]
+            fn reading_csv_like_text_never_panics(text in "([a-z/.=\"\r\n,0-9-]{0,20}\n){0,8}") {
+                let _ = read_record(text.as_bytes());
+            }
+
+            /// What puffin writes, it reads back unchanged.
+            #[test]
+            fn written_records_read_back(entries in proptest::collection::vec(entry(), 0..8)) {
+                let mut bytes = Vec::new();
+                write_record(&mut bytes, &entries).unwrap();
+                prop_assert_eq!(read_record(bytes.as_slice()).unwrap(), entries);
+            }
+        }
+    }
 }

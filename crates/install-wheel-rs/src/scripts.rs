@@ -290,4 +290,62 @@ mod tests {
         assert_eq!(rewrite_shebang(b"#!python3\nx\n", python), None);
         assert_eq!(rewrite_shebang(b"#!/bin/sh\necho\n", python), None);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            /// `entry_points.txt` comes from the wheel: any text is an error
+            /// at worst, and what is accepted makes a safe launcher: a plain
+            /// file name that is not the interpreter, and identifiers only in
+            /// the generated Python.
+            #[test]
+            fn entry_points_never_panic_and_accepted_ones_are_safe(
+                text in prop_oneof![
+                    "\\PC{0,200}",
+                    "\\[(console|gui)_scripts\\]\n([ -~]{0,12} ?= ?[ -~]{0,12}:?[ -~]{0,8}\n){0,5}",
+                    "\\[console_scripts\\]\n(\\PC{0,8}=[a-z.]{1,6}:[a-z_]{1,6}\n){0,5}",
+                ]
+            ) {
+                if let Ok(entry_points) = parse_entry_points(&text, Path::new("entry_points.txt")) {
+                    for entry_point in entry_points {
+                        prop_assert!(check_script_name(&entry_point.name).is_ok());
+                        prop_assert!(!entry_point.name.contains(['/', '\\']));
+                        prop_assert!(!entry_point.name.contains(".."));
+                        for part in [&entry_point.module, &entry_point.object] {
+                            prop_assert!(part.chars().all(|c| c == '.' || c == '_' || c.is_alphanumeric()));
+                        }
+                        let _ = launcher(Path::new("/venv/bin/python"), &entry_point);
+                    }
+                }
+            }
+
+            /// Names containing a separator or `..` are always refused.
+            #[test]
+            fn names_with_separators_are_refused(
+                prefix in "\\PC{0,6}",
+                separator in prop_oneof!["/", "\\\\", "\\.\\."],
+                suffix in "\\PC{0,6}",
+            ) {
+                let name = format!("{prefix}{separator}{suffix}");
+                prop_assert!(check_script_name(&name).is_err());
+            }
+
+            /// Scripts from `.data/scripts`: any bytes, with or without the
+            /// placeholder.
+            #[test]
+            fn shebang_rewriting_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+                let python = Path::new("/venv/bin/python");
+                let _ = rewrite_shebang(&bytes, python);
+                let mut placeholder = b"#!python".to_vec();
+                placeholder.extend_from_slice(&bytes);
+                let rewritten = rewrite_shebang(&placeholder, python);
+                if let Some(rewritten) = rewritten {
+                    prop_assert!(rewritten.starts_with(b"#!/venv/bin/python"));
+                }
+            }
+        }
+    }
 }
