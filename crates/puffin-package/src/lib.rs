@@ -15,4 +15,4 @@ mod metadata;
 
 pub use direct_url::{ArchiveInfo, DirInfo, DirectUrl, DirectUrlInfo, VcsInfo};
 pub use error::MetadataError;
-pub use metadata::Metadata;
+pub use metadata::{Metadata, pep508_panic_guard};

@@ -104,7 +104,7 @@ fn lenient_requires_python(value: &str) -> Option<VersionSpecifiers> {
 ///   (`a ; python_version >= "3.8"é`): it counts characters as bytes and
 ///   slices inside the character. Outside the URL of `name @ url`, non-ASCII
 ///   characters are invalid or (in marker strings) unheard of.
-fn pep508_panic_guard(text: &str) -> Option<(usize, usize, String)> {
+pub fn pep508_panic_guard(text: &str) -> Option<(usize, usize, String)> {
     let name_len = text
         .bytes()
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))

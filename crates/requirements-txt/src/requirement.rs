@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use distribution_filename::WheelFilename;
 use pep508_rs::Requirement;
+use puffin_package::pep508_panic_guard;
 use url::Url;
 
 use crate::error::RequirementsTxtError;
@@ -137,56 +138,6 @@ pub(crate) fn parse_requirement(
         location: whole(),
         reason: format!("{} (in `{pep508}`)", err.message),
     })
-}
-
-/// Inputs on which pep508_rs 0.9.2 panics instead of returning an error, as
-/// `(byte offset, byte length, reason)`.
-///
-/// - A name ending in `.`, `-` or `_` followed by more text (`foo- >=1`): the
-///   parser accepts it, then `PackageName::new` rejects it and it panics.
-/// - A multi-byte character where the marker parser looks ahead
-///   (`a ; python_version >= "3.8"é`): it counts characters as bytes and
-///   slices inside the character. Outside the URL of `name @ url`, non-ASCII
-///   characters are invalid or (in marker strings) unheard of.
-fn pep508_panic_guard(text: &str) -> Option<(usize, usize, String)> {
-    let name_len = text
-        .bytes()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
-        .count();
-    if name_len > 0 && matches!(text.as_bytes()[name_len - 1], b'.' | b'-' | b'_') {
-        return Some((
-            name_len - 1,
-            1,
-            format!(
-                "package name `{}` must end with a letter or digit",
-                &text[..name_len]
-            ),
-        ));
-    }
-    // Only the first `@`, before any `;`, starts the URL of `name @ url`.
-    let mut url_possible = true;
-    let mut in_url = false;
-    let mut after_at = false;
-    for (index, ch) in text.char_indices() {
-        if in_url {
-            in_url = !ch.is_whitespace();
-        } else if after_at && !ch.is_whitespace() {
-            after_at = false;
-            in_url = true;
-        } else if ch == '@' && url_possible {
-            after_at = true;
-            url_possible = false;
-        } else if ch == ';' {
-            url_possible = false;
-        } else if !ch.is_ascii() {
-            return Some((
-                index,
-                ch.len_utf8(),
-                format!("unexpected character `{ch}`: names, versions and markers are ASCII"),
-            ));
-        }
-    }
-    None
 }
 
 /// Remove `.` and resolve `..` components without touching the filesystem.
