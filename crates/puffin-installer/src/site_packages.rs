@@ -610,4 +610,21 @@ mod tests {
         let packages = SitePackages::from_dirs(&[temp.path()]).unwrap();
         assert_eq!(packages.len(), 1);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            /// Metadata directory names in site-packages can be anything.
+            #[test]
+            fn metadata_directory_names_never_panic(stem in "\\PC{0,30}") {
+                if let Ok((name, _)) = parse_dist_info(&stem) {
+                    prop_assert!(!name.as_ref().is_empty());
+                }
+                let _ = parse_egg_info(&stem, Path::new("/nonexistent/x.egg-info"));
+            }
+        }
+    }
 }

@@ -67,6 +67,10 @@ pub(crate) fn normalize_entry_name(name: &str) -> Result<EntryName, EntryNameErr
     if path.is_empty() {
         return Err(EntryNameError::Empty);
     }
+    // `./C:x` becomes `C:x`: the drive is checked in the normal form too.
+    if has_drive_prefix(&path) {
+        return Err(EntryNameError::Absolute);
+    }
     if path == MANIFEST_FILENAME {
         return Err(EntryNameError::Reserved);
     }
@@ -136,6 +140,9 @@ mod tests {
         assert_eq!(normal("/etc/passwd"), Err(EntryNameError::Absolute));
         assert_eq!(normal("C:/x"), Err(EntryNameError::Absolute));
         assert_eq!(normal("c:x"), Err(EntryNameError::Absolute));
+        // Regression: `./` hid the drive, and the normal form was `a:`.
+        assert_eq!(normal("./a:"), Err(EntryNameError::Absolute));
+        assert_eq!(normal(".//C:/x"), Err(EntryNameError::Absolute));
         assert_eq!(normal("a/../../b"), Err(EntryNameError::ParentDir));
         assert_eq!(normal("a/.."), Err(EntryNameError::ParentDir));
         assert_eq!(normal("a\\..\\b"), Err(EntryNameError::Backslash));
@@ -149,5 +156,31 @@ mod tests {
         assert_eq!(normal(MANIFEST_FILENAME), Err(EntryNameError::Reserved));
         // Only at the root: it is an ordinary name elsewhere.
         assert!(normal(&format!("pkg/{MANIFEST_FILENAME}")).is_ok());
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            /// Entry names come from the archive: any name is refused or
+            /// brought into a normal form that stays inside the target, and
+            /// normalizing that form again changes nothing.
+            #[test]
+            fn normal_forms_are_safe_and_stable(
+                name in prop_oneof!["\\PC{0,40}", "[a-zA-Z:./\\\\]{0,16}", "(\\.{0,2}/){0,3}[A-Za-z]:?[a-z/]{0,6}"]
+            ) {
+                if let Ok(normal) = normalize_entry_name(&name) {
+                    prop_assert!(!normal.path.is_empty());
+                    prop_assert!(!normal.path.starts_with('/'));
+                    prop_assert!(!normal.path.contains('\\'));
+                    prop_assert!(normal.path.split('/').all(|part| !matches!(part, "" | "." | "..")));
+                    prop_assert!(!has_drive_prefix(&normal.path));
+                    let again = normalize_entry_name(&normal.path).unwrap();
+                    prop_assert_eq!(again.path, normal.path);
+                }
+            }
+        }
     }
 }
