@@ -654,54 +654,53 @@ impl FetchContext<'_> {
                 let entry = self
                     .cache
                     .wheel_entry(&CacheKey::Path { path, mtime }, filename);
-                let selected = SelectedWheel {
-                    filename: filename.clone(),
-                    source: WheelSourceLocation::Path(path.clone()),
-                    hashes: Vec::new(),
-                    yanked: None,
-                    warnings: Vec::new(),
-                };
-                let downloaded = self
-                    .ensure_entry(&selected, &entry, hashes, verify, &requirement.origin)
-                    .await?;
-                Ok((
-                    CachedWheel {
-                        filename: filename.clone(),
-                        path: entry,
-                        direct_url: Some(
-                            puffin_package::DirectUrl::archive(url.as_str(), None).to_json(),
-                        ),
-                    },
-                    downloaded,
-                ))
+                let location = WheelSourceLocation::Path(path.clone());
+                self.fetch_direct(requirement, url, filename, location, entry, hashes, verify)
+                    .await
             }
             WheelSource::RemoteWheel { url, filename } => {
                 let entry = self.cache.wheel_entry(&CacheKey::Url(url), filename);
-                let selected = SelectedWheel {
-                    filename: filename.clone(),
-                    source: WheelSourceLocation::Url {
-                        url: url.clone(),
-                        index: url.clone(),
-                    },
-                    hashes: Vec::new(),
-                    yanked: None,
-                    warnings: Vec::new(),
+                let location = WheelSourceLocation::Url {
+                    url: url.clone(),
+                    index: url.clone(),
                 };
-                let downloaded = self
-                    .ensure_entry(&selected, &entry, hashes, verify, &requirement.origin)
-                    .await?;
-                Ok((
-                    CachedWheel {
-                        filename: filename.clone(),
-                        path: entry,
-                        direct_url: Some(
-                            puffin_package::DirectUrl::archive(url.as_str(), None).to_json(),
-                        ),
-                    },
-                    downloaded,
-                ))
+                self.fetch_direct(requirement, url, filename, location, entry, hashes, verify)
+                    .await
             }
         }
+    }
+
+    /// The cache entry of a direct URL requirement (a local path or a remote
+    /// URL), recorded with its `direct_url.json`.
+    #[allow(clippy::too_many_arguments)]
+    async fn fetch_direct(
+        &self,
+        requirement: &PlannedRequirement,
+        url: &url::Url,
+        filename: &distribution_filename::WheelFilename,
+        location: WheelSourceLocation,
+        entry: PathBuf,
+        hashes: &[String],
+        verify: bool,
+    ) -> anyhow::Result<(CachedWheel, bool)> {
+        let selected = SelectedWheel {
+            filename: filename.clone(),
+            source: location,
+            hashes: Vec::new(),
+            yanked: None,
+            warnings: Vec::new(),
+        };
+        let downloaded = self
+            .ensure_entry(&selected, &entry, hashes, verify, &requirement.origin)
+            .await?;
+        Ok((
+            CachedWheel {
+                filename: filename.clone(),
+                path: entry,
+                direct_url: Some(puffin_package::DirectUrl::archive(url.as_str(), None).to_json()),
+            },
+            downloaded,
+        ))
     }
 
     /// Make sure `entry` holds the unzipped wheel: reuse it when it is there
