@@ -426,3 +426,70 @@ fn normalize(path: &Path) -> PathBuf {
     }
     normalized
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `sha256=` of `bytes`, as RECORD writes it.
+    fn hash(bytes: &[u8]) -> String {
+        let (digest, _) = {
+            let temp = tempfile::NamedTempFile::new().unwrap();
+            fs::write(temp.path(), bytes).unwrap();
+            install_wheel_rs::hash_file(temp.path()).unwrap()
+        };
+        format!("sha256={digest}")
+    }
+
+    #[test]
+    fn files_are_checked_inside_the_environment_only() {
+        let root = tempfile::tempdir().unwrap();
+        let site_packages = root.path().join("lib/python3.12/site-packages");
+        let dist_info = site_packages.join("demo-1.0.dist-info");
+        fs::create_dir_all(&dist_info).unwrap();
+        fs::create_dir_all(site_packages.join("demo")).unwrap();
+        fs::write(site_packages.join("demo/same.py"), "same\n").unwrap();
+        fs::write(site_packages.join("demo/edited.py"), "edited\n").unwrap();
+        let record = [
+            format!("demo/same.py,{},5", hash(b"same\n")),
+            format!("demo/edited.py,{},9", hash(b"original\n")),
+            format!("demo/gone.py,{},1", hash(b"x")),
+            "demo/no-hash.py,,".to_string(),
+            "demo/other.py,md5=abc,1".to_string(),
+            format!("../../../../outside.py,{},1", hash(b"x")),
+            "/etc/passwd,sha256=abc,1".to_string(),
+            "demo-1.0.dist-info/RECORD,,".to_string(),
+        ]
+        .join("\n");
+        fs::write(dist_info.join("RECORD"), record).unwrap();
+        // A distribution whose RECORD cannot be read.
+        fs::create_dir_all(site_packages.join("broken-2.0.dist-info")).unwrap();
+
+        let inventory = SitePackages::from_dirs(&[site_packages.as_path()]).unwrap();
+        let report = check_files(&inventory, root.path());
+        let canonical = fs::canonicalize(root.path()).unwrap();
+        assert_eq!(report.checked, 3);
+        assert_eq!(report.skipped, 5);
+        let lines: Vec<String> = report
+            .problems
+            .iter()
+            .map(|problem| {
+                problem
+                    .to_string()
+                    .replace(&canonical.display().to_string(), "[ROOT]")
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "broken 2.0: its RECORD `[ROOT]/lib/python3.12/site-packages/broken-2.0.dist-info/RECORD` is missing".to_string(),
+                format!(
+                    "demo 1.0: `[ROOT]/lib/python3.12/site-packages/demo/edited.py` was modified (RECORD has {}, the file has {})",
+                    hash(b"original\n"),
+                    hash(b"edited\n")
+                ),
+                "demo 1.0: `[ROOT]/lib/python3.12/site-packages/demo/gone.py` is missing".to_string(),
+            ]
+        );
+    }
+}
