@@ -12,9 +12,7 @@ mod registry_cache;
 mod site_packages;
 mod unzip;
 
-pub use check::{
-    FileProblem, FilesReport, RequirementProblem, check_files, check_requirements,
-};
+pub use check::{FileProblem, FilesReport, RequirementProblem, check_files, check_requirements};
 pub use installer::{CachedWheel, InstallFailure, InstallReport, Installer};
 pub use lock::{EnvironmentLock, LOCK_FILENAME, clean_leftovers};
 pub use plan::{
