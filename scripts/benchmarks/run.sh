@@ -31,7 +31,8 @@
 #   BENCH_PYTHON=PATH    the base interpreter (default python3)
 #   BENCH_DIR=DIR        scratch space (default /tmp/puffin-bench)
 #   BENCH_TOOLS_DIR=DIR  the uv and pip environment (default /tmp/puffin-bench-tools)
-#   BENCH_PUFFIN=PATH    use this puffin binary instead of building one
+#   BENCH_PUFFIN=PATH    use this puffin binary instead of building the
+#                        committed HEAD (uncommitted changes are not built)
 #   BENCH_OUTPUT=FILE    the report (default BENCHMARKS.md at the repository root)
 #   CARGO_TARGET_DIR     where cargo builds puffin (default target)
 set -euo pipefail
@@ -103,12 +104,22 @@ fi
 uv="$tools_dir/bin/uv"
 pip_version="$("$tools_dir/bin/python" -m pip --version | cut -d' ' -f2)"
 
+src_dir="$bench_dir/src"
+puffin_rev="a binary given as BENCH_PUFFIN"
 if [[ -n "${BENCH_PUFFIN:-}" ]]; then
     puffin="$BENCH_PUFFIN"
 elif [[ " $tools " == *" puffin "* ]]; then
-    log "Building puffin (release)"
-    cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p puffin-cli
-    puffin="$target_dir/release/puffin"
+    # Build the committed HEAD, exported with `git archive`, so that the
+    # uncommitted work in the tree neither breaks nor changes what is measured.
+    log "Building puffin (release) from HEAD ($(git -C "$root" rev-parse --short HEAD))"
+    rm -rf "$src_dir"
+    mkdir -p "$src_dir"
+    git -C "$root" archive HEAD | tar -x -C "$src_dir"
+    (cd "$src_dir" && CARGO_TARGET_DIR="$target_dir" cargo build --release --quiet -p puffin-cli)
+    mkdir -p "$bench_dir/bin"
+    cp "$target_dir/release/puffin" "$bench_dir/bin/puffin"
+    puffin="$bench_dir/bin/puffin"
+    puffin_rev="git $(git -C "$root" rev-parse --short HEAD), built from a clean export"
 else
     puffin=puffin
 fi
@@ -136,7 +147,7 @@ cleanup() {
         umount "$mount_point" 2> /dev/null || umount -l "$mount_point" || true
     done
     rm -f "$bench_dir/xfs.img"
-    rm -rf "$disk" "${alt_dir:-}"
+    rm -rf "$disk" "$src_dir" "${alt_dir:-}"
 }
 trap cleanup EXIT
 
@@ -379,7 +390,7 @@ count_files() {
     echo "alt: ${alt_dir:+$(findmnt -n -o FSTYPE --target "$alt_dir")}"
     echo "cow: $([[ "$cow_ok" == 1 ]] && echo "XFS (reflink=1) on a loop device over ${bench_dir}/xfs.img")"
     echo "python: $python_version ($python)"
-    echo "puffin: $([[ " $tools " == *" puffin "* ]] && "$puffin" --version) (git $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- crates || echo ", uncommitted changes"))"
+    echo "puffin: $([[ " $tools " == *" puffin "* ]] && "$puffin" --version) ($puffin_rev)"
     echo "uv: $("$uv" --version)"
     echo "pip: $pip_version"
     echo "hyperfine: $(hyperfine --version)"
