@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tracing::{debug, instrument};
 
 use crate::dist_info::{
-    check_data_dirs, find_dist_info, read_metadata, read_wheel_file, stem_matches,
+    WheelFile, check_data_dirs, find_dist_info, read_metadata, read_wheel_file, stem_matches,
 };
 use crate::linker::{LinkTask, temp_name, temp_sibling, write_fresh};
 use crate::scripts::{
@@ -141,25 +141,13 @@ pub fn install_wheel(
     let manifest = load_manifest(wheel_dir, filename)?;
 
     // Step 1: the `.dist-info` directory, WHEEL and METADATA.
-    let top_level_dirs = || {
-        manifest
-            .dirs
-            .iter()
-            .filter(|dir| !dir.contains('/'))
-            .map(String::as_str)
-    };
-    let dist_info = find_dist_info(top_level_dirs(), wheel_dir, filename)?;
-    check_data_dirs(top_level_dirs(), wheel_dir, filename)?;
-    let wheel_file = read_wheel_file(&wheel_dir.join(&dist_info).join("WHEEL"))?;
-    let name = read_metadata(&wheel_dir.join(&dist_info).join("METADATA"), filename)?;
+    let Inspected {
+        dist_info,
+        wheel_file,
+        name,
+        entry_points,
+    } = inspect(wheel_dir, &manifest, filename)?;
     let warnings: Vec<InstallWarning> = wheel_file.warning.into_iter().collect();
-    // Checked before anything is installed.
-    let entry_points_path = wheel_dir.join(&dist_info).join("entry_points.txt");
-    let entry_points = match fs::read(&entry_points_path) {
-        Ok(bytes) => parse_entry_points(&String::from_utf8_lossy(&bytes), &entry_points_path)?,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Vec::new(),
-        Err(err) => return Err(err.into()),
-    };
 
     let scheme = &layout.scheme;
     let site_packages = if wheel_file.root_is_purelib {
@@ -288,6 +276,101 @@ fn write_dist_info(
 
 /// The cache manifest, or a scan of the directory when there is none; every
 /// listed path must be relative and stay inside the wheel.
+/// What step 1 of an install learns about a wheel, before anything is written.
+struct Inspected {
+    dist_info: String,
+    wheel_file: WheelFile,
+    name: String,
+    entry_points: Vec<EntryPoint>,
+}
+
+/// Step 1 ([PEP 427], "unpacking"): exactly one `.dist-info` of this
+/// project, `.data` directories of this project only, a supported WHEEL,
+/// METADATA matching the filename, valid entry points.
+///
+/// [PEP 427]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#details
+fn inspect(
+    wheel_dir: &Path,
+    manifest: &WheelManifest,
+    filename: &WheelFilename,
+) -> Result<Inspected, Error> {
+    let top_level_dirs = || {
+        manifest
+            .dirs
+            .iter()
+            .filter(|dir| !dir.contains('/'))
+            .map(String::as_str)
+    };
+    let dist_info = find_dist_info(top_level_dirs(), wheel_dir, filename)?;
+    check_data_dirs(top_level_dirs(), wheel_dir, filename)?;
+    let wheel_file = read_wheel_file(&wheel_dir.join(&dist_info).join("WHEEL"))?;
+    let name = read_metadata(&wheel_dir.join(&dist_info).join("METADATA"), filename)?;
+    let entry_points_path = wheel_dir.join(&dist_info).join("entry_points.txt");
+    let entry_points = match fs::read(&entry_points_path) {
+        Ok(bytes) => parse_entry_points(&String::from_utf8_lossy(&bytes), &entry_points_path)?,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(err) => return Err(err.into()),
+    };
+    Ok(Inspected {
+        dist_info,
+        wheel_file,
+        name,
+        entry_points,
+    })
+}
+
+/// Check an unzipped wheel as an install would, without an environment: the
+/// `.dist-info` (exactly one, of this project, with a supported WHEEL and a
+/// METADATA that matches the filename), entry point names, `.data`
+/// subdirectories and the names of `.data/scripts` files.
+///
+/// The unzip step calls this before publishing a cache entry, so that a wheel
+/// that can never be installed is refused once and never cached.
+pub fn check_unpacked_wheel(
+    wheel_dir: &Path,
+    manifest: &WheelManifest,
+    filename: &WheelFilename,
+) -> Result<(), Error> {
+    inspect(wheel_dir, manifest, filename)?;
+    let data_dir = manifest
+        .dirs
+        .iter()
+        .find(|dir| !dir.contains('/') && dir.ends_with(".data"));
+    let Some(data_dir) = data_dir else {
+        return Ok(());
+    };
+    for file in &manifest.files {
+        let Some(rest) = file
+            .path
+            .strip_prefix(data_dir.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+        else {
+            continue;
+        };
+        let Some((sub, rest)) = rest.split_once('/') else {
+            return Err(Error::UnknownDataDirectory {
+                path: wheel_dir.join(&file.path),
+            });
+        };
+        match sub {
+            "purelib" | "platlib" | "headers" | "data" => {}
+            "scripts" => {
+                let name = rest.rsplit('/').next().unwrap_or(rest);
+                check_script_name(name).map_err(|reason| Error::InvalidScript {
+                    path: wheel_dir.join(&file.path),
+                    reason,
+                })?;
+            }
+            _ => {
+                return Err(Error::UnknownDataDirectory {
+                    path: wheel_dir.join(data_dir).join(sub),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 fn load_manifest(wheel_dir: &Path, filename: &WheelFilename) -> Result<WheelManifest, Error> {
     let manifest_error = |err| Error::Manifest {
         wheel_dir: wheel_dir.to_path_buf(),

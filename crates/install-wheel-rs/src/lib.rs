@@ -24,7 +24,7 @@ mod uninstall;
 
 pub use dist_info::InstallWarning;
 pub use error::{Error, LinkError};
-pub use install::{InstallOptions, Installation, install_wheel};
+pub use install::{InstallOptions, Installation, check_unpacked_wheel, install_wheel};
 pub use layout::{Layout, Scheme};
 pub use linker::{LinkFallback, LinkMode, Linker};
 pub use manifest::{MANIFEST_FILENAME, ManifestError, ManifestFile, WheelManifest, hash_file};

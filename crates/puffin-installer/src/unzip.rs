@@ -101,6 +101,14 @@ pub fn unzip_wheel(
         .map_err(write_err)?;
 
     let (manifest, warnings) = extract::extract_into(wheel_path, filename, temp_dir.path())?;
+    // A wheel that no install would accept is refused here, once, instead of
+    // being cached and refused by every later install.
+    install_wheel_rs::check_unpacked_wheel(temp_dir.path(), &manifest, filename).map_err(
+        |err| UnzipError::InvalidWheel {
+            wheel: wheel_path.to_path_buf(),
+            err: Box::new(err),
+        },
+    )?;
     manifest
         .write(temp_dir.path())
         .map_err(|err| UnzipError::Manifest {

@@ -62,6 +62,16 @@ impl std::fmt::Display for UnzipWarning {
 /// An error unzipping a wheel or checking a cache entry.
 #[derive(Debug, thiserror::Error)]
 pub enum UnzipError {
+    /// The unzipped wheel is not one an install would accept (its
+    /// `.dist-info`, WHEEL, METADATA, entry points or `.data` directory).
+    #[error("The wheel `{}` is invalid", wheel.display())]
+    InvalidWheel {
+        /// The wheel archive.
+        wheel: PathBuf,
+        /// What is wrong.
+        #[source]
+        err: Box<install_wheel_rs::Error>,
+    },
     /// The wheel file could not be opened.
     #[error("Failed to open the wheel `{}`", wheel.display())]
     Open {
