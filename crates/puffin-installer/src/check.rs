@@ -31,6 +31,9 @@ pub enum RequirementProblem {
         version: Version,
         /// The required distribution's name, as the requirement writes it.
         required: String,
+        /// The requirement with its version specifiers (markers left out),
+        /// e.g. `werkzeug>=3.1`.
+        requirement: String,
     },
     /// A requirement's version specifiers exclude the installed version.
     Conflict {
@@ -68,6 +71,7 @@ impl fmt::Display for RequirementProblem {
                 dist,
                 version,
                 required,
+                ..
             } => write!(
                 f,
                 "{dist} {version} requires {required}, which is not installed."
@@ -169,10 +173,15 @@ fn check_one(
         .ok()
         .and_then(|name| site_packages.get(&name));
     let Some(found) = found else {
+        let requirement = match &requirement.version_or_url {
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => format!("{required}{specifiers}"),
+            _ => required.clone(),
+        };
         return Some(RequirementProblem::Missing {
             dist: dist.name.clone(),
             version: dist.version.clone(),
             required,
+            requirement,
         });
     };
     match &requirement.version_or_url {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use install_wheel_rs::{Layout, Scheme};
 use puffin_cache::Cache;
+use puffin_installer::SitePackages;
 use puffin_interpreter::{DiscoveryOptions, Interpreter, PythonEnvironment, find_python};
 
 use crate::commands::UserError;
@@ -93,6 +94,44 @@ pub(crate) fn site_packages_dirs(environment: &PythonEnvironment) -> Vec<PathBuf
         dirs.push(scheme.platlib.clone());
     }
     dirs
+}
+
+/// The installed distributions of an environment, with the inventory's
+/// warnings printed.
+pub(crate) fn site_packages(
+    environment: &PythonEnvironment,
+    printer: Printer,
+) -> anyhow::Result<SitePackages> {
+    let dirs = site_packages_dirs(environment);
+    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let site_packages = SitePackages::from_dirs(&dirs)?;
+    for warning in site_packages.warnings() {
+        printer.warn(warning);
+    }
+    Ok(site_packages)
+}
+
+/// The environment a read-only command (freeze, check) looks at, and what is
+/// installed in it; never creates one.
+pub(crate) fn read_environment(
+    python: Option<String>,
+    system: bool,
+    global: &crate::GlobalArgs,
+    printer: Printer,
+) -> anyhow::Result<(PythonEnvironment, SitePackages)> {
+    let cache = open_cache(global.cache_dir.clone(), global.no_cache)?;
+    let environment = find_environment(
+        &EnvironmentRequest {
+            python,
+            system,
+            read_only: true,
+            create_if_missing: false,
+        },
+        &cache,
+        printer,
+    )?;
+    let site_packages = site_packages(&environment, printer)?;
+    Ok((environment, site_packages))
 }
 
 /// A path for display: relative to the working directory when it is below it.

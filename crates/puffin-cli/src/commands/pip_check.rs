@@ -1,15 +1,12 @@
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use puffin_installer::{SitePackages, check_files, check_requirements};
+use puffin_installer::{check_files, check_requirements};
 
 use crate::GlobalArgs;
 use crate::commands::ExitStatus;
-use crate::commands::environment::{
-    EnvironmentRequest, find_environment, open_cache, site_packages_dirs,
-};
+use crate::commands::environment::read_environment;
 use crate::printer::Printer;
 
 /// Arguments of `puffin pip-check`.
@@ -39,23 +36,7 @@ pub(crate) fn run(
     global: &GlobalArgs,
     printer: Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let cache = open_cache(global.cache_dir.clone(), global.no_cache)?;
-    let environment = find_environment(
-        &EnvironmentRequest {
-            python: args.python,
-            system: args.system,
-            read_only: true,
-            create_if_missing: false,
-        },
-        &cache,
-        printer,
-    )?;
-    let dirs = site_packages_dirs(&environment);
-    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    let site_packages = SitePackages::from_dirs(&dirs)?;
-    for warning in site_packages.warnings() {
-        printer.warn(warning);
-    }
+    let (environment, site_packages) = read_environment(args.python, args.system, global, printer)?;
 
     let mut stdout = std::io::stdout().lock();
     let mut broken = false;

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use puffin_client::{
 };
 use puffin_installer::{
     CachedWheel, EntryStatus, EnvironmentLock, InstallReason, InstalledDist, Installer, Plan,
-    PlanOptions, PlannedRequirement, Reinstall, SitePackages, SyncRequirement, WheelSource,
+    PlanOptions, PlannedRequirement, Reinstall, RequirementProblem, SyncRequirement, WheelSource,
     clean_leftovers, find_cached_wheel, read_archive_hash, unzip_wheel, verify_entry,
     write_archive_hash,
 };
@@ -29,7 +29,7 @@ use tracing::debug;
 use crate::GlobalArgs;
 use crate::commands::environment::{
     EnvironmentRequest, display_path, elapsed, find_environment, layout, open_cache, packages,
-    site_packages_dirs,
+    site_packages, site_packages_dirs,
 };
 use crate::commands::progress::DownloadProgress;
 use crate::commands::{ExitStatus, UserError};
@@ -225,11 +225,7 @@ pub(crate) fn run(
         ))
     })?;
 
-    let site_dirs: Vec<&Path> = site_packages_dirs.iter().map(PathBuf::as_path).collect();
-    let site_packages = SitePackages::from_dirs(&site_dirs)?;
-    for warning in site_packages.warnings() {
-        printer.warn(warning);
-    }
+    let site_packages = site_packages(&environment, printer)?;
     let plan = Plan::build(
         &requirements.requirements,
         &site_packages,
@@ -928,53 +924,38 @@ fn print_changes(plan: &Plan, installed: &[CachedWheel], printer: Printer) {
     }
 }
 
-/// Warn when an installed distribution requires something the environment
-/// does not provide, read from each distribution's METADATA.
+/// Warn when an installed distribution requires something the requirements
+/// do not provide (pip-sync installs only what is listed), read from each
+/// distribution's METADATA.
 fn warn_missing_dependencies(environment: &PythonEnvironment, printer: Printer) {
-    let dirs = site_packages_dirs(environment);
-    let dir_refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    let Ok(site_packages) = SitePackages::from_dirs(&dir_refs) else {
+    let Ok(site_packages) = site_packages(environment, printer) else {
         return;
     };
-    let installed: BTreeMap<PackageName, &InstalledDist> = site_packages
-        .iter()
-        .map(|dist| (dist.name.clone(), dist))
-        .collect();
     let markers = &environment.interpreter().markers;
-    let mut reported = BTreeSet::new();
-    for dist in site_packages.iter() {
-        let Ok(bytes) = fs_err::read(dist.path.join("METADATA")) else {
-            continue;
-        };
-        let Ok(metadata) = puffin_package::Metadata::parse(&bytes) else {
-            continue;
-        };
-        for requirement in &metadata.requires_dist {
-            if !requirement.evaluate_markers(markers, &[]) {
-                continue;
-            }
-            let Ok(name) = PackageName::from_str(requirement.name.as_ref()) else {
-                continue;
-            };
-            let satisfied =
-                installed
-                    .get(&name)
-                    .is_some_and(|found| match &requirement.version_or_url {
-                        Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
-                            specifiers.contains(&found.version)
-                        }
-                        _ => true,
-                    });
-            if !satisfied && reported.insert((dist.name.clone(), requirement.to_string())) {
-                let found = installed
-                    .get(&name)
-                    .map(|found| format!(" ({} {} is installed)", found.name, found.version))
-                    .unwrap_or_default();
-                printer.warn(format_args!(
-                    "{} {} requires {requirement}, which is not in the requirements{found}",
-                    dist.name, dist.version
-                ));
-            }
+    let Ok(problems) = puffin_installer::check_requirements(&site_packages, markers) else {
+        return;
+    };
+    for problem in problems {
+        match problem {
+            RequirementProblem::Missing {
+                dist,
+                version,
+                requirement,
+                ..
+            } => printer.warn(format_args!(
+                "{dist} {version} requires {requirement}, which is not in the requirements"
+            )),
+            RequirementProblem::Conflict {
+                dist,
+                version,
+                requirement,
+                installed,
+                installed_version,
+            } => printer.warn(format_args!(
+                "{dist} {version} requires {requirement}, but the requirements give {installed} \
+                 {installed_version}"
+            )),
+            RequirementProblem::InvalidMetadata { .. } => printer.warn(problem),
         }
     }
 }

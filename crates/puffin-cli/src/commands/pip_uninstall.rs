@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -6,13 +6,13 @@ use anyhow::Context;
 use clap::Args;
 use distribution_filename::PackageName;
 use owo_colors::OwoColorize;
-use puffin_installer::{EnvironmentLock, InstalledKind, SitePackages};
+use puffin_installer::{EnvironmentLock, InstalledKind};
 use requirements_txt::RequirementsTxt;
 
 use crate::GlobalArgs;
 use crate::commands::environment::{
     EnvironmentRequest, display_path, elapsed, find_environment, layout, open_cache, packages,
-    site_packages_dirs,
+    site_packages,
 };
 use crate::commands::{ExitStatus, UserError};
 use crate::printer::Printer;
@@ -86,9 +86,7 @@ pub(crate) fn run(
             path.display()
         ));
     })?;
-    let dirs = site_packages_dirs(&environment);
-    let dir_refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    let site_packages = SitePackages::from_dirs(&dir_refs)?;
+    let site_packages = site_packages(&environment, printer)?;
     let layout = layout(&environment);
 
     let mut removed = Vec::new();
