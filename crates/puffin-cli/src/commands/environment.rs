@@ -102,13 +102,20 @@ pub(crate) fn site_packages(
     environment: &PythonEnvironment,
     printer: Printer,
 ) -> anyhow::Result<SitePackages> {
-    let dirs = site_packages_dirs(environment);
-    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    let site_packages = SitePackages::from_dirs(&dirs)?;
+    let site_packages = read_site_packages(environment)?;
     for warning in site_packages.warnings() {
         printer.warn(warning);
     }
     Ok(site_packages)
+}
+
+/// The installed distributions of an environment.
+pub(crate) fn read_site_packages(
+    environment: &PythonEnvironment,
+) -> Result<SitePackages, puffin_installer::SitePackagesError> {
+    let dirs = site_packages_dirs(environment);
+    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    SitePackages::from_dirs(&dirs)
 }
 
 /// The environment a read-only command (freeze, check) looks at, and what is

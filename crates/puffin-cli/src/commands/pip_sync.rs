@@ -928,7 +928,8 @@ fn print_changes(plan: &Plan, installed: &[CachedWheel], printer: Printer) {
 /// do not provide (pip-sync installs only what is listed), read from each
 /// distribution's METADATA.
 fn warn_missing_dependencies(environment: &PythonEnvironment, printer: Printer) {
-    let Ok(site_packages) = site_packages(environment, printer) else {
+    // Its warnings were printed before the sync.
+    let Ok(site_packages) = read_site_packages(environment) else {
         return;
     };
     let markers = &environment.interpreter().markers;
