@@ -29,7 +29,7 @@ use tracing::debug;
 use crate::GlobalArgs;
 use crate::commands::environment::{
     EnvironmentRequest, display_path, elapsed, find_environment, layout, open_cache, packages,
-    site_packages, site_packages_dirs,
+    read_site_packages, site_packages, site_packages_dirs,
 };
 use crate::commands::progress::DownloadProgress;
 use crate::commands::{ExitStatus, UserError};
