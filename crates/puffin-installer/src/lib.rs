@@ -10,6 +10,7 @@ mod lock;
 mod plan;
 mod registry_cache;
 mod site_packages;
+mod uninstaller;
 mod unzip;
 
 pub use check::{FileProblem, FilesReport, RequirementProblem, check_files, check_requirements};
@@ -26,6 +27,7 @@ pub use registry_cache::{
 pub use site_packages::{
     InstalledDist, InstalledKind, SitePackages, SitePackagesError, SitePackagesWarning,
 };
+pub use uninstaller::{UninstallFailure, Uninstaller};
 pub use unzip::{
     EntryNameError, EntryStatus, UnzipError, UnzipOutcome, UnzipWarning, clean_stale_temp_dirs,
     unzip_wheel, verify_entry,

@@ -4,7 +4,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use clap::Args;
 use distribution_filename::PackageName;
 use futures::StreamExt;
@@ -18,8 +18,8 @@ use puffin_client::{
 };
 use puffin_installer::{
     CachedWheel, EntryStatus, EnvironmentLock, InstallReason, InstalledDist, Installer, Plan,
-    PlanOptions, PlannedRequirement, Reinstall, RequirementProblem, SyncRequirement, WheelSource,
-    clean_leftovers, find_cached_wheel, read_archive_hash, unzip_wheel, verify_entry,
+    PlanOptions, PlannedRequirement, Reinstall, RequirementProblem, SyncRequirement, Uninstaller,
+    WheelSource, clean_leftovers, find_cached_wheel, read_archive_hash, unzip_wheel, verify_entry,
     write_archive_hash,
 };
 use puffin_interpreter::PythonEnvironment;
@@ -282,9 +282,7 @@ pub(crate) fn run(
         .collect();
     if !removals.is_empty() {
         let uninstall_start = Instant::now();
-        for dist in &removals {
-            uninstall(&layout, dist)?;
-        }
+        uninstall_all(&layout, &removals)?;
         printer.status(format_args!(
             "Uninstalled {} in {}",
             packages(removals.len()),
@@ -838,23 +836,29 @@ fn remove_cache_leftovers(cache: &Cache) -> std::io::Result<usize> {
     Ok(removed)
 }
 
-/// Uninstall one distribution through its RECORD.
-fn uninstall(layout: &install_wheel_rs::Layout, dist: &InstalledDist) -> anyhow::Result<()> {
-    if dist.kind != puffin_installer::InstalledKind::DistInfo {
-        return Err(anyhow!(
-            "Cannot uninstall `{}` {}: it was installed without a RECORD (`{}`); remove it with \
-             the tool that installed it",
-            dist.name,
-            dist.version,
-            dist.path.display()
-        ));
+/// Uninstall distributions through their RECORD files, in parallel; the first
+/// failure is returned once every distribution was attempted.
+pub(crate) fn uninstall_all(
+    layout: &install_wheel_rs::Layout,
+    dists: &[&InstalledDist],
+) -> anyhow::Result<()> {
+    let mut first_failure = None;
+    for result in Uninstaller::new(layout).uninstall(dists) {
+        match result {
+            Ok(uninstallation) => {
+                for skipped in &uninstallation.skipped {
+                    tracing::warn!(path = %skipped.display(), "Not removed: the RECORD entry points outside the environment");
+                }
+            }
+            Err(failure) => {
+                first_failure.get_or_insert(failure);
+            }
+        }
     }
-    let uninstallation = install_wheel_rs::uninstall_wheel(layout, &dist.path)
-        .with_context(|| format!("Failed to uninstall: {} @ {}", dist.name, dist.version))?;
-    for skipped in &uninstallation.skipped {
-        tracing::warn!(path = %skipped.display(), "Not removed: the RECORD entry points outside the environment");
+    match first_failure {
+        Some(failure) => Err(failure.into()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The plan, as `--dry-run` prints it.

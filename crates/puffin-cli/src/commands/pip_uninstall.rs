@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use distribution_filename::PackageName;
 use owo_colors::OwoColorize;
-use puffin_installer::{EnvironmentLock, InstalledKind};
+use puffin_installer::EnvironmentLock;
 use requirements_txt::RequirementsTxt;
 
 use crate::GlobalArgs;
@@ -14,6 +14,7 @@ use crate::commands::environment::{
     EnvironmentRequest, display_path, elapsed, find_environment, layout, open_cache, packages,
     site_packages,
 };
+use crate::commands::pip_sync::uninstall_all;
 use crate::commands::{ExitStatus, UserError};
 use crate::printer::Printer;
 
@@ -89,29 +90,20 @@ pub(crate) fn run(
     let site_packages = site_packages(&environment, printer)?;
     let layout = layout(&environment);
 
-    let mut removed = Vec::new();
+    let mut dists = Vec::new();
     for name in &names {
         let installed = site_packages.get_all(name);
         if installed.is_empty() {
             printer.warn(format_args!("Skipping {name}: it is not installed"));
             continue;
         }
-        for dist in installed {
-            if dist.kind != InstalledKind::DistInfo {
-                return Err(anyhow::anyhow!(
-                    "Cannot uninstall `{}` {}: it was installed without a RECORD (`{}`); remove \
-                     it with the tool that installed it",
-                    dist.name,
-                    dist.version,
-                    dist.path.display()
-                ));
-            }
-            install_wheel_rs::uninstall_wheel(&layout, &dist.path).with_context(|| {
-                format!("Failed to uninstall: {} @ {}", dist.name, dist.version)
-            })?;
-            removed.push(format!("{}=={}", dist.name, dist.version));
-        }
+        dists.extend(installed);
     }
+    uninstall_all(&layout, &dists)?;
+    let removed: Vec<String> = dists
+        .iter()
+        .map(|dist| format!("{}=={}", dist.name, dist.version))
+        .collect();
     if removed.is_empty() {
         printer.status("No packages to uninstall");
         return Ok(ExitStatus::Success);

@@ -1,0 +1,79 @@
+//! Uninstall many distributions from one environment, in parallel, through
+//! their RECORD files.
+
+use install_wheel_rs::{Layout, Uninstallation};
+use rayon::prelude::*;
+use tracing::instrument;
+
+use crate::{InstalledDist, InstalledKind};
+
+/// A distribution that could not be uninstalled.
+#[derive(Debug, thiserror::Error)]
+pub enum UninstallFailure {
+    /// The distribution has no RECORD (an `.egg-info` of `setup.py install`).
+    #[error(
+        "Cannot uninstall `{name}` {version}: it was installed without a RECORD (`{}`); remove it with the tool that installed it",
+        path.display()
+    )]
+    NoRecord {
+        /// The distribution name.
+        name: String,
+        /// The distribution version.
+        version: String,
+        /// Its `.egg-info`.
+        path: std::path::PathBuf,
+    },
+    /// Removing its files failed.
+    #[error("Failed to uninstall: {name} @ {version}")]
+    Uninstall {
+        /// The distribution name.
+        name: String,
+        /// The distribution version.
+        version: String,
+        /// Why.
+        #[source]
+        err: Box<install_wheel_rs::Error>,
+    },
+}
+
+/// Uninstalls distributions from the environment described by a [`Layout`].
+#[derive(Debug)]
+pub struct Uninstaller<'a> {
+    layout: &'a Layout,
+}
+
+impl<'a> Uninstaller<'a> {
+    /// An uninstaller for the environment described by `layout`.
+    pub fn new(layout: &'a Layout) -> Self {
+        Self { layout }
+    }
+
+    /// Uninstall every distribution, across distributions in parallel (their
+    /// files are disjoint). Every distribution is attempted; the results are
+    /// in the order given.
+    #[instrument(skip_all, fields(dists = dists.len()))]
+    pub fn uninstall(
+        &self,
+        dists: &[&InstalledDist],
+    ) -> Vec<Result<Uninstallation, UninstallFailure>> {
+        dists
+            .par_iter()
+            .map(|dist| {
+                if dist.kind != InstalledKind::DistInfo {
+                    return Err(UninstallFailure::NoRecord {
+                        name: dist.name.to_string(),
+                        version: dist.version.to_string(),
+                        path: dist.path.clone(),
+                    });
+                }
+                install_wheel_rs::uninstall_wheel(self.layout, &dist.path).map_err(|err| {
+                    UninstallFailure::Uninstall {
+                        name: dist.name.to_string(),
+                        version: dist.version.to_string(),
+                        err: Box::new(err),
+                    }
+                })
+            })
+            .collect()
+    }
+}
