@@ -534,7 +534,11 @@ impl Plan {
                 hash: Some(format!("sha256={}", file.sha256)),
                 size: Some(file.size),
             });
-            plan.links.push(LinkTask { src, dst });
+            plan.links.push(LinkTask {
+                src,
+                dst,
+                executable: file.executable,
+            });
         }
         Ok(plan)
     }

@@ -190,6 +190,9 @@ pub(crate) struct LinkTask {
     pub(crate) src: PathBuf,
     /// Where it goes.
     pub(crate) dst: PathBuf,
+    /// Whether the file is executable (from the cache manifest): clones and
+    /// copies are created with the right mode instead of being chmodded.
+    pub(crate) executable: bool,
 }
 
 /// What linking one wheel did.
@@ -425,10 +428,11 @@ impl Linker {
             return Err(io::Error::from_raw_os_error(fault.errno));
         }
         trace!(%mode, from = %task.src.display(), to = %task.dst.display(), "Placing file");
+        let file_mode = if task.executable { 0o755 } else { 0o644 };
         let create = |dst: &Path| match mode {
-            LinkMode::Clone => clone_file(&task.src, dst),
+            LinkMode::Clone => clone_file(&task.src, dst, file_mode),
             LinkMode::Hardlink => hardlink_file(&task.src, dst),
-            LinkMode::Copy => copy_file(&task.src, dst),
+            LinkMode::Copy => copy_file(&task.src, dst, file_mode),
         };
         match create(&task.dst) {
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
@@ -520,19 +524,14 @@ fn hardlink_file(src: &Path, dst: &Path) -> io::Result<()> {
     std::fs::hard_link(src, dst)
 }
 
-/// Copy `src` to the new path `dst`, with the same permission bits.
-fn copy_file(src: &Path, dst: &Path) -> io::Result<()> {
+/// Copy `src` to the new path `dst`, created with `mode` (the source's
+/// permission bits, from the manifest; the umask applies as for any install).
+fn copy_file(src: &Path, dst: &Path, mode: u32) -> io::Result<()> {
     #[allow(clippy::disallowed_methods)] // The caller names both paths.
     let mut from = std::fs::File::open(src)?;
-    let permissions = from.metadata()?.permissions();
-    let mut to = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(dst)?;
+    let mut to = create_new_with_mode(dst, mode)?;
     // `io::copy` between files uses `copy_file_range` where available.
-    let result = io::copy(&mut from, &mut to)
-        .and_then(|_| to.flush())
-        .and_then(|()| to.set_permissions(permissions));
+    let result = io::copy(&mut from, &mut to).and_then(|_| to.flush());
     if result.is_err() {
         #[allow(clippy::disallowed_methods)] // Best-effort cleanup.
         let _ = std::fs::remove_file(dst);
@@ -540,19 +539,30 @@ fn copy_file(src: &Path, dst: &Path) -> io::Result<()> {
     result
 }
 
-/// Clone `src` to the new path `dst` with `FICLONE`, then give it the source's
-/// permission bits: the ioctl shares the extents but not the mode.
+/// Create the new file `dst` with `mode` at creation, which saves the
+/// `fchmod` a copy or clone would need afterwards.
+fn create_new_with_mode(dst: &Path, mode: u32) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    options.open(dst)
+}
+
+/// Clone `src` to the new path `dst` with `FICLONE`: the ioctl shares the
+/// extents but not the mode, so `dst` is created with `mode` (the source's
+/// permission bits, from the manifest).
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn clone_file(src: &Path, dst: &Path) -> io::Result<()> {
+fn clone_file(src: &Path, dst: &Path, mode: u32) -> io::Result<()> {
     #[allow(clippy::disallowed_methods)] // A capability probe; the caller names both paths.
     let from = std::fs::File::open(src)?;
-    let permissions = from.metadata()?.permissions();
-    let to = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(dst)?;
-    let result =
-        reflink_copy::reflink_file(&from, &to).and_then(|()| to.set_permissions(permissions));
+    let to = create_new_with_mode(dst, mode)?;
+    let result = reflink_copy::reflink_file(&from, &to);
     if result.is_err() {
         #[allow(clippy::disallowed_methods)] // Best-effort cleanup.
         let _ = std::fs::remove_file(dst);
@@ -563,7 +573,7 @@ fn clone_file(src: &Path, dst: &Path) -> io::Result<()> {
 /// Clone `src` to the new path `dst` (`clonefile` on macOS), then set the
 /// source's permission bits explicitly.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn clone_file(src: &Path, dst: &Path) -> io::Result<()> {
+fn clone_file(src: &Path, dst: &Path, _mode: u32) -> io::Result<()> {
     reflink_copy::reflink(src, dst)?;
     #[allow(clippy::disallowed_methods)] // The caller names both paths.
     let permissions = std::fs::metadata(src)?.permissions();
