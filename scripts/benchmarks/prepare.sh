@@ -18,6 +18,9 @@ fresh() {
     rm -rf "$1"
     mkdir -p "$(dirname "$1")"
     cp -a "$2" "$1"
+    # Flush the removal and the copy now: otherwise the filesystem's journal
+    # and writeback work for them (thousands of files) lands in the timed run.
+    sync
 }
 
 case "${1:-}" in
@@ -33,6 +36,7 @@ case "${1:-}" in
         fresh "$2" "$3"
         shift 3
         "$@" > /dev/null
+        sync
         ;;
     *)
         echo "usage: prepare.sh fresh ENV TEMPLATE | cold CACHE ENV TEMPLATE | installed ENV TEMPLATE COMMAND..." >&2
