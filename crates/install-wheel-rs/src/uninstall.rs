@@ -99,7 +99,7 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
             result.skipped.push(relative.to_path_buf());
             continue;
         }
-        let lexical = normalize(&site_packages_canonical.join(relative));
+        let lexical = normalize_path(&site_packages_canonical.join(relative));
         // Files of the `.dist-info` go with the moved directory.
         if lexical.starts_with(&dist_info_lexical) {
             continue;
@@ -206,8 +206,9 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
     Ok(result)
 }
 
-/// Resolve `.` and `..` without touching the filesystem.
-fn normalize(path: &Path) -> PathBuf {
+/// Resolve `.` and `..` lexically, without touching the filesystem (`..` at
+/// the root stays at the root), for checking where a RECORD path points.
+pub fn normalize_path(path: &Path) -> PathBuf {
     let mut normalized = PathBuf::new();
     for component in path.components() {
         match component {
@@ -228,9 +229,12 @@ mod tests {
     #[test]
     fn normalize_resolves_parent_components() {
         assert_eq!(
-            normalize(Path::new("/venv/lib/site-packages/../../../etc/passwd")),
+            normalize_path(Path::new("/venv/lib/site-packages/../../../etc/passwd")),
             Path::new("/etc/passwd")
         );
-        assert_eq!(normalize(Path::new("/a/./b/../../../..")), Path::new("/"));
+        assert_eq!(
+            normalize_path(Path::new("/a/./b/../../../..")),
+            Path::new("/")
+        );
     }
 }

@@ -6,13 +6,13 @@
 
 use std::fmt;
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use data_encoding::BASE64URL_NOPAD;
 use distribution_filename::PackageName;
 use fs_err as fs;
-use install_wheel_rs::read_record;
+use install_wheel_rs::{normalize_path, read_record};
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
 use rayon::prelude::*;
@@ -312,7 +312,7 @@ pub struct FilesReport {
 /// lead outside `root` (the environment's prefix) are skipped, never read.
 /// Files are hashed in parallel.
 pub fn check_files(site_packages: &SitePackages, root: &Path) -> FilesReport {
-    let root = fs::canonicalize(root).unwrap_or_else(|_| normalize(root));
+    let root = fs::canonicalize(root).unwrap_or_else(|_| normalize_path(root));
     let mut report = FilesReport::default();
     // (dist, path, expected hash) of every row to hash, in order.
     let mut rows: Vec<(&InstalledDist, PathBuf, String)> = Vec::new();
@@ -353,7 +353,7 @@ pub fn check_files(site_packages: &SitePackages, root: &Path) -> FilesReport {
                 continue;
             };
             let relative = Path::new(&entry.path);
-            let path = normalize(&base.join(relative));
+            let path = normalize_path(&base.join(relative));
             if relative.has_root() || !path.starts_with(&root) || path == root {
                 report.skipped += 1;
                 continue;
@@ -419,21 +419,6 @@ fn hash_with(algorithm: &str, path: &Path) -> io::Result<String> {
         _ => Sha512::digest(fs::read(path)?).to_vec(),
     };
     Ok(BASE64URL_NOPAD.encode(&bytes))
-}
-
-/// Resolve `.` and `..` without touching the filesystem.
-fn normalize(path: &Path) -> PathBuf {
-    let mut normalized = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                normalized.pop();
-            }
-            other => normalized.push(other.as_os_str()),
-        }
-    }
-    normalized
 }
 
 #[cfg(test)]
