@@ -366,7 +366,9 @@ fn wheel_source(
                 .path_segments()
                 .and_then(|mut segments| segments.next_back())
                 .ok_or_else(not_a_wheel)?;
-            let decoded = percent_decode(last_segment);
+            let decoded = percent_encoding::percent_decode_str(last_segment)
+                .decode_utf8_lossy()
+                .into_owned();
             let filename = WheelFilename::from_str(&decoded).map_err(|_| not_a_wheel())?;
             if &filename.name != name {
                 return Err(PlanError::NameMismatch {
@@ -389,27 +391,6 @@ fn wheel_source(
             }
         }
     }
-}
-
-/// Decode `%XX` escapes of a URL path segment (wheel filenames may contain `+`
-/// in local versions, which some tools escape).
-fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%'
-            && index + 2 < bytes.len()
-            && let Ok(byte) = u8::from_str_radix(&segment[index + 1..index + 3], 16)
-        {
-            decoded.push(byte);
-            index += 3;
-            continue;
-        }
-        decoded.push(bytes[index]);
-        index += 1;
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// Whether an installed distribution is what the source asks for: the same

@@ -157,22 +157,9 @@ fn normalize(path: &Path) -> PathBuf {
 
 /// Decode `%XX` escapes (e.g. `%2B` for the `+` of a local version).
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%'
-            && let Some(hex) = text.get(index + 1..index + 3)
-            && let Ok(byte) = u8::from_str_radix(hex, 16)
-        {
-            out.push(byte);
-            index += 3;
-            continue;
-        }
-        out.push(bytes[index]);
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -219,5 +206,7 @@ mod tests {
         assert_eq!(percent_decode("foo-1.0%2Bcpu-py3"), "foo-1.0+cpu-py3");
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz%2b"), "%zz+");
+        // A sign is not a hex digit: `u8::from_str_radix` would read `+1`.
+        assert_eq!(percent_decode("%+1x"), "%+1x");
     }
 }
