@@ -660,17 +660,21 @@ fn a_second_environment_reuses_the_cache() {
     assert_eq!(installed(&second), ["alpha==1.0", "beta==1.0"]);
 }
 
+/// The directory a test filesystem variable names, or `None` after printing
+/// why the test is skipped.
+fn test_fs(variable: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os(variable).map(std::path::PathBuf::from);
+    if path.is_none() {
+        println!(
+            "Skipping: {variable} is not set (source scripts/ci/setup-test-filesystems.sh as root)"
+        );
+    }
+    path
+}
+
 /// The tmpfs of `PUFFIN_TEST_ALT_FS`, or `None` after printing why.
 fn alt_fs() -> Option<std::path::PathBuf> {
-    match std::env::var_os("PUFFIN_TEST_ALT_FS") {
-        Some(path) => Some(path.into()),
-        None => {
-            println!(
-                "Skipping: PUFFIN_TEST_ALT_FS is not set (source scripts/ci/setup-test-filesystems.sh as root)"
-            );
-            None
-        }
-    }
+    test_fs("PUFFIN_TEST_ALT_FS")
 }
 
 /// A cache on another filesystem than the environment: hardlinks fail with
@@ -1517,15 +1521,7 @@ fn url_requirements_that_cannot_be_installed() {
 /// The reflink-capable filesystem of `PUFFIN_TEST_COW_FS`, or `None` after
 /// printing why.
 fn cow_fs() -> Option<std::path::PathBuf> {
-    match std::env::var_os("PUFFIN_TEST_COW_FS") {
-        Some(path) => Some(path.into()),
-        None => {
-            println!(
-                "Skipping: PUFFIN_TEST_COW_FS is not set (source scripts/ci/setup-test-filesystems.sh as root)"
-            );
-            None
-        }
-    }
+    test_fs("PUFFIN_TEST_COW_FS")
 }
 
 /// Cache and environment on one reflink-capable filesystem: `--link-mode
