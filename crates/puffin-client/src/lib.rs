@@ -31,7 +31,9 @@ pub use http::DEFAULT_HTTP_TIMEOUT_SECS;
 pub use index_locations::{
     FlatIndexLocation, IndexArgs, IndexLocations, IndexOrigin, pip_config_files,
 };
-pub use registry_client::{DEFAULT_CONCURRENT_DOWNLOADS, RegistryClient, RegistryClientBuilder};
+pub use registry_client::{
+    DEFAULT_CONCURRENT_DOWNLOADS, DownloadedWheel, RegistryClient, RegistryClientBuilder,
+};
 pub use reporter::Reporter;
 pub use select::{SelectedWheel, WheelSourceLocation};
 pub use simple::IndexFile;

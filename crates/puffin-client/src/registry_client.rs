@@ -36,6 +36,25 @@ pub const DEFAULT_CONCURRENT_DOWNLOADS: usize = 16;
 /// The buffer of a download's file writes.
 const WRITE_BUFFER: usize = 256 * 1024;
 
+/// A wheel file on disk, from [`RegistryClient::fetch_wheel`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadedWheel {
+    /// The file: in the destination directory, or a local find-links wheel
+    /// where it is.
+    pub path: PathBuf,
+    /// Its SHA-256 in hex, when it was computed (always for a download; for a
+    /// local wheel only when hashes were checked).
+    pub sha256: Option<String>,
+}
+
+/// The hex SHA-256 among computed digests (`sha256:<hex>`, SHA-256 first).
+fn sha256_hex(computed: &[String]) -> Option<String> {
+    computed
+        .iter()
+        .find_map(|digest| digest.strip_prefix("sha256:"))
+        .map(ToString::to_string)
+}
+
 /// Reads an environment variable.
 type EnvLookup = Box<dyn Fn(&str) -> Option<String>>;
 
@@ -251,9 +270,24 @@ impl RegistryClient {
         dest_dir: &Path,
         required_hashes: &[String],
     ) -> Result<PathBuf, ClientError> {
+        self.fetch_wheel(wheel, dest_dir, required_hashes)
+            .await
+            .map(|downloaded| downloaded.path)
+    }
+
+    /// [`Self::download_wheel`], also returning the SHA-256 computed while the
+    /// file streamed to disk (or while a local wheel was checked), so that the
+    /// caller does not read the file again to record it.
+    pub async fn fetch_wheel(
+        &self,
+        wheel: &SelectedWheel,
+        dest_dir: &Path,
+        required_hashes: &[String],
+    ) -> Result<DownloadedWheel, ClientError> {
         let filename = wheel.filename.to_string();
         match &wheel.source {
             WheelSourceLocation::Path(path) => {
+                let mut sha256 = None;
                 if !required_hashes.is_empty() || !wheel.hashes.is_empty() {
                     let expected: Vec<String> = wheel
                         .hashes
@@ -273,8 +307,12 @@ impl RegistryClient {
                         &wheel.hashes,
                         required_hashes,
                     )?;
+                    sha256 = sha256_hex(&computed);
                 }
-                Ok(path.clone())
+                Ok(DownloadedWheel {
+                    path: path.clone(),
+                    sha256,
+                })
             }
             WheelSourceLocation::Url { url, .. } => {
                 if self.offline {
@@ -310,7 +348,7 @@ impl RegistryClient {
         url: &Url,
         dest_dir: &Path,
         required_hashes: &[String],
-    ) -> Result<PathBuf, ClientError> {
+    ) -> Result<DownloadedWheel, ClientError> {
         let filename = wheel.filename.to_string();
         let response = self.get(url, HeaderMap::new()).await?;
         if !response.status().is_success() {
@@ -369,7 +407,10 @@ impl RegistryClient {
             err: err.error,
         })?;
         debug!(path = %dest.display(), "Downloaded");
-        Ok(dest)
+        Ok(DownloadedWheel {
+            path: dest,
+            sha256: sha256_hex(&computed),
+        })
     }
 
     /// Every file of `package`: from the first index that has it, and from

@@ -725,18 +725,23 @@ impl FetchContext<'_> {
             }
         }
         let download_dir = self.cache.temp_dir(CacheBucket::Wheels)?;
-        let archive = self
+        let downloaded = self
             .client()
             .await?
-            .download_wheel(selected, download_dir.path(), hashes)
+            .fetch_wheel(selected, download_dir.path(), hashes)
             .await
             .with_context(|| format!("Failed to download `{}` ({origin})", selected.filename))?;
         let filename = selected.filename.clone();
         let target = entry.to_path_buf();
         let outcome = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let sha256 = install_wheel_rs::hash_file(&archive)?;
-            let outcome = unzip_wheel(&archive, &filename, &target)?;
-            write_archive_hash(&target, &hex_of_record_digest(&sha256.0))?;
+            // Downloads were hashed while they streamed; only a local wheel
+            // checked against no hash is read once more here.
+            let sha256 = match downloaded.sha256 {
+                Some(sha256) => sha256,
+                None => hex_of_record_digest(&install_wheel_rs::hash_file(&downloaded.path)?.0),
+            };
+            let outcome = unzip_wheel(&downloaded.path, &filename, &target)?;
+            write_archive_hash(&target, &sha256)?;
             drop(download_dir);
             Ok(outcome)
         })
