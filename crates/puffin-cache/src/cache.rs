@@ -38,7 +38,7 @@ impl CacheBucket {
     /// The directory name of the bucket below the cache root.
     pub fn dir_name(self) -> &'static str {
         match self {
-            Self::Wheels => "wheels-v0",
+            Self::Wheels => "wheels-v1",
             Self::Simple => "simple-v0",
             Self::Interpreter => "interpreter-v0",
             Self::Downloads => "downloads-v0",

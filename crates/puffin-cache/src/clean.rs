@@ -69,30 +69,14 @@ impl Cache {
         packages: &[PackageName],
         summary: &mut CleanSummary,
     ) -> Result<(), CacheError> {
-        let names: Vec<String> = packages
-            .iter()
-            .map(|name| name.as_dist_info_name().into_owned())
-            .collect();
-        // `wheels-v0/{kind}/{digest}/{stem}`: the stem's name part is the escaped
-        // normalized name, followed by `-`.
+        // The wheel store keeps each package's entries and pointers in one
+        // directory named by the normalized name: `wheels-v1/<name>/`.
         let wheels = self.bucket(CacheBucket::Wheels);
-        for kind in read_dir_if_exists(&wheels)? {
-            if !kind.path().is_dir() || is_temporary(&kind.file_name()) {
-                continue;
-            }
-            for source in read_dir(&kind.path())? {
-                if !source.path().is_dir() {
-                    continue;
-                }
-                for entry in read_dir(&source.path())? {
-                    let file_name = entry.file_name();
-                    let file_name = file_name.to_string_lossy();
-                    let name_part = file_name.split('-').next().unwrap_or_default();
-                    if names.iter().any(|name| name == name_part) {
-                        remove_counting(&entry.path(), summary)?;
-                        summary.entries_removed += 1;
-                    }
-                }
+        for package in packages {
+            let dir = wheels.join(package.as_str());
+            if dir.is_dir() {
+                remove_counting(&dir, summary)?;
+                summary.entries_removed += 1;
             }
         }
         // `simple-v0/{digest}/{name}.json`.
@@ -111,10 +95,6 @@ impl Cache {
         }
         Ok(())
     }
-}
-
-fn is_temporary(name: &std::ffi::OsStr) -> bool {
-    name.to_string_lossy().starts_with(".tmp")
 }
 
 fn read_dir(path: &Path) -> Result<Vec<fs::DirEntry>, CacheError> {

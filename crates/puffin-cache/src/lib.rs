@@ -1,13 +1,12 @@
 //! The puffin cache: where it lives, its versioned buckets, locking between
-//! processes, and the keys under which unzipped wheels are stored.
+//! processes, and the keys of cached index pages.
 //!
 //! Layout below the root (each bucket versioned so a format change never reads
 //! an old entry):
 //!
-//! - `wheels-v0/`: unzipped wheels, one directory per wheel, published by an
-//!   atomic rename from a temporary directory inside the cache
-//!   ([`Cache::temp_dir`]); keyed by [`Cache::wheel_entry`] as
-//!   `wheels-v0/{index|url|path}/<digest of the source>/<wheel stem>`;
+//! - `wheels-v1/`: the wheel store (the `puffin-store` crate owns its layout:
+//!   unzipped wheels keyed by the SHA-256 of their archive, in one directory
+//!   per package);
 //! - `simple-v0/`: HTTP-cached index pages ([`Cache::simple_entry`]);
 //! - `interpreter-v0/`: cached interpreter queries;
 //! - `CACHEDIR.TAG`: marks the directory as a cache for backup tools;
@@ -22,5 +21,5 @@ mod lock;
 pub use cache::{Cache, CacheBucket};
 pub use clean::CleanSummary;
 pub use error::CacheError;
-pub use key::{WheelSource, digest};
+pub use key::digest;
 pub use lock::CacheLock;

@@ -8,15 +8,12 @@
 //! [`TagPriority`]: platform_tags::TagPriority
 
 use std::collections::BTreeMap;
-use std::io;
 use std::path::PathBuf;
 use std::str::FromStr;
 
 use distribution_filename::{PackageName, SourceDistFilename, WheelFilename};
-use fs_err as fs;
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use platform_tags::Tags;
-use puffin_cache::WheelSource;
 use url::Url;
 
 use crate::{ClientError, IndexFile};
@@ -48,20 +45,6 @@ pub struct SelectedWheel {
     pub yanked: Option<String>,
     /// Messages for a person, e.g. about a yanked file.
     pub warnings: Vec<String>,
-}
-
-impl SelectedWheel {
-    /// The key of this wheel's cache entry (reads the file's modification time
-    /// for a local wheel).
-    pub fn cache_source(&self) -> io::Result<WheelSource<'_>> {
-        Ok(match &self.source {
-            WheelSourceLocation::Url { index, .. } => WheelSource::Index(index),
-            WheelSourceLocation::Path(path) => WheelSource::Path {
-                path,
-                mtime: fs::metadata(path)?.modified()?,
-            },
-        })
-    }
 }
 
 /// A file and where it was found.

@@ -2,11 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use distribution_filename::WheelFilename;
 use install_wheel_rs::{InstallOptions, Layout, LinkFallback, LinkMode, Linker};
 use rayon::prelude::*;
 use tracing::instrument;
+
+use crate::{Reporter, SilentReporter};
 
 /// A wheel unzipped in the cache, ready to be linked into the environment.
 #[derive(Debug, Clone)]
@@ -50,11 +53,11 @@ pub struct InstallReport {
 /// ```text
 /// Installer::new(&layout).with_link_mode(LinkMode::Hardlink).install(&wheels)
 /// ```
-#[derive(Debug)]
 pub struct Installer<'a> {
     layout: &'a Layout,
     link_mode: LinkMode,
     installer_name: &'a str,
+    reporter: Arc<dyn Reporter>,
 }
 
 impl<'a> Installer<'a> {
@@ -65,7 +68,15 @@ impl<'a> Installer<'a> {
             layout,
             link_mode: LinkMode::default(),
             installer_name: "puffin",
+            reporter: Arc::new(SilentReporter),
         }
+    }
+
+    /// Report each installed wheel to `reporter`.
+    #[must_use]
+    pub fn with_reporter(mut self, reporter: Arc<dyn Reporter>) -> Self {
+        self.reporter = reporter;
+        self
     }
 
     /// Link files with this mode (falling back per wheel when it is not possible).
@@ -102,6 +113,7 @@ impl<'a> Installer<'a> {
                     &linker,
                     &options,
                 )
+                .inspect(|_| self.reporter.on_install_complete(&wheel.filename))
                 .map_err(|err| InstallFailure {
                     name: wheel.filename.name.to_string(),
                     version: wheel.filename.version.to_string(),

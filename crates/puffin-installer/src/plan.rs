@@ -8,6 +8,7 @@ use std::str::FromStr;
 use distribution_filename::{PackageName, WheelFilename};
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
+use puffin_package::HashDigest;
 use url::Url;
 
 use crate::site_packages::{InstalledDist, SitePackages};
@@ -92,7 +93,7 @@ pub struct PlannedRequirement {
     /// Where the wheel comes from.
     pub source: WheelSource,
     /// The requirement's `--hash` values.
-    pub hashes: Vec<String>,
+    pub hashes: Vec<HashDigest>,
     /// Where it was written.
     pub origin: String,
 }
@@ -130,7 +131,8 @@ pub enum Reinstall {
 }
 
 impl Reinstall {
-    fn applies_to(&self, name: &PackageName) -> bool {
+    /// Whether `name` is to be reinstalled.
+    pub fn applies_to(&self, name: &PackageName) -> bool {
         match self {
             Self::None => false,
             Self::All => true,
@@ -174,6 +176,17 @@ pub enum PlanError {
         second: String,
         /// Where the second was written.
         second_origin: String,
+    },
+    /// A `--hash` value is not `<algorithm>:<hex digest>`.
+    #[error("Invalid --hash for `{requirement}` ({origin})")]
+    InvalidHash {
+        /// The requirement.
+        requirement: String,
+        /// Where it was written.
+        origin: String,
+        /// Why.
+        #[source]
+        err: puffin_package::MetadataError,
     },
     /// A requirement's name is not a valid package name.
     #[error("`{0}` is not a valid package name")]
@@ -312,7 +325,7 @@ fn applying_requirements(
         let planned = PlannedRequirement {
             name: name.clone(),
             source,
-            hashes: sync_requirement.hashes.clone(),
+            hashes: parse_hashes(sync_requirement)?,
             origin: sync_requirement.origin.clone(),
         };
         if let Some((existing, existing_requirement)) = wanted.get_mut(&name) {
@@ -341,6 +354,21 @@ fn applying_requirements(
         .into_iter()
         .map(|(name, (planned, _))| (name, planned))
         .collect())
+}
+
+/// The `--hash` values of a requirement, parsed.
+fn parse_hashes(sync_requirement: &SyncRequirement) -> Result<Vec<HashDigest>, PlanError> {
+    sync_requirement
+        .hashes
+        .iter()
+        .map(|hash| {
+            hash.parse().map_err(|err| PlanError::InvalidHash {
+                requirement: sync_requirement.requirement.to_string(),
+                origin: sync_requirement.origin.clone(),
+                err,
+            })
+        })
+        .collect()
 }
 
 /// Where a requirement's wheel comes from.

@@ -76,4 +76,24 @@ impl<'a> Uninstaller<'a> {
             })
             .collect()
     }
+
+    /// [`Uninstaller::uninstall`], returning the first failure once every
+    /// distribution was attempted. Files a RECORD lists outside the
+    /// environment are left alone and logged.
+    pub fn uninstall_all(&self, dists: &[&InstalledDist]) -> Result<(), UninstallFailure> {
+        let mut first_failure = None;
+        for result in self.uninstall(dists) {
+            match result {
+                Ok(uninstallation) => {
+                    for skipped in &uninstallation.skipped {
+                        tracing::warn!(path = %skipped.display(), "Not removed: the RECORD entry points outside the environment");
+                    }
+                }
+                Err(failure) => {
+                    first_failure.get_or_insert(failure);
+                }
+            }
+        }
+        first_failure.map_or(Ok(()), Err)
+    }
 }

@@ -286,6 +286,33 @@ impl PythonEnvironment {
     pub fn python_executable(&self) -> PathBuf {
         venv_python(&self.root)
     }
+
+    /// Where `install-wheel-rs` puts each kind of file in this environment.
+    pub fn layout(&self) -> install_wheel_rs::Layout {
+        let interpreter = self.interpreter();
+        let scheme = &interpreter.scheme;
+        install_wheel_rs::Layout {
+            sys_executable: self.python_executable(),
+            python_version: (interpreter.python_version.0, interpreter.python_version.1),
+            scheme: install_wheel_rs::Scheme {
+                purelib: scheme.purelib.clone(),
+                platlib: scheme.platlib.clone(),
+                scripts: scheme.scripts.clone(),
+                data: scheme.data.clone(),
+                include: scheme.include.clone(),
+            },
+        }
+    }
+
+    /// The site-packages directories (purelib, then platlib when it differs).
+    pub fn site_packages_dirs(&self) -> Vec<PathBuf> {
+        let scheme = &self.interpreter().scheme;
+        let mut dirs = vec![scheme.purelib.clone()];
+        if scheme.platlib != scheme.purelib {
+            dirs.push(scheme.platlib.clone());
+        }
+        dirs
+    }
 }
 
 /// The interpreter of the environment at `root`.

@@ -55,4 +55,10 @@ pub enum MetadataError {
     /// A `direct_url.json` is not valid PEP 610 JSON.
     #[error("Invalid `direct_url.json`")]
     InvalidDirectUrl(#[source] serde_json::Error),
+    /// A hash names an algorithm puffin does not check.
+    #[error("Unsupported hash algorithm `{0}`: use sha256, sha384 or sha512")]
+    UnsupportedHash(String),
+    /// A hash is not `<algorithm>:<hex digest>` with a digest of the right length.
+    #[error("Invalid hash `{0}`: expected `<algorithm>:<hex digest>`, e.g. `sha256:` and 64 hex digits")]
+    InvalidHash(String),
 }

@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use install_wheel_rs::{Layout, Scheme};
 use puffin_cache::Cache;
 use puffin_installer::SitePackages;
 use puffin_interpreter::{DiscoveryOptions, Interpreter, PythonEnvironment, find_python};
@@ -69,33 +68,6 @@ pub(crate) fn interpreter_error(err: puffin_interpreter::Error) -> anyhow::Error
     }
 }
 
-/// Where `install-wheel-rs` puts each kind of file in this environment.
-pub(crate) fn layout(environment: &PythonEnvironment) -> Layout {
-    let interpreter = environment.interpreter();
-    let scheme = &interpreter.scheme;
-    Layout {
-        sys_executable: environment.python_executable(),
-        python_version: (interpreter.python_version.0, interpreter.python_version.1),
-        scheme: Scheme {
-            purelib: scheme.purelib.clone(),
-            platlib: scheme.platlib.clone(),
-            scripts: scheme.scripts.clone(),
-            data: scheme.data.clone(),
-            include: scheme.include.clone(),
-        },
-    }
-}
-
-/// The site-packages directories of an environment, without duplicates.
-pub(crate) fn site_packages_dirs(environment: &PythonEnvironment) -> Vec<PathBuf> {
-    let scheme = &environment.interpreter().scheme;
-    let mut dirs = vec![scheme.purelib.clone()];
-    if scheme.platlib != scheme.purelib {
-        dirs.push(scheme.platlib.clone());
-    }
-    dirs
-}
-
 /// The installed distributions of an environment, with the inventory's
 /// warnings printed.
 pub(crate) fn site_packages(
@@ -113,7 +85,7 @@ pub(crate) fn site_packages(
 pub(crate) fn read_site_packages(
     environment: &PythonEnvironment,
 ) -> Result<SitePackages, puffin_installer::SitePackagesError> {
-    let dirs = site_packages_dirs(environment);
+    let dirs = environment.site_packages_dirs();
     let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
     SitePackages::from_dirs(&dirs)
 }

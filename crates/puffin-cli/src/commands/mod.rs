@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use crate::printer::Printer;
+
 pub(crate) mod clean;
 pub(crate) mod environment;
 pub(crate) mod pip_check;
@@ -9,6 +11,7 @@ pub(crate) mod pip_freeze;
 pub(crate) mod pip_sync;
 pub(crate) mod pip_uninstall;
 pub(crate) mod progress;
+pub(crate) mod sync_report;
 pub(crate) mod venv;
 
 /// How a command ended: 0 on success, 1 when an install failed, 2 on bad usage
@@ -24,10 +27,12 @@ impl ExitStatus {
     /// Errors caused by what the user gave (a bad file, a missing environment)
     /// exit 2; everything else exits 1.
     pub(crate) fn from_error(err: &anyhow::Error) -> Self {
-        if err
-            .chain()
-            .any(|cause| cause.downcast_ref::<UserError>().is_some())
-        {
+        if err.chain().any(|cause| {
+            cause.downcast_ref::<UserError>().is_some()
+                || cause
+                    .downcast_ref::<puffin_installer::Error>()
+                    .is_some_and(puffin_installer::Error::is_user_error)
+        }) {
             Self::Error
         } else {
             Self::Failure
@@ -49,3 +54,26 @@ impl From<ExitStatus> for ExitCode {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub(crate) struct UserError(pub(crate) String);
+
+/// A library error as the CLI reports it: failed installs are printed one
+/// by one, all but the first here, and the first is returned (with the count
+/// when there were several).
+pub(crate) fn installer_error(err: puffin_installer::Error, printer: Printer) -> anyhow::Error {
+    let puffin_installer::Error::Install(failures) = err else {
+        return anyhow::Error::new(err);
+    };
+    let count = failures.len();
+    let mut failures = failures.into_iter();
+    let Some(first) = failures.next() else {
+        return anyhow::anyhow!("No package failed to install");
+    };
+    for other in failures {
+        printer.error(&anyhow::Error::new(other));
+    }
+    let err = anyhow::Error::new(first);
+    if count > 1 {
+        err.context(format!("{count} packages failed to install"))
+    } else {
+        err
+    }
+}

@@ -6,15 +6,14 @@ use anyhow::Context;
 use clap::Args;
 use distribution_filename::PackageName;
 use owo_colors::OwoColorize;
-use puffin_installer::EnvironmentLock;
+use puffin_installer::{EnvironmentLock, Uninstaller};
 use requirements_txt::RequirementsTxt;
 
 use crate::GlobalArgs;
 use crate::commands::environment::{
-    EnvironmentRequest, display_path, elapsed, find_environment, layout, open_cache, packages,
+    EnvironmentRequest, display_path, elapsed, find_environment, open_cache, packages,
     site_packages,
 };
-use crate::commands::pip_sync::uninstall_all;
 use crate::commands::{ExitStatus, UserError};
 use crate::printer::Printer;
 
@@ -88,7 +87,7 @@ pub(crate) fn run(
         ));
     })?;
     let site_packages = site_packages(&environment, printer)?;
-    let layout = layout(&environment);
+    let layout = environment.layout();
 
     let mut dists = Vec::new();
     for name in &names {
@@ -99,7 +98,7 @@ pub(crate) fn run(
         }
         dists.extend(installed);
     }
-    uninstall_all(&layout, &dists)?;
+    Uninstaller::new(&layout).uninstall_all(&dists)?;
     let removed: Vec<String> = dists
         .iter()
         .map(|dist| format!("{}=={}", dist.name, dist.version))

@@ -1,26 +1,36 @@
-//! Download progress bars (indicatif) on stderr, only when it is a terminal.
+//! The CLI's [`Reporter`]: status lines for each step of a sync, warnings,
+//! and download progress bars (indicatif) on stderr, only when it is a
+//! terminal and neither `-q` nor `--no-progress` was given.
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::time::Instant;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use puffin_client::Reporter;
+use puffin_installer::{Lock, Phase, Plan, Reporter, SyncRequirement};
 
+use crate::commands::environment::{elapsed, packages};
 use crate::printer::Printer;
 
-/// Draws one bar per running download.
-pub(crate) struct DownloadProgress {
-    reporter: Arc<BarReporter>,
-}
-
-struct BarReporter {
+/// Prints a sync's progress.
+pub(crate) struct SyncProgress {
+    printer: Printer,
+    start: Instant,
     multi: MultiProgress,
     bars: Mutex<Vec<Option<ProgressBar>>>,
     enabled: bool,
+    /// Requirements another command added (`venv --seed`): not warned about
+    /// when unpinned.
+    seeds: BTreeSet<String>,
 }
 
-impl DownloadProgress {
-    pub(crate) fn new(printer: Printer) -> Self {
+impl SyncProgress {
+    pub(crate) fn new<'a>(
+        printer: Printer,
+        start: Instant,
+        seeds: impl Iterator<Item = &'a SyncRequirement>,
+    ) -> Self {
         let enabled = printer.shows_progress() && std::io::stderr().is_terminal();
         let multi = MultiProgress::with_draw_target(if enabled {
             ProgressDrawTarget::stderr()
@@ -28,31 +38,77 @@ impl DownloadProgress {
             ProgressDrawTarget::hidden()
         });
         Self {
-            reporter: Arc::new(BarReporter {
-                multi,
-                bars: Mutex::new(Vec::new()),
-                enabled,
-            }),
+            printer,
+            start,
+            multi,
+            bars: Mutex::new(Vec::new()),
+            enabled,
+            seeds: seeds
+                .map(|seed| seed.requirement.name.to_string())
+                .collect(),
         }
-    }
-
-    /// The reporter to hand to the client.
-    pub(crate) fn reporter(&self) -> Arc<dyn Reporter> {
-        self.reporter.clone()
     }
 
     /// Remove every bar.
     pub(crate) fn finish(&self) {
-        let _ = self.reporter.multi.clear();
+        let _ = self.multi.clear();
+    }
+
+    /// Print above the bars.
+    fn above_bars(&self, print: impl FnOnce()) {
+        if self.enabled {
+            self.multi.suspend(print);
+        } else {
+            print();
+        }
+    }
+
+    fn bars(&self) -> std::sync::MutexGuard<'_, Vec<Option<ProgressBar>>> {
+        self.bars
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
-impl Reporter for BarReporter {
+impl Reporter for SyncProgress {
+    fn on_lock_wait(&self, lock: Lock<'_>) {
+        match lock {
+            Lock::Cache(_) => self
+                .printer
+                .status("Waiting for another puffin process to release the cache lock"),
+            Lock::Environment(path) => self.printer.status(format_args!(
+                "Waiting for another puffin process to release the environment lock at {}",
+                path.display()
+            )),
+        }
+    }
+
+    fn on_warning(&self, message: &str) {
+        self.above_bars(|| self.printer.warn(message));
+    }
+
+    fn on_plan(&self, plan: &Plan) {
+        if plan.skipped_by_markers > 0 {
+            self.printer.verbose(format_args!(
+                "Skipped {} whose markers do not match this environment",
+                if plan.skipped_by_markers == 1 {
+                    "1 requirement".to_string()
+                } else {
+                    format!("{} requirements", plan.skipped_by_markers)
+                }
+            ));
+        }
+        for name in plan.unpinned.iter().filter(|name| !self.seeds.contains(name.as_str())) {
+            self.printer.warn(format_args!(
+                "`{name}` is not pinned to one version: pip-sync installs the newest matching \
+                 version and none of its dependencies (pin it with `{name}==<version>`, e.g. \
+                 with pip-compile)"
+            ));
+        }
+    }
+
     fn on_download_start(&self, name: &str, size: Option<u64>) -> usize {
-        let mut bars = self
-            .bars
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut bars = self.bars();
         let id = bars.len();
         if !self.enabled {
             bars.push(None);
@@ -71,25 +127,50 @@ impl Reporter for BarReporter {
     }
 
     fn on_download_progress(&self, id: usize, bytes: u64) {
-        let bars = self
-            .bars
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(Some(bar)) = bars.get(id) {
+        if let Some(Some(bar)) = self.bars().get(id) {
             bar.inc(bytes);
         }
     }
 
     fn on_download_complete(&self, id: usize) {
-        let mut bars = self
-            .bars
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(slot) = bars.get_mut(id)
+        if let Some(slot) = self.bars().get_mut(id)
             && let Some(bar) = slot.take()
         {
             bar.finish_and_clear();
             self.multi.remove(&bar);
+        }
+    }
+
+    fn on_phase(&self, phase: Phase) {
+        match phase {
+            Phase::Prepared {
+                resolved,
+                downloaded,
+                ..
+            } => {
+                self.finish();
+                let since_start = elapsed(self.start.elapsed());
+                self.printer.status(format_args!(
+                    "Resolved {} in {since_start}",
+                    packages(resolved)
+                ));
+                if downloaded > 0 {
+                    self.printer.status(format_args!(
+                        "Downloaded {} in {since_start}",
+                        packages(downloaded)
+                    ));
+                }
+            }
+            Phase::Uninstalled { count, elapsed: time } => self.printer.status(format_args!(
+                "Uninstalled {} in {}",
+                packages(count),
+                elapsed(time)
+            )),
+            Phase::Installed { count, elapsed: time } => self.printer.status(format_args!(
+                "Installed {} in {}",
+                packages(count),
+                elapsed(time)
+            )),
         }
     }
 }

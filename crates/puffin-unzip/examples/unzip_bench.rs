@@ -1,4 +1,4 @@
-//! Time `unzip_wheel` on one archive: `cargo run --release -p puffin-installer
+//! Time `unzip_wheel` on one archive: `cargo run --release -p puffin-unzip
 //! --example unzip_bench -- <wheel.whl> <target-dir>`.
 
 #![allow(clippy::print_stdout)]
@@ -21,7 +21,7 @@ fn main() {
     )
     .expect("a valid wheel filename");
     let start = Instant::now();
-    let outcome = puffin_installer::unzip_wheel(&wheel, &filename, &target).expect("unzip");
+    let outcome = puffin_unzip::unzip_wheel(&wheel, &filename, &target).expect("unzip");
     println!(
         "{} files in {:?}",
         outcome.manifest.files.len(),

@@ -1,5 +1,5 @@
-//! Unzip a downloaded wheel into the cache: validated, in parallel, and
-//! published atomically.
+//! Unzip a downloaded wheel into a directory of the wheel store: validated,
+//! in parallel, and published atomically.
 //!
 //! 1. Every central directory entry is checked before anything is written:
 //!    names (no absolute paths, `..`, backslashes or control characters),
@@ -70,11 +70,28 @@ pub struct UnzipOutcome {
 /// while we unzip, that entry is returned with `already_present` set. On any
 /// error nothing is left behind: no temporary directory and nothing at
 /// `target`.
-#[instrument(skip_all, fields(wheel = %filename))]
 pub fn unzip_wheel(
     wheel_path: &Path,
     filename: &WheelFilename,
     target: &Path,
+) -> Result<UnzipOutcome, UnzipError> {
+    let parent = target
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    unzip_wheel_via(wheel_path, filename, target, parent)
+}
+
+/// [`unzip_wheel`], with the temporary directory created in `temp_parent`
+/// instead of next to `target`. `temp_parent` must be on `target`'s
+/// filesystem, so that publishing is a rename; a store keeps all its
+/// temporary directories in one place so that one sweep finds them.
+#[instrument(skip_all, fields(wheel = %filename))]
+pub fn unzip_wheel_via(
+    wheel_path: &Path,
+    filename: &WheelFilename,
+    target: &Path,
+    temp_parent: &Path,
 ) -> Result<UnzipOutcome, UnzipError> {
     if let Some(manifest) = read_manifest(target)? {
         debug!(target = %target.display(), "Wheel already unzipped");
@@ -89,15 +106,14 @@ pub fn unzip_wheel(
         wheel: wheel_path.to_path_buf(),
         err,
     };
-    let parent = target
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(write_err)?;
+    if let Some(parent) = target.parent() {
+        fs::create_dir_all(parent).map_err(write_err)?;
+    }
+    fs::create_dir_all(temp_parent).map_err(write_err)?;
     // Removed on drop unless published: every early return below cleans up.
     let temp_dir = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
-        .tempdir_in(parent)
+        .tempdir_in(temp_parent)
         .map_err(write_err)?;
 
     let (manifest, warnings) = extract::extract_into(wheel_path, filename, temp_dir.path())?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use distribution_filename::WheelFilename;
 use fs_err as fs;
 use install_wheel_rs::WheelManifest;
-use puffin_installer::{EntryStatus, clean_stale_temp_dirs, unzip_wheel, verify_entry};
+use puffin_unzip::{EntryStatus, clean_stale_temp_dirs, unzip_wheel, verify_entry};
 use puffin_test_support::{RawEntry, RawZip, WheelBuilder};
 
 /// A temporary directory holding a wheel and a cache bucket to unzip it into.
@@ -245,7 +245,7 @@ fn paths_differing_only_in_case() {
     } else {
         let err = result.unwrap_err();
         assert!(
-            matches!(err, puffin_installer::UnzipError::CaseConflict { .. }),
+            matches!(err, puffin_unzip::UnzipError::CaseConflict { .. }),
             "{err}"
         );
         assert_eq!(

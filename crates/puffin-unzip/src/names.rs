@@ -10,6 +10,16 @@ use std::fmt;
 
 use install_wheel_rs::MANIFEST_FILENAME;
 
+/// Top-level names starting with this are the store's bookkeeping (the
+/// manifest, and whatever a later format adds), never a wheel's content.
+const RESERVED_PREFIX: &str = ".puffin-";
+
+/// Whether a normalized path is a top-level name the store reserves.
+fn is_reserved(path: &str) -> bool {
+    let top = path.split('/').next().unwrap_or(path);
+    top == MANIFEST_FILENAME || top.starts_with(RESERVED_PREFIX)
+}
+
 /// Why an entry name is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryNameError {
@@ -37,7 +47,10 @@ impl fmt::Display for EntryNameError {
             Self::ControlCharacter(c) => {
                 write!(f, "contains the control character U+{:04X}", u32::from(*c))
             }
-            Self::Reserved => write!(f, "is reserved for puffin's cache manifest"),
+            Self::Reserved => write!(
+                f,
+                "is reserved for puffin's wheel store (top-level names starting with `.puffin-`)"
+            ),
         }
     }
 }
@@ -71,7 +84,7 @@ pub(crate) fn normalize_entry_name(name: &str) -> Result<EntryName, EntryNameErr
     if has_drive_prefix(&path) {
         return Err(EntryNameError::Absolute);
     }
-    if path == MANIFEST_FILENAME {
+    if is_reserved(&path) {
         return Err(EntryNameError::Reserved);
     }
     Ok(EntryName {
@@ -154,6 +167,12 @@ mod tests {
         );
         assert_eq!(normal("./"), Err(EntryNameError::Empty));
         assert_eq!(normal(MANIFEST_FILENAME), Err(EntryNameError::Reserved));
+        assert!(MANIFEST_FILENAME.starts_with(RESERVED_PREFIX));
+        assert_eq!(
+            normal(".puffin-archive-sha256"),
+            Err(EntryNameError::Reserved)
+        );
+        assert_eq!(normal(".puffin-x/y.py"), Err(EntryNameError::Reserved));
         // Only at the root: it is an ordinary name elsewhere.
         assert!(normal(&format!("pkg/{MANIFEST_FILENAME}")).is_ok());
     }

@@ -2,7 +2,7 @@
 //! clear message, and leaves nothing behind: no entry at the target, no
 //! temporary directory, nothing written anywhere else.
 
-use puffin_installer::unzip_wheel;
+use puffin_unzip::unzip_wheel;
 use puffin_test_support::{RawEntry, RawZip, WheelBuilder};
 
 use crate::unzip::{Fixture, demo_filename, demo_wheel};

@@ -1,0 +1,150 @@
+//! What `pip-sync` prints once the sync is done: the summary, the changes
+//! and the dependencies the requirements miss.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use distribution_filename::PackageName;
+use owo_colors::OwoColorize;
+use puffin_installer::{InstallReason, Plan, RequirementProblem, SyncReport};
+use puffin_interpreter::PythonEnvironment;
+
+use crate::commands::environment::{elapsed, packages, read_site_packages};
+use crate::printer::Printer;
+
+/// What the sync did, after the progress lines.
+pub(crate) fn print_report(report: &SyncReport, dry_run: bool, printer: Printer, start: Instant) {
+    let plan = &report.plan;
+    if plan.is_noop() {
+        printer.status(format_args!(
+            "Audited {} in {}",
+            packages(plan.satisfied.len()),
+            elapsed(start.elapsed())
+        ));
+        return;
+    }
+    if dry_run {
+        print_dry_run(plan, printer);
+        return;
+    }
+    if let Some(fallback) = &report.fallback {
+        printer.warn(fallback);
+    }
+    for warning in &report.warnings {
+        printer.warn(warning);
+    }
+    if !report.link_modes.is_empty() {
+        printer.verbose(format_args!(
+            "Link modes used: {}",
+            report
+                .link_modes
+                .iter()
+                .map(|(mode, count)| format!("{mode} {count}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    print_changes(plan, report, printer);
+}
+
+/// The plan, as `--dry-run` prints it.
+fn print_dry_run(plan: &Plan, printer: Printer) {
+    let removals = plan.extraneous.len()
+        + plan
+            .install
+            .iter()
+            .filter(|install| !matches!(install.reason, InstallReason::New))
+            .count();
+    printer.status(format_args!(
+        "Would uninstall {} and install {} (dry run: nothing changed)",
+        packages(removals),
+        packages(plan.install.len())
+    ));
+    print_changes(plan, &SyncReport::default(), printer);
+}
+
+/// ` - name==old`, ` + name==new` and ` ~ name==version` lines, sorted by name.
+/// The new version is the installed wheel's (an unpinned requirement's
+/// version is only known once its wheel is chosen).
+fn print_changes(plan: &Plan, report: &SyncReport, printer: Printer) {
+    let mut lines: BTreeMap<&PackageName, Vec<(char, String)>> = BTreeMap::new();
+    for dist in &plan.extraneous {
+        lines
+            .entry(&dist.name)
+            .or_default()
+            .push(('-', dist.version.to_string()));
+    }
+    for install in &plan.install {
+        let name = &install.requirement.name;
+        let new_version = report
+            .installed
+            .iter()
+            .find(|wheel| &wheel.filename.name == name)
+            .map(|wheel| wheel.filename.version.to_string())
+            .or_else(|| install.requirement.source.exact_version().map(ToString::to_string))
+            .unwrap_or_else(|| "latest".to_string());
+        let entry = lines.entry(name).or_default();
+        match &install.reason {
+            InstallReason::New => entry.push(('+', new_version)),
+            InstallReason::Replace(old) => {
+                entry.push(('-', old.version.to_string()));
+                entry.push(('+', new_version));
+            }
+            InstallReason::Reinstall(old) => entry.push(('~', old.version.to_string())),
+        }
+    }
+    for (name, changes) in lines {
+        for (sign, version) in changes {
+            print_change(printer, sign, &format!("{name}=={version}"));
+        }
+    }
+}
+
+fn print_change(printer: Printer, sign: char, line: &str) {
+    if !printer.color() {
+        printer.status(format_args!(" {sign} {line}"));
+        return;
+    }
+    match sign {
+        '+' => printer.status(format_args!(" {} {}", "+".green(), line.bold())),
+        '-' => printer.status(format_args!(" {} {}", "-".red(), line.bold())),
+        _ => printer.status(format_args!(" {} {}", "~".yellow(), line.bold())),
+    }
+}
+
+/// Warn when an installed distribution requires something the requirements
+/// do not provide (pip-sync installs only what is listed), read from each
+/// distribution's METADATA.
+pub(crate) fn warn_missing_dependencies(environment: &PythonEnvironment, printer: Printer) {
+    // Its warnings were printed before the sync.
+    let Ok(site_packages) = read_site_packages(environment) else {
+        return;
+    };
+    let markers = &environment.interpreter().markers;
+    let Ok(problems) = puffin_installer::check_requirements(&site_packages, markers) else {
+        return;
+    };
+    for problem in problems {
+        match problem {
+            RequirementProblem::Missing {
+                dist,
+                version,
+                requirement,
+                ..
+            } => printer.warn(format_args!(
+                "{dist} {version} requires {requirement}, which is not in the requirements"
+            )),
+            RequirementProblem::Conflict {
+                dist,
+                version,
+                requirement,
+                installed,
+                installed_version,
+            } => printer.warn(format_args!(
+                "{dist} {version} requires {requirement}, but the requirements give {installed} \
+                 {installed_version}"
+            )),
+            RequirementProblem::InvalidMetadata { .. } => printer.warn(problem),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+use std::io;
+use std::path::PathBuf;
+
+use crate::{InstallFailure, PlanError, SitePackagesError, UninstallFailure};
+
+/// An error of a sync, or of one of its steps.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A requirements file does not exist.
+    #[error(
+        "Requirements file `{}` not found: pass the path of a requirements file (e.g. one written by pip-compile)",
+        .0.display()
+    )]
+    RequirementsNotFound(PathBuf),
+    /// A requirements file is invalid.
+    #[error(transparent)]
+    Requirements(#[from] requirements_txt::RequirementsTxtError),
+    /// A requirements file has an editable requirement.
+    #[error(
+        "Editable requirements are not supported yet: `-e {requirement}` at {}:{line}",
+        file.display()
+    )]
+    Editable {
+        /// The path or URL after `-e`.
+        requirement: String,
+        /// The requirements file.
+        file: PathBuf,
+        /// The 1-based line.
+        line: usize,
+    },
+    /// Hash-checking mode is on and some requirements have no `--hash`.
+    #[error(
+        "Hash-checking mode is on (--require-hashes, or a --hash in the requirements), so every requirement needs a --hash; these have none:\n{}",
+        origins.iter().map(|origin| format!("  {origin}")).collect::<Vec<_>>().join("\n")
+    )]
+    MissingHashes {
+        /// Where each requirement without a hash was written.
+        origins: Vec<String>,
+    },
+    /// The requirements cannot be planned.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The package indexes are misconfigured.
+    #[error(transparent)]
+    IndexLocations(puffin_client::ClientError),
+    /// No wheel could be selected for a requirement.
+    #[error("Failed to find `{name}` ({origin})")]
+    Find {
+        /// The requirement's name.
+        name: String,
+        /// Where it was written.
+        origin: String,
+        /// Why.
+        #[source]
+        err: puffin_client::ClientError,
+    },
+    /// A wheel could not be downloaded (or its hash did not match).
+    #[error("Failed to download `{filename}` ({origin})")]
+    Download {
+        /// The wheel filename.
+        filename: String,
+        /// Where the requirement was written.
+        origin: String,
+        /// Why.
+        #[source]
+        err: puffin_client::ClientError,
+    },
+    /// A local wheel file could not be read.
+    #[error("Failed to read the wheel `{}` ({origin})", path.display())]
+    ReadWheel {
+        /// The wheel file.
+        path: PathBuf,
+        /// Where the requirement was written.
+        origin: String,
+        /// Why.
+        #[source]
+        err: io::Error,
+    },
+    /// The HTTP client could not be set up.
+    #[error(transparent)]
+    Client(puffin_client::ClientError),
+    /// The wheel store failed.
+    #[error(transparent)]
+    Store(#[from] puffin_store::StoreError),
+    /// Wheels failed to install; each failure names its wheel.
+    #[error("{} packages failed to install", .0.len())]
+    Install(Vec<InstallFailure>),
+    /// A distribution could not be uninstalled.
+    #[error(transparent)]
+    Uninstall(#[from] UninstallFailure),
+    /// The installed distributions could not be read.
+    #[error(transparent)]
+    SitePackages(#[from] SitePackagesError),
+    /// The cache could not be locked.
+    #[error(transparent)]
+    Cache(#[from] puffin_cache::CacheError),
+    /// The environment could not be locked, or a killed run's leftovers not
+    /// removed from it.
+    #[error("Failed to prepare the environment at `{}`", path.display())]
+    Environment {
+        /// The environment root or site-packages directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        err: io::Error,
+    },
+    /// The platform's wheel tags could not be computed.
+    #[error("Failed to compute the wheel tags of this platform")]
+    Tags(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The async runtime could not be started, or a task of it failed.
+    #[error("Failed to run the download tasks")]
+    Runtime(#[source] io::Error),
+}
+
+impl Error {
+    /// Whether the error is about what the user gave (requirements, options,
+    /// configuration) rather than a failure of the work itself: the CLI exits
+    /// 2 for these, 1 otherwise.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            Self::RequirementsNotFound(_)
+                | Self::Requirements(_)
+                | Self::Editable { .. }
+                | Self::MissingHashes { .. }
+                | Self::Plan(_)
+                | Self::IndexLocations(_)
+                | Self::ReadWheel { .. }
+        )
+    }
+}

@@ -1,0 +1,360 @@
+//! `pip-sync` as a library call: make an environment contain exactly the
+//! distributions some requirements list.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use install_wheel_rs::{LinkFallback, LinkMode};
+use platform_tags::Platform;
+use puffin_cache::Cache;
+use puffin_client::{IndexArgs, IndexLocations};
+use puffin_interpreter::PythonEnvironment;
+use puffin_store::WheelStore;
+use tracing::debug;
+
+use crate::preparer::{PrepareOptions, Preparer};
+use crate::{
+    CachedWheel, EnvironmentLock, Error, InstallReason, Lock, InstalledDist, Installer, Phase, Plan,
+    PlanOptions, Reinstall, Reporter, SilentReporter, SitePackages, SyncRequirement, Uninstaller,
+    WheelSource, clean_leftovers,
+};
+
+/// How to sync.
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// How files are put into the environment.
+    pub link_mode: LinkMode,
+    /// Which matching distributions to reinstall anyway.
+    pub reinstall: Reinstall,
+    /// Never use the network: only the store and local find-links.
+    pub offline: bool,
+    /// Plan only: change nothing.
+    pub dry_run: bool,
+    /// Require a `--hash` for every requirement (also on when any has one).
+    pub require_hashes: bool,
+    /// Index options of the command line; those of the requirements files
+    /// are in [`SyncRequirements::index`].
+    pub index: IndexArgs,
+}
+
+/// The requirements of a sync, as read from requirements files.
+#[derive(Debug, Clone, Default)]
+pub struct SyncRequirements {
+    /// Every requirement.
+    pub requirements: Vec<SyncRequirement>,
+    /// Index options given in the files (`--index-url`, `-f`, ...).
+    pub index: IndexArgs,
+    /// Whether a file said `--require-hashes`.
+    pub require_hashes: bool,
+}
+
+/// What a sync did (or, for a dry run, would do).
+#[derive(Debug, Default)]
+pub struct SyncReport {
+    /// The plan: what was kept, installed and removed.
+    pub plan: Plan,
+    /// The wheels installed, in the plan's order.
+    pub installed: Vec<CachedWheel>,
+    /// How many wheels were downloaded or unzipped.
+    pub downloaded: usize,
+    /// How many wheels were linked with each link mode (`clone`, `hardlink`, `copy`).
+    pub link_modes: BTreeMap<String, usize>,
+    /// The link fallback warning, at most one per sync.
+    pub fallback: Option<LinkFallback>,
+    /// Warnings about odd but accepted wheels.
+    pub warnings: Vec<String>,
+}
+
+impl SyncReport {
+    /// Whether the environment already matched.
+    pub fn is_noop(&self) -> bool {
+        self.plan.is_noop()
+    }
+}
+
+/// Syncs one environment through one cache.
+///
+/// ```no_run
+/// # fn f(environment: &puffin_interpreter::PythonEnvironment, cache: &puffin_cache::Cache,
+/// #      requirements: &puffin_installer::SyncRequirements) -> Result<(), puffin_installer::Error> {
+/// use puffin_installer::{Sync, SyncOptions};
+/// let report = Sync::new(environment, cache)
+///     .with_options(SyncOptions::default())
+///     .run(requirements)?;
+/// println!("installed {}", report.installed.len());
+/// # Ok(()) }
+/// ```
+pub struct Sync<'a> {
+    environment: &'a PythonEnvironment,
+    cache: &'a Cache,
+    options: SyncOptions,
+    reporter: Arc<dyn Reporter>,
+}
+
+impl<'a> Sync<'a> {
+    /// A sync of `environment` through `cache`, with default options.
+    pub fn new(environment: &'a PythonEnvironment, cache: &'a Cache) -> Self {
+        Self {
+            environment,
+            cache,
+            options: SyncOptions::default(),
+            reporter: Arc::new(SilentReporter),
+        }
+    }
+
+    /// Sync with these options.
+    #[must_use]
+    pub fn with_options(mut self, options: SyncOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Report progress to `reporter`.
+    #[must_use]
+    pub fn with_reporter(mut self, reporter: Arc<dyn Reporter>) -> Self {
+        self.reporter = reporter;
+        self
+    }
+
+    /// Make the environment contain exactly what `requirements` list.
+    ///
+    /// Takes the cache's shared lock and (unless a dry run) the environment's
+    /// lock, removes what killed runs left, plans, prepares every missing
+    /// wheel in the store, removes what is extraneous or replaced, and links
+    /// the new wheels in.
+    pub fn run(&self, requirements: &SyncRequirements) -> Result<SyncReport, Error> {
+        let start = Instant::now();
+        self.sweep_store();
+        let _cache_lock = self
+            .cache
+            .lock_shared_with(|| self.reporter.on_lock_wait(Lock::Cache(&self.cache.lock_path())))?;
+        let _environment_lock = self.lock_environment()?;
+        let hash_mode = self.hash_mode(requirements)?;
+        let plan = self.plan(requirements)?;
+        self.reporter.on_plan(&plan);
+        let mut report = SyncReport {
+            plan,
+            ..SyncReport::default()
+        };
+        if report.plan.is_noop() || self.options.dry_run {
+            return Ok(report);
+        }
+
+        let prepared = self.prepare(&report.plan, requirements, hash_mode)?;
+        self.reporter.on_phase(Phase::Prepared {
+            resolved: report.plan.install.len() + report.plan.satisfied.len(),
+            downloaded: prepared.downloaded,
+            elapsed: start.elapsed(),
+        });
+        report.downloaded = prepared.downloaded;
+        self.uninstall(&report.plan)?;
+        report.installed = prepared.wheels;
+        self.install(&mut report)?;
+        Ok(report)
+    }
+
+    /// Compare the requirements with what is installed, changing nothing.
+    pub fn plan(&self, requirements: &SyncRequirements) -> Result<Plan, Error> {
+        let site_packages = self.site_packages()?;
+        for warning in site_packages.warnings() {
+            self.reporter.on_warning(&warning.to_string());
+        }
+        Ok(Plan::build(
+            &requirements.requirements,
+            &site_packages,
+            &self.environment.interpreter().markers,
+            &PlanOptions {
+                reinstall: self.options.reinstall.clone(),
+            },
+        )?)
+    }
+
+    fn site_packages(&self) -> Result<SitePackages, Error> {
+        let dirs = self.environment.site_packages_dirs();
+        let dirs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
+        Ok(SitePackages::from_dirs(&dirs)?)
+    }
+
+    /// When no other puffin process uses the cache, what killed runs left in
+    /// the store is nobody's work in progress: remove it.
+    fn sweep_store(&self) {
+        if let Ok(Some(exclusive)) = self.cache.try_lock(true) {
+            match WheelStore::new(self.cache).sweep(self.cache) {
+                Ok(report) => {
+                    if let Some(legacy) = &report.legacy_bucket {
+                        self.reporter.on_warning(&format!(
+                            "Removed the cache's old wheel layout at `{}`: its wheels are \
+                             downloaded again into the new store",
+                            legacy.display()
+                        ));
+                    }
+                    if report.leftovers > 0 {
+                        debug!(removed = report.leftovers, "Removed store leftovers of interrupted runs");
+                    }
+                }
+                Err(err) => debug!(%err, "Failed to sweep the wheel store"),
+            }
+            drop(exclusive);
+        }
+    }
+
+    /// Lock the environment and finish or remove what killed runs left in
+    /// its site-packages; nothing for a dry run.
+    fn lock_environment(&self) -> Result<Option<EnvironmentLock>, Error> {
+        if self.options.dry_run {
+            return Ok(None);
+        }
+        let root = self.environment.root();
+        let lock = EnvironmentLock::acquire(root, |path| {
+            self.reporter.on_lock_wait(Lock::Environment(path));
+        })
+            .map_err(|err| Error::Environment {
+                path: root.to_path_buf(),
+                err,
+            })?;
+        let layout = self.environment.layout();
+        for dir in self.environment.site_packages_dirs() {
+            let removed = clean_leftovers(&layout, &dir).map_err(|err| Error::Environment {
+                path: dir.clone(),
+                err,
+            })?;
+            if removed > 0 {
+                debug!(removed, dir = %dir.display(), "Removed leftovers of an interrupted run");
+            }
+        }
+        Ok(Some(lock))
+    }
+
+    /// pip's `--require-hashes` rule; returns whether hash-checking mode is on.
+    fn hash_mode(&self, requirements: &SyncRequirements) -> Result<bool, Error> {
+        puffin_client::check_require_hashes(
+            self.options.require_hashes || requirements.require_hashes,
+            requirements
+                .requirements
+                .iter()
+                .map(|requirement| (requirement.origin.as_str(), requirement.hashes.as_slice())),
+        )
+        .map_err(|origins| Error::MissingHashes { origins })
+    }
+
+    /// Every wheel the plan installs, as store entries.
+    fn prepare(
+        &self,
+        plan: &Plan,
+        requirements: &SyncRequirements,
+        hash_mode: bool,
+    ) -> Result<crate::Prepared, Error> {
+        let interpreter = self.environment.interpreter();
+        let platform = Platform::current().map_err(|err| Error::Tags(Box::new(err)))?;
+        let tags = interpreter
+            .tags(&platform)
+            .map_err(|err| Error::Tags(Box::new(err)))?;
+        let store = WheelStore::new(self.cache);
+        let options = PrepareOptions {
+            locations: self.index_locations(plan, requirements)?,
+            tags,
+            python_version: interpreter.version().clone(),
+            offline: self.options.offline,
+            hash_mode,
+            reinstall: self.options.reinstall.clone(),
+        };
+        let preparer =
+            Preparer::new(&store, self.cache, options).with_reporter(self.reporter.clone());
+        let requirements: Vec<_> = plan.install.iter().map(|install| &install.requirement).collect();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        runtime.block_on(preparer.prepare(&requirements))
+    }
+
+    /// The indexes to search: discovered as pip does when any requirement
+    /// needs one, else none (direct URLs need no index).
+    fn index_locations(
+        &self,
+        plan: &Plan,
+        requirements: &SyncRequirements,
+    ) -> Result<IndexLocations, Error> {
+        let needs_registry = plan
+            .install
+            .iter()
+            .any(|install| matches!(install.requirement.source, WheelSource::Registry { .. }));
+        if !needs_registry {
+            return Ok(IndexLocations::find_links_only(Vec::new()));
+        }
+        let env = |key: &str| std::env::var(key).ok();
+        let locations = IndexLocations::discover(
+            &self.options.index,
+            &requirements.index,
+            &env,
+            self.environment.interpreter().pip_default_index.as_deref(),
+        )
+        .map_err(Error::IndexLocations)?;
+        debug!("Using {locations}");
+        Ok(locations)
+    }
+
+    /// Remove what the plan replaces or does not list, in parallel; the first
+    /// failure is returned once every distribution was attempted.
+    fn uninstall(&self, plan: &Plan) -> Result<(), Error> {
+        let removals: Vec<&InstalledDist> = plan
+            .extraneous
+            .iter()
+            .chain(plan.install.iter().filter_map(|install| match &install.reason {
+                InstallReason::New => None,
+                InstallReason::Replace(dist) | InstallReason::Reinstall(dist) => Some(dist),
+            }))
+            .collect();
+        if removals.is_empty() {
+            return Ok(());
+        }
+        let start = Instant::now();
+        let layout = self.environment.layout();
+        let mut first_failure = None;
+        for (dist, result) in removals.iter().zip(Uninstaller::new(&layout).uninstall(&removals)) {
+            match result {
+                Ok(uninstallation) => {
+                    for skipped in &uninstallation.skipped {
+                        tracing::warn!(path = %skipped.display(), "Not removed: the RECORD entry points outside the environment");
+                    }
+                    self.reporter.on_uninstall_complete(dist);
+                }
+                Err(failure) => {
+                    first_failure.get_or_insert(failure);
+                }
+            }
+        }
+        if let Some(failure) = first_failure {
+            return Err(failure.into());
+        }
+        self.reporter.on_phase(Phase::Uninstalled {
+            count: removals.len(),
+            elapsed: start.elapsed(),
+        });
+        Ok(())
+    }
+
+    /// Link the prepared wheels into the environment.
+    fn install(&self, report: &mut SyncReport) -> Result<(), Error> {
+        if report.installed.is_empty() {
+            return Ok(());
+        }
+        let start = Instant::now();
+        let layout = self.environment.layout();
+        let installed = Installer::new(&layout)
+            .with_link_mode(self.options.link_mode)
+            .with_reporter(self.reporter.clone())
+            .install(&report.installed)
+            .map_err(Error::Install)?;
+        report.link_modes = installed.link_modes;
+        report.fallback = installed.fallback;
+        report.warnings = installed.warnings;
+        self.reporter.on_phase(Phase::Installed {
+            count: report.installed.len(),
+            elapsed: start.elapsed(),
+        });
+        Ok(())
+    }
+}

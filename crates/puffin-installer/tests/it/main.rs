@@ -1,4 +1,0 @@
-//! Integration tests of puffin-installer.
-
-mod bad_wheels;
-mod unzip;

@@ -1,0 +1,4 @@
+//! Integration tests of puffin-unzip.
+
+mod bad_wheels;
+mod unzip;
