@@ -18,19 +18,18 @@ mod site_packages;
 mod sync;
 mod uninstaller;
 
-
-pub use error::Error;
-pub use preparer::{PrepareOptions, Prepared, Preparer};
-pub use reporter::{Lock, Phase, Reporter, SilentReporter};
-pub use sync::{Sync, SyncOptions, SyncReport, SyncRequirements};
 pub use check::{FileProblem, FilesReport, RequirementProblem, check_files, check_requirements};
+pub use error::Error;
 pub use installer::{CachedWheel, InstallFailure, InstallReport, Installer};
 pub use lock::{EnvironmentLock, LOCK_FILENAME, clean_leftovers};
 pub use plan::{
     InstallReason, PROTECTED_PACKAGES, Plan, PlanError, PlanOptions, PlannedInstall,
     PlannedRequirement, Reinstall, SyncRequirement, WheelSource, exact_pin,
 };
+pub use preparer::{PrepareOptions, Prepared, Preparer};
+pub use reporter::{Lock, Phase, Reporter, SilentReporter};
 pub use site_packages::{
     InstalledDist, InstalledKind, SitePackages, SitePackagesError, SitePackagesWarning,
 };
+pub use sync::{Sync, SyncOptions, SyncReport, SyncRequirements};
 pub use uninstaller::{UninstallFailure, Uninstaller};

@@ -65,7 +65,11 @@ pub struct Preparer<'a> {
 
 impl<'a> Preparer<'a> {
     /// A preparer filling `store` (which lives in `cache`).
-    pub fn new(store: &'a WheelStore, cache: &puffin_cache::Cache, options: PrepareOptions) -> Self {
+    pub fn new(
+        store: &'a WheelStore,
+        cache: &puffin_cache::Cache,
+        options: PrepareOptions,
+    ) -> Self {
         let indexes = options.locations.indexes().cloned().collect();
         Self {
             store,
@@ -87,11 +91,14 @@ impl<'a> Preparer<'a> {
     /// Prepare every requirement, [`DEFAULT_CONCURRENT_DOWNLOADS`] at a time.
     /// The first failure, in the order given, is returned once all finished.
     pub async fn prepare(&self, requirements: &[&PlannedRequirement]) -> Result<Prepared, Error> {
-        let results: Vec<Result<(CachedWheel, bool), Error>> =
-            futures::stream::iter(requirements.iter().map(|requirement| self.prepare_one(requirement)))
-                .buffered(DEFAULT_CONCURRENT_DOWNLOADS)
-                .collect()
-                .await;
+        let results: Vec<Result<(CachedWheel, bool), Error>> = futures::stream::iter(
+            requirements
+                .iter()
+                .map(|requirement| self.prepare_one(requirement)),
+        )
+        .buffered(DEFAULT_CONCURRENT_DOWNLOADS)
+        .collect()
+        .await;
         let mut prepared = Prepared::default();
         for result in results {
             let (wheel, downloaded) = result?;
@@ -126,7 +133,10 @@ impl<'a> Preparer<'a> {
 
     /// One requirement's wheel in the store; the flag says whether it was
     /// downloaded or unzipped.
-    async fn prepare_one(&self, requirement: &PlannedRequirement) -> Result<(CachedWheel, bool), Error> {
+    async fn prepare_one(
+        &self,
+        requirement: &PlannedRequirement,
+    ) -> Result<(CachedWheel, bool), Error> {
         let verify = self.options.reinstall.applies_to(&requirement.name);
         if let Some(found) = self.lookup(requirement)? {
             if !verify || self.still_valid(&found).await? {
@@ -135,6 +145,20 @@ impl<'a> Preparer<'a> {
             }
         }
         let selected = self.select(requirement).await?;
+        // The file chosen may be one the store already has from this source
+        // (a find-links wheel, or an index file the pins did not find).
+        let origin = origin_of(&selected, &requirement.source);
+        let found = self
+            .store
+            .find(&origin, &selected.filename)
+            .map_err(|err| read_wheel_error(err, requirement))?
+            .filter(|found| allowed_by(found, self.required_hashes(requirement)));
+        if let Some(found) = found {
+            if !verify || self.still_valid(&found).await? {
+                debug!(wheel = %found.filename, "Found the selected file in the wheel store");
+                return Ok((cached_wheel(found, &requirement.source), false));
+            }
+        }
         let stored = self.download(requirement, &selected).await?;
         Ok((cached_wheel(stored, &requirement.source), true))
     }
@@ -150,7 +174,9 @@ impl<'a> Preparer<'a> {
             // A hash-pinned requirement: its digests name the entries.
             return Ok(match &requirement.source {
                 WheelSource::Registry { .. } if version.is_none() => None,
-                _ => self.store.find_by_hashes(&requirement.name, version, hashes, tags),
+                _ => self
+                    .store
+                    .find_by_hashes(&requirement.name, version, hashes, tags),
             });
         }
         Ok(match &requirement.source {
@@ -161,7 +187,7 @@ impl<'a> Preparer<'a> {
             WheelSource::LocalWheel { path, filename, .. } => self
                 .store
                 .find(&WheelOrigin::Path(path), filename)
-                .map_err(|err| read_wheel_error(err, path, requirement))?,
+                .map_err(|err| read_wheel_error(err, requirement))?,
             WheelSource::RemoteWheel { url, filename } => {
                 self.store.find(&WheelOrigin::Url(url), filename)?
             }
@@ -265,14 +291,9 @@ impl<'a> Preparer<'a> {
                 None => sha256_file(&downloaded.path)
                     .map_err(|err| read_io_error(err, &downloaded.path, &origin_error))?,
             };
-            let origin = match &selected.source {
-                WheelSourceLocation::Url { index, .. } if origin_error.source.direct_url().is_some() => {
-                    WheelOrigin::Url(index)
-                }
-                WheelSourceLocation::Url { index, .. } => WheelOrigin::Index(index),
-                WheelSourceLocation::Path(path) => WheelOrigin::Path(path),
-            };
-            let published = store.publish(&downloaded.path, &selected.filename, &sha256, &origin)?;
+            let origin = origin_of(&selected, &origin_error.source);
+            let published =
+                store.publish(&downloaded.path, &selected.filename, &sha256, &origin)?;
             drop(download_dir);
             Ok(published)
         })
@@ -312,7 +333,10 @@ fn sha256_file(path: &Path) -> std::io::Result<HashDigest> {
         }
         hasher.update(&buffer[..read]);
     }
-    Ok(HashDigest::from_bytes(HashAlgorithm::Sha256, &hasher.finalize()))
+    Ok(HashDigest::from_bytes(
+        HashAlgorithm::Sha256,
+        &hasher.finalize(),
+    ))
 }
 
 fn read_io_error(err: std::io::Error, path: &Path, requirement: &PlannedRequirement) -> Error {
@@ -324,13 +348,29 @@ fn read_io_error(err: std::io::Error, path: &Path, requirement: &PlannedRequirem
 }
 
 /// A local wheel whose metadata cannot be read is the user's to fix.
-fn read_wheel_error(
-    err: puffin_store::StoreError,
-    path: &Path,
-    requirement: &PlannedRequirement,
-) -> Error {
+fn read_wheel_error(err: puffin_store::StoreError, requirement: &PlannedRequirement) -> Error {
     match err {
-        puffin_store::StoreError::ReadSource { err, .. } => read_io_error(err, path, requirement),
+        puffin_store::StoreError::ReadSource { err, path } => {
+            read_io_error(err, &path, requirement)
+        }
         err => Error::Store(err),
     }
+}
+
+/// Which pointer records where the selected file came from: a direct URL,
+/// a local file, or a file listed by an index (or find-links page).
+fn origin_of<'s>(selected: &'s SelectedWheel, source: &WheelSource) -> WheelOrigin<'s> {
+    match &selected.source {
+        WheelSourceLocation::Url { index, .. } if source.direct_url().is_some() => {
+            WheelOrigin::Url(index)
+        }
+        WheelSourceLocation::Url { index, .. } => WheelOrigin::Index(index),
+        WheelSourceLocation::Path(path) => WheelOrigin::Path(path),
+    }
+}
+
+/// Whether an entry satisfies the required hashes (any, when none are
+/// required): its archive digest must be one of them.
+fn allowed_by(wheel: &StoredWheel, hashes: &[HashDigest]) -> bool {
+    hashes.is_empty() || hashes.contains(&wheel.sha256)
 }

@@ -16,9 +16,9 @@ use tracing::debug;
 
 use crate::preparer::{PrepareOptions, Preparer};
 use crate::{
-    CachedWheel, EnvironmentLock, Error, InstallReason, Lock, InstalledDist, Installer, Phase, Plan,
-    PlanOptions, Reinstall, Reporter, SilentReporter, SitePackages, SyncRequirement, Uninstaller,
-    WheelSource, clean_leftovers,
+    CachedWheel, EnvironmentLock, Error, InstallReason, InstalledDist, Installer, Lock, Phase,
+    Plan, PlanOptions, Reinstall, Reporter, SilentReporter, SitePackages, SyncRequirement,
+    Uninstaller, WheelSource, clean_leftovers,
 };
 
 /// How to sync.
@@ -127,9 +127,10 @@ impl<'a> Sync<'a> {
     pub fn run(&self, requirements: &SyncRequirements) -> Result<SyncReport, Error> {
         let start = Instant::now();
         self.sweep_store();
-        let _cache_lock = self
-            .cache
-            .lock_shared_with(|| self.reporter.on_lock_wait(Lock::Cache(&self.cache.lock_path())))?;
+        let _cache_lock = self.cache.lock_shared_with(|| {
+            self.reporter
+                .on_lock_wait(Lock::Cache(&self.cache.lock_path()))
+        })?;
         let _environment_lock = self.lock_environment()?;
         let hash_mode = self.hash_mode(requirements)?;
         let plan = self.plan(requirements)?;
@@ -191,7 +192,10 @@ impl<'a> Sync<'a> {
                         ));
                     }
                     if report.leftovers > 0 {
-                        debug!(removed = report.leftovers, "Removed store leftovers of interrupted runs");
+                        debug!(
+                            removed = report.leftovers,
+                            "Removed store leftovers of interrupted runs"
+                        );
                     }
                 }
                 Err(err) => debug!(%err, "Failed to sweep the wheel store"),
@@ -210,10 +214,10 @@ impl<'a> Sync<'a> {
         let lock = EnvironmentLock::acquire(root, |path| {
             self.reporter.on_lock_wait(Lock::Environment(path));
         })
-            .map_err(|err| Error::Environment {
-                path: root.to_path_buf(),
-                err,
-            })?;
+        .map_err(|err| Error::Environment {
+            path: root.to_path_buf(),
+            err,
+        })?;
         let layout = self.environment.layout();
         for dir in self.environment.site_packages_dirs() {
             let removed = clean_leftovers(&layout, &dir).map_err(|err| Error::Environment {
@@ -262,7 +266,11 @@ impl<'a> Sync<'a> {
         };
         let preparer =
             Preparer::new(&store, self.cache, options).with_reporter(self.reporter.clone());
-        let requirements: Vec<_> = plan.install.iter().map(|install| &install.requirement).collect();
+        let requirements: Vec<_> = plan
+            .install
+            .iter()
+            .map(|install| &install.requirement)
+            .collect();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -302,10 +310,14 @@ impl<'a> Sync<'a> {
         let removals: Vec<&InstalledDist> = plan
             .extraneous
             .iter()
-            .chain(plan.install.iter().filter_map(|install| match &install.reason {
-                InstallReason::New => None,
-                InstallReason::Replace(dist) | InstallReason::Reinstall(dist) => Some(dist),
-            }))
+            .chain(
+                plan.install
+                    .iter()
+                    .filter_map(|install| match &install.reason {
+                        InstallReason::New => None,
+                        InstallReason::Replace(dist) | InstallReason::Reinstall(dist) => Some(dist),
+                    }),
+            )
             .collect();
         if removals.is_empty() {
             return Ok(());
@@ -313,7 +325,10 @@ impl<'a> Sync<'a> {
         let start = Instant::now();
         let layout = self.environment.layout();
         let mut first_failure = None;
-        for (dist, result) in removals.iter().zip(Uninstaller::new(&layout).uninstall(&removals)) {
+        for (dist, result) in removals
+            .iter()
+            .zip(Uninstaller::new(&layout).uninstall(&removals))
+        {
             match result {
                 Ok(uninstallation) => {
                     for skipped in &uninstallation.skipped {

@@ -59,6 +59,8 @@ pub enum MetadataError {
     #[error("Unsupported hash algorithm `{0}`: use sha256, sha384 or sha512")]
     UnsupportedHash(String),
     /// A hash is not `<algorithm>:<hex digest>` with a digest of the right length.
-    #[error("Invalid hash `{0}`: expected `<algorithm>:<hex digest>`, e.g. `sha256:` and 64 hex digits")]
+    #[error(
+        "Invalid hash `{0}`: expected `<algorithm>:<hex digest>`, e.g. `sha256:` and 64 hex digits"
+    )]
     InvalidHash(String),
 }

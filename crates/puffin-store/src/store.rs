@@ -106,10 +106,8 @@ impl WheelStore {
             .filter_map(|hash| self.get(name, hash))
             .filter(|wheel| version.is_none_or(|version| wheel.filename.version == *version))
             .collect();
-        let (_, wheel) = platform_tags::best_wheel(
-            tags,
-            found.iter().map(|wheel| (&wheel.filename, wheel)),
-        )?;
+        let (_, wheel) =
+            platform_tags::best_wheel(tags, found.iter().map(|wheel| (&wheel.filename, wheel)))?;
         Some(wheel.clone())
     }
 
@@ -221,12 +219,8 @@ impl WheelStore {
         origin: &WheelOrigin<'_>,
     ) -> Result<Published, StoreError> {
         let entry = self.entry_path(&filename.name, sha256);
-        let outcome = puffin_unzip::unzip_wheel_via(
-            archive,
-            filename,
-            &entry,
-            &self.root.join(TEMP_DIR),
-        )?;
+        let outcome =
+            puffin_unzip::unzip_wheel_via(archive, filename, &entry, &self.root.join(TEMP_DIR))?;
         self.write_pointer(origin, filename, sha256)?;
         Ok(Published {
             wheel: StoredWheel {

@@ -32,7 +32,9 @@ impl WheelStore {
         let mut report = SweepReport::default();
         let temp = self.root().join(TEMP_DIR);
         let entries = match fs::read_dir(&temp) {
-            Ok(entries) => entries.collect::<Result<Vec<_>, _>>().map_err(sweep_err(&temp))?,
+            Ok(entries) => entries
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sweep_err(&temp))?,
             Err(err) if err.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(err) => return Err(sweep_err(&temp)(err)),
         };

@@ -98,7 +98,11 @@ impl Reporter for SyncProgress {
                 }
             ));
         }
-        for name in plan.unpinned.iter().filter(|name| !self.seeds.contains(name.as_str())) {
+        for name in plan
+            .unpinned
+            .iter()
+            .filter(|name| !self.seeds.contains(name.as_str()))
+        {
             self.printer.warn(format_args!(
                 "`{name}` is not pinned to one version: pip-sync installs the newest matching \
                  version and none of its dependencies (pin it with `{name}==<version>`, e.g. \
@@ -161,12 +165,18 @@ impl Reporter for SyncProgress {
                     ));
                 }
             }
-            Phase::Uninstalled { count, elapsed: time } => self.printer.status(format_args!(
+            Phase::Uninstalled {
+                count,
+                elapsed: time,
+            } => self.printer.status(format_args!(
                 "Uninstalled {} in {}",
                 packages(count),
                 elapsed(time)
             )),
-            Phase::Installed { count, elapsed: time } => self.printer.status(format_args!(
+            Phase::Installed {
+                count,
+                elapsed: time,
+            } => self.printer.status(format_args!(
                 "Installed {} in {}",
                 packages(count),
                 elapsed(time)

@@ -81,7 +81,13 @@ fn print_changes(plan: &Plan, report: &SyncReport, printer: Printer) {
             .iter()
             .find(|wheel| &wheel.filename.name == name)
             .map(|wheel| wheel.filename.version.to_string())
-            .or_else(|| install.requirement.source.exact_version().map(ToString::to_string))
+            .or_else(|| {
+                install
+                    .requirement
+                    .source
+                    .exact_version()
+                    .map(ToString::to_string)
+            })
             .unwrap_or_else(|| "latest".to_string());
         let entry = lines.entry(name).or_default();
         match &install.reason {

@@ -256,7 +256,8 @@ impl TestContext {
     /// `Python 3.x.y` with `Python [VERSION]`, the interpreter path of
     /// `with Python 3.x.y (/path)` with `[PYTHON]`, `/lib/python3.x/` with
     /// `/lib/python[X.Y]/`, and the hashed keys of cache entries
-    /// (`[CACHE]/<bucket>/<kind>/<16 hex digits>/`) with `[KEY]`.
+    /// (`[CACHE]/<bucket>/<kind>/<16 hex digits>/`) with `[KEY]`, and the
+    /// archive digests naming store entries with `[SHA256]`.
     pub(crate) fn filter(&self, text: &str) -> String {
         let mut text = text.to_string();
         for (from, to) in self.filters.lock().unwrap().iter() {
@@ -276,6 +277,11 @@ impl TestContext {
             .into_owned();
         let lib = regex::Regex::new(r"/lib/python\d+\.\d+t?/").unwrap();
         text = lib.replace_all(&text, "/lib/python[X.Y]/").into_owned();
+        // Store entries, named by the SHA-256 of their archive.
+        let entry = regex::Regex::new(r"\[CACHE\]/(wheels-v\d+)/([^/]+)/[0-9a-f]{64}\b").unwrap();
+        text = entry
+            .replace_all(&text, "[CACHE]/$1/$2/[SHA256]")
+            .into_owned();
         // Cache keys (hashes of URLs, paths and modification times).
         let key = regex::Regex::new(r"\[CACHE\]/([a-z0-9-]+)/([a-z]+)/[0-9a-f]{16}/").unwrap();
         key.replace_all(&text, "[CACHE]/$1/$2/[KEY]/").into_owned()

@@ -8,4 +8,5 @@ mod pip_freeze;
 mod pip_sync;
 mod pip_uninstall;
 mod reliability;
+mod store;
 mod venv;

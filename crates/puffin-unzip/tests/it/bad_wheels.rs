@@ -2,8 +2,8 @@
 //! clear message, and leaves nothing behind: no entry at the target, no
 //! temporary directory, nothing written anywhere else.
 
-use puffin_unzip::unzip_wheel;
 use puffin_test_support::{RawEntry, RawZip, WheelBuilder};
+use puffin_unzip::unzip_wheel;
 
 use crate::unzip::{Fixture, demo_filename, demo_wheel};
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use distribution_filename::WheelFilename;
 use fs_err as fs;
 use install_wheel_rs::WheelManifest;
-use puffin_unzip::{EntryStatus, clean_stale_temp_dirs, unzip_wheel, verify_entry};
 use puffin_test_support::{RawEntry, RawZip, WheelBuilder};
+use puffin_unzip::{EntryStatus, clean_stale_temp_dirs, unzip_wheel, verify_entry};
 
 /// A temporary directory holding a wheel and a cache bucket to unzip it into.
 pub(crate) struct Fixture {

@@ -124,7 +124,7 @@ fn clean_during_a_sync() {
         let sync = spawn(sync_command(&context, &context.venv, &requirements));
         // Start clean once the sync is using the cache.
         let start = Instant::now();
-        while !context.cache.join("wheels-v0").exists() && start.elapsed() < Duration::from_secs(10)
+        while !context.cache.join("wheels-v1").exists() && start.elapsed() < Duration::from_secs(10)
         {
             std::thread::sleep(Duration::from_millis(5));
         }

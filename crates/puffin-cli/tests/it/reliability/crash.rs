@@ -109,7 +109,7 @@ fn killed_syncs_recover() {
         let (requirements, expected) = &files[kill % 2];
         if kill % 5 == 4 {
             // A cold cache: every wheel is unzipped again while we kill.
-            let _ = fs::remove_dir_all(context.cache.join("wheels-v0"));
+            let _ = fs::remove_dir_all(context.cache.join("wheels-v1"));
             cold += 1;
         }
         let delay = Duration::from_millis(rng.below(typical.as_millis() as u64 + 1));

@@ -19,7 +19,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use fs_err as fs;
-use puffin_installer::{EntryStatus, SitePackages, check_files, verify_entry};
+use puffin_installer::{SitePackages, check_files};
+use puffin_unzip::{EntryStatus, verify_entry};
 
 /// Every path below `dir` (relative), with its kind, mode and a hash of its
 /// contents; paths starting with one of `skip` (relative) are left out.
@@ -59,14 +60,17 @@ fn walk(root: &Path, dir: &Path, skip: &[&str], listing: &mut BTreeMap<String, S
     }
 }
 
-/// The published entries of the cache's wheels bucket
-/// (`wheels-v0/<kind>/<digest>/<stem>`), excluding temporary directories.
+/// The published entries of the wheel store (`wheels-v1/<name>/<sha256>`),
+/// excluding its temporary area and pointers.
 pub(crate) fn cache_entries(cache: &Path) -> Vec<PathBuf> {
     let mut entries = Vec::new();
-    let wheels = cache.join("wheels-v0");
-    for kind in read_dirs(&wheels) {
-        for digest in read_dirs(&kind) {
-            for entry in read_dirs(&digest) {
+    let wheels = cache.join("wheels-v1");
+    for package in read_dirs(&wheels) {
+        if package.file_name().is_some_and(|name| name == ".tmp") {
+            continue;
+        }
+        for entry in read_dirs(&package) {
+            if entry.file_name().is_some_and(|name| name != "pointers") {
                 entries.push(entry);
             }
         }
@@ -121,7 +125,11 @@ pub(crate) fn assert_no_leftovers(site_packages: &Path, cache: &Path) {
             leftovers.push(site_packages.join(name));
         }
     }
-    let wheels = cache.join("wheels-v0");
+    let wheels = cache.join("wheels-v1");
+    // The store's temporary area exists between runs, empty.
+    if let Ok(temp) = fs::read_dir(wheels.join(".tmp")) {
+        leftovers.extend(temp.map(|entry| entry.unwrap().path()));
+    }
     let mut dirs = vec![wheels];
     for _ in 0..3 {
         let mut next = Vec::new();
@@ -132,7 +140,7 @@ pub(crate) fn assert_no_leftovers(site_packages: &Path, cache: &Path) {
             for entry in entries {
                 let entry = entry.unwrap();
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if is_temporary(&name) {
+                if is_temporary(&name) && name != ".tmp" {
                     leftovers.push(entry.path());
                 } else if entry.path().is_dir() {
                     next.push(entry.path());

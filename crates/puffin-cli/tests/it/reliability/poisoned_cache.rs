@@ -4,7 +4,7 @@
 //! file into the environment once more.
 
 use fs_err as fs;
-use puffin_installer::{EntryStatus, verify_entry};
+use puffin_unzip::{EntryStatus, verify_entry};
 
 use super::{assert_cache_sound, cache_entries, puffin};
 use crate::common::{TestContext, site_packages};
