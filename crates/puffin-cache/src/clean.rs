@@ -142,23 +142,21 @@ fn remove_counting(path: &Path, summary: &mut CleanSummary) -> Result<(), CacheE
 
 #[cfg(test)]
 mod tests {
-    use distribution_filename::WheelFilename;
     use url::Url;
 
     use super::*;
-    use crate::WheelSource;
 
     fn populate(cache: &Cache) -> Vec<std::path::PathBuf> {
         let index = Url::parse("https://a.invalid/simple/").unwrap();
         let mut entries = Vec::new();
-        for filename in [
-            "foo_bar-1.0-py3-none-any.whl",
-            "foo_bar-2.0-py3-none-any.whl",
-            "foo-1.0-py3-none-any.whl",
-            "foo_bar_baz-1.0-py3-none-any.whl",
+        // The wheel store's layout: `wheels-v1/<name>/<archive digest>/`.
+        for (name, digest) in [
+            ("foo-bar", "a".repeat(64)),
+            ("foo-bar", "b".repeat(64)),
+            ("foo", "c".repeat(64)),
+            ("foo-bar-baz", "d".repeat(64)),
         ] {
-            let wheel: WheelFilename = filename.parse().unwrap();
-            let entry = cache.wheel_entry(&WheelSource::Index(&index), &wheel);
+            let entry = cache.bucket(CacheBucket::Wheels).join(name).join(digest);
             fs::create_dir_all(entry.join("pkg")).unwrap();
             fs::write(entry.join("pkg").join("__init__.py"), "x = 1\n").unwrap();
             entries.push(entry);
@@ -182,7 +180,10 @@ mod tests {
         let summary = cache
             .clean(&[PackageName::new("Foo.Bar").unwrap()])
             .unwrap();
-        assert_eq!(summary.entries_removed, 3, "two wheels and one page");
+        assert_eq!(
+            summary.entries_removed, 2,
+            "the package's store directory (two wheels) and one page"
+        );
         assert_eq!(summary.files_removed, 3);
         assert_eq!(summary.bytes_removed, 2 * 6 + 2);
         assert!(!entries[0].exists());
