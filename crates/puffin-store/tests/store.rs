@@ -53,7 +53,8 @@ fn pointers_follow_the_bytes_each_source_served() {
     assert_ne!(from_a.wheel.path, from_b.wheel.path);
     let name = PackageName::new("demo").unwrap();
     let version = pep440_rs::Version::from_str("1.0").unwrap();
-    let found = |index: &Url| store.find_pinned(std::slice::from_ref(index), &name, &version, &tags());
+    let found =
+        |index: &Url| store.find_pinned(std::slice::from_ref(index), &name, &version, &tags());
     assert_eq!(found(&index_a).unwrap().sha256, sha256(&a));
     assert_eq!(found(&index_b).unwrap().sha256, sha256(&b));
 
@@ -78,7 +79,11 @@ fn hashes_name_entries_directly() {
         .unwrap();
     let name = PackageName::new("demo").unwrap();
     let other = HashDigest::new(HashAlgorithm::Sha256, &"0".repeat(64)).unwrap();
-    assert!(store.find_by_hashes(&name, None, &[other.clone()], &tags()).is_none());
+    assert!(
+        store
+            .find_by_hashes(&name, None, &[other.clone()], &tags())
+            .is_none()
+    );
     let found = store
         .find_by_hashes(&name, None, &[other, sha256(&a)], &tags())
         .unwrap();
@@ -96,9 +101,19 @@ fn a_rewritten_local_file_gets_a_new_pointer() {
     let wheel = demo(&wheels, "A");
     let mtime = fs::metadata(&wheel).unwrap().modified().unwrap();
     store
-        .publish(&wheel, &filename(), &sha256(&wheel), &WheelOrigin::Path(&wheel))
+        .publish(
+            &wheel,
+            &filename(),
+            &sha256(&wheel),
+            &WheelOrigin::Path(&wheel),
+        )
         .unwrap();
-    assert!(store.find(&WheelOrigin::Path(&wheel), &filename()).unwrap().is_some());
+    assert!(
+        store
+            .find(&WheelOrigin::Path(&wheel), &filename())
+            .unwrap()
+            .is_some()
+    );
 
     fs::remove_file(&wheel).unwrap();
     demo(&wheels, "B");
@@ -108,7 +123,12 @@ fn a_rewritten_local_file_gets_a_new_pointer() {
         .unwrap()
         .set_modified(mtime)
         .unwrap();
-    assert!(store.find(&WheelOrigin::Path(&wheel), &filename()).unwrap().is_none());
+    assert!(
+        store
+            .find(&WheelOrigin::Path(&wheel), &filename())
+            .unwrap()
+            .is_none()
+    );
 }
 
 /// The sweep empties the temporary area and removes the old layout's bucket.
@@ -119,7 +139,9 @@ fn the_sweep_removes_leftovers_and_the_old_layout() {
     let store = WheelStore::new(&cache);
     let leftover = store.temp_dir().unwrap().keep();
     fs::write(leftover.join("half.whl"), "x").unwrap();
-    let legacy = cache.root().join("wheels-v0/index/0123456789abcdef/demo-1.0-py3-none-any");
+    let legacy = cache
+        .root()
+        .join("wheels-v0/index/0123456789abcdef/demo-1.0-py3-none-any");
     fs::create_dir_all(&legacy).unwrap();
     fs::write(legacy.join(".puffin-archive-sha256"), "0".repeat(64)).unwrap();
 

@@ -1,0 +1,3 @@
+//! Integration tests of puffin-installer.
+
+mod embedding;
