@@ -14,7 +14,7 @@ pub enum Error {
     RequirementsNotFound(PathBuf),
     /// A requirements file is invalid.
     #[error(transparent)]
-    Requirements(#[from] requirements_txt::RequirementsTxtError),
+    Requirements(Box<requirements_txt::RequirementsTxtError>),
     /// A requirements file has an editable requirement.
     #[error(
         "Editable requirements are not supported yet: `-e {requirement}` at {}:{line}",
@@ -39,10 +39,10 @@ pub enum Error {
     },
     /// The requirements cannot be planned.
     #[error(transparent)]
-    Plan(#[from] PlanError),
+    Plan(Box<PlanError>),
     /// The package indexes are misconfigured.
     #[error(transparent)]
-    IndexLocations(puffin_client::ClientError),
+    IndexLocations(Box<puffin_client::ClientError>),
     /// No wheel could be selected for a requirement.
     #[error("Failed to find `{name}` ({origin})")]
     Find {
@@ -52,7 +52,7 @@ pub enum Error {
         origin: String,
         /// Why.
         #[source]
-        err: puffin_client::ClientError,
+        err: Box<puffin_client::ClientError>,
     },
     /// A wheel could not be downloaded (or its hash did not match).
     #[error("Failed to download `{filename}` ({origin})")]
@@ -63,7 +63,7 @@ pub enum Error {
         origin: String,
         /// Why.
         #[source]
-        err: puffin_client::ClientError,
+        err: Box<puffin_client::ClientError>,
     },
     /// A local wheel file could not be read.
     #[error("Failed to read the wheel `{}` ({origin})", path.display())]
@@ -78,22 +78,22 @@ pub enum Error {
     },
     /// The HTTP client could not be set up.
     #[error(transparent)]
-    Client(puffin_client::ClientError),
+    Client(Box<puffin_client::ClientError>),
     /// The wheel store failed.
     #[error(transparent)]
-    Store(#[from] puffin_store::StoreError),
+    Store(Box<puffin_store::StoreError>),
     /// Wheels failed to install; each failure names its wheel.
     #[error("{} packages failed to install", .0.len())]
     Install(Vec<InstallFailure>),
     /// A distribution could not be uninstalled.
     #[error(transparent)]
-    Uninstall(#[from] UninstallFailure),
+    Uninstall(Box<UninstallFailure>),
     /// The installed distributions could not be read.
     #[error(transparent)]
-    SitePackages(#[from] SitePackagesError),
+    SitePackages(Box<SitePackagesError>),
     /// The cache could not be locked.
     #[error(transparent)]
-    Cache(#[from] puffin_cache::CacheError),
+    Cache(Box<puffin_cache::CacheError>),
     /// The environment could not be locked, or a killed run's leftovers not
     /// removed from it.
     #[error("Failed to prepare the environment at `{}`", path.display())]
@@ -129,3 +129,23 @@ impl Error {
         )
     }
 }
+
+/// Boxed sources keep [`Error`] small; these keep `?` working.
+macro_rules! boxed_from {
+    ($($variant:ident($source:ty)),* $(,)?) => {
+        $(impl From<$source> for Error {
+            fn from(err: $source) -> Self {
+                Self::$variant(Box::new(err))
+            }
+        })*
+    };
+}
+
+boxed_from!(
+    Plan(PlanError),
+    Store(puffin_store::StoreError),
+    Requirements(requirements_txt::RequirementsTxtError),
+    Uninstall(UninstallFailure),
+    SitePackages(SitePackagesError),
+    Cache(puffin_cache::CacheError),
+);

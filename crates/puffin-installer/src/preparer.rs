@@ -116,7 +116,7 @@ impl<'a> Preparer<'a> {
                     .offline(self.options.offline)
                     .reporter(Arc::new(DownloadEvents(self.reporter.clone())))
                     .build()
-                    .map_err(Error::Client)
+                    .map_err(|err| Error::Client(Box::new(err)))
             })
             .await
     }
@@ -138,11 +138,11 @@ impl<'a> Preparer<'a> {
         requirement: &PlannedRequirement,
     ) -> Result<(CachedWheel, bool), Error> {
         let verify = self.options.reinstall.applies_to(&requirement.name);
-        if let Some(found) = self.lookup(requirement)? {
-            if !verify || self.still_valid(&found).await? {
-                debug!(wheel = %found.filename, "Found in the wheel store");
-                return Ok((cached_wheel(found, &requirement.source), false));
-            }
+        if let Some(found) = self.lookup(requirement)?
+            && (!verify || self.still_valid(&found).await?)
+        {
+            debug!(wheel = %found.filename, "Found in the wheel store");
+            return Ok((cached_wheel(found, &requirement.source), false));
         }
         let selected = self.select(requirement).await?;
         // The file chosen may be one the store already has from this source
@@ -153,11 +153,11 @@ impl<'a> Preparer<'a> {
             .find(&origin, &selected.filename)
             .map_err(|err| read_wheel_error(err, requirement))?
             .filter(|found| allowed_by(found, self.required_hashes(requirement)));
-        if let Some(found) = found {
-            if !verify || self.still_valid(&found).await? {
-                debug!(wheel = %found.filename, "Found the selected file in the wheel store");
-                return Ok((cached_wheel(found, &requirement.source), false));
-            }
+        if let Some(found) = found
+            && (!verify || self.still_valid(&found).await?)
+        {
+            debug!(wheel = %found.filename, "Found the selected file in the wheel store");
+            return Ok((cached_wheel(found, &requirement.source), false));
         }
         let stored = self.download(requirement, &selected).await?;
         Ok((cached_wheel(stored, &requirement.source), true))
@@ -237,7 +237,7 @@ impl<'a> Preparer<'a> {
                     .map_err(|err| Error::Find {
                         name: requirement.name.to_string(),
                         origin: requirement.origin.clone(),
-                        err,
+                        err: Box::new(err),
                     })?;
                 for warning in &selected.warnings {
                     self.reporter.on_warning(warning);
@@ -278,7 +278,7 @@ impl<'a> Preparer<'a> {
             .map_err(|err| Error::Download {
                 filename: selected.filename.to_string(),
                 origin: requirement.origin.clone(),
-                err,
+                err: Box::new(err),
             })?;
         let store = self.store.clone();
         let selected = selected.clone();
@@ -353,7 +353,7 @@ fn read_wheel_error(err: puffin_store::StoreError, requirement: &PlannedRequirem
         puffin_store::StoreError::ReadSource { err, path } => {
             read_io_error(err, &path, requirement)
         }
-        err => Error::Store(err),
+        err => Error::from(err),
     }
 }
 

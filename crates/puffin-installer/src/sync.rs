@@ -299,7 +299,7 @@ impl<'a> Sync<'a> {
             &env,
             self.environment.interpreter().pip_default_index.as_deref(),
         )
-        .map_err(Error::IndexLocations)?;
+        .map_err(|err| Error::IndexLocations(Box::new(err)))?;
         debug!("Using {locations}");
         Ok(locations)
     }

@@ -39,7 +39,7 @@ impl WheelOrigin<'_> {
 fn path_key(path: &Path) -> Result<Vec<u8>, StoreError> {
     let metadata = fs_err::metadata(path).map_err(|err| StoreError::ReadSource {
         path: path.to_path_buf(),
-        err: err.into(),
+        err,
     })?;
     let mut key = path.as_os_str().as_encoded_bytes().to_vec();
     key.push(0);

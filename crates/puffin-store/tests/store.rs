@@ -81,7 +81,7 @@ fn hashes_name_entries_directly() {
     let other = HashDigest::new(HashAlgorithm::Sha256, &"0".repeat(64)).unwrap();
     assert!(
         store
-            .find_by_hashes(&name, None, &[other.clone()], &tags())
+            .find_by_hashes(&name, None, std::slice::from_ref(&other), &tags())
             .is_none()
     );
     let found = store

@@ -1,6 +1,9 @@
 //! The embedding example (`examples/sync.rs`) syncs a requirements file into
 //! a virtual environment against a local index, through the library alone.
 
+// Tests print `Skipping: <why>` when a fixture is missing.
+#![allow(clippy::print_stdout)]
+
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../examples/sync.rs"]
 mod example;
