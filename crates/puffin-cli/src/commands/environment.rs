@@ -74,6 +74,7 @@ pub(crate) fn layout(environment: &PythonEnvironment) -> Layout {
     let interpreter = environment.interpreter();
     let scheme = &interpreter.scheme;
     Layout {
+        prefix: interpreter.prefix.clone(),
         sys_executable: environment.python_executable(),
         python_version: (interpreter.python_version.0, interpreter.python_version.1),
         scheme: Scheme {
