@@ -251,6 +251,8 @@ pub(crate) fn run(
     }
 
     let tags = tags_for(&environment)?;
+    plan.check_wheel_tags(&tags)
+        .map_err(|err| UserError(err.to_string()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
