@@ -203,7 +203,7 @@ pub enum PlanError {
     },
     /// A direct URL wheel has no tag the environment supports.
     #[error(
-        "`{name} @ {url}` ({origin}): the wheel `{filename}` is tagged `{wheel_tags}`, which this environment does not support (its most specific tag is `{environment}`); use a wheel built for this platform and Python"
+        "`{name} @ {url}` ({origin}): the wheel is tagged `{wheel_tags}`, which this environment does not support (its most specific tag is `{environment}`); use a wheel built for this platform and Python"
     )]
     IncompatibleWheel {
         /// The package.
@@ -212,8 +212,6 @@ pub enum PlanError {
         url: String,
         /// Where the requirement was written.
         origin: String,
-        /// The wheel filename.
-        filename: String,
         /// The wheel's tags, `python-abi-platform` with `.`-joined sets.
         wheel_tags: String,
         /// The environment's most specific tag, `python-abi-platform`.
@@ -337,7 +335,6 @@ impl Plan {
                 name: requirement.name.clone(),
                 url: url.to_string(),
                 origin: requirement.origin.clone(),
-                filename: filename.to_string(),
                 wheel_tags: format!(
                     "{}-{}-{}",
                     filename.python_tag.join("."),
@@ -567,7 +564,7 @@ mod tests {
         let err = planned("demo @ file:///wheels/demo-1.0-cp311-cp311-win_amd64.whl")
             .check_wheel_tags(&tags)
             .unwrap_err();
-        insta::assert_snapshot!(err.to_string(), @"`demo @ file:///wheels/demo-1.0-cp311-cp311-win_amd64.whl` (requirements.txt:1): the wheel `demo-1.0-cp311-cp311-win_amd64.whl` is tagged `cp311-cp311-win_amd64`, which this environment does not support (its most specific tag is `cp311-cp311-manylinux_2_17_x86_64`); use a wheel built for this platform and Python");
+        insta::assert_snapshot!(err.to_string(), @"`demo @ file:///wheels/demo-1.0-cp311-cp311-win_amd64.whl` (requirements.txt:1): the wheel is tagged `cp311-cp311-win_amd64`, which this environment does not support (its most specific tag is `cp311-cp311-manylinux_2_17_x86_64`); use a wheel built for this platform and Python");
         for wheel in [
             "demo-1.0-py3-none-any.whl",
             "demo-1.0-cp311-abi3-linux_x86_64.whl",
