@@ -30,6 +30,11 @@ pub struct VenvLayout {
     pub python: PathBuf,
     /// `lib/pythonX.Y/site-packages`.
     pub site_packages: PathBuf,
+    /// `include/site/pythonX.Y`: where installers put the C headers of
+    /// wheels (pip's and puffin's scheme; `sysconfig` names the base
+    /// interpreter's include directory, outside the environment). Created by
+    /// the first install that has headers.
+    pub include: PathBuf,
 }
 
 /// Create a virtual environment at `path` for the `base` interpreter.
@@ -239,6 +244,10 @@ fn write_layout(
             "python"
         }),
         site_packages: root.join(site_packages),
+        include: root
+            .join("include")
+            .join("site")
+            .join(format!("python{major}.{minor}")),
     })
 }
 

@@ -3,6 +3,7 @@
 //!
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#the-dist-info-directory
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use distribution_filename::{PackageName, WheelFilename};
 use fs_err as fs;
 use pep440_rs::Version;
 
-use crate::Error;
+use crate::{Error, WheelManifest, read_record};
 
 /// Something odd about a wheel that did not stop the install.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +111,65 @@ pub(crate) fn check_data_dirs<'a>(
     Ok(())
 }
 
+/// Files next to RECORD that RECORD cannot list: itself and its signatures.
+const RECORD_FILES: [&str; 3] = ["RECORD", "RECORD.jws", "RECORD.p7s"];
+
+/// Check that the wheel's RECORD lists every file of the wheel ([PEP 427]:
+/// "during extraction, wheel installers verify all the hashes in RECORD
+/// against the file contents", and every file but RECORD and its signatures
+/// has a row). An empty RECORD, or a file without a row, is refused: nothing
+/// vouches for that file. Hashes are checked when the wheel is unzipped.
+///
+/// [PEP 427]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#the-dist-info-directory
+pub(crate) fn check_record(
+    wheel_dir: &Path,
+    manifest: &WheelManifest,
+    dist_info: &str,
+) -> Result<(), Error> {
+    let record_path = wheel_dir.join(dist_info).join("RECORD");
+    let file = match fs::File::open(&record_path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Err(Error::MissingDistInfoFile { path: record_path });
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let rows = read_record(io::BufReader::new(file)).map_err(|err| Error::InvalidRecord {
+        path: record_path.clone(),
+        err,
+    })?;
+    if rows.is_empty() {
+        return Err(Error::EmptyRecord { path: record_path });
+    }
+    let listed: HashSet<String> = rows
+        .iter()
+        .map(|row| normalize_record_path(&row.path))
+        .collect();
+    for file in &manifest.files {
+        let own = file
+            .path
+            .strip_prefix(dist_info)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|name| RECORD_FILES.contains(&name));
+        if !own && !listed.contains(&file.path) {
+            return Err(Error::NotInRecord {
+                file: file.path.clone(),
+                record: record_path,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A RECORD path in the form of the manifest's: `/`-separated without `.` or
+/// empty components (`./demo//x.py` is `demo/x.py`).
+fn normalize_record_path(path: &str) -> String {
+    path.split('/')
+        .filter(|part| !matches!(*part, "" | "."))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Parse RFC 822 style headers (`Key: value`, continuation lines start with
 /// whitespace) up to the first blank line.
 fn parse_headers(text: &str) -> Vec<(String, String)> {
@@ -158,8 +218,8 @@ pub(crate) struct WheelFile {
     pub(crate) warning: Option<InstallWarning>,
 }
 
-/// Read `WHEEL`: `Wheel-Version` must be 1.x (a newer minor version is a
-/// warning) and `Root-Is-Purelib` must be `true` or `false`.
+/// Read `WHEEL`: `Wheel-Version` must be 0.x or 1.x (a minor version newer
+/// than 1.0 is a warning) and `Root-Is-Purelib` must be `true` or `false`.
 pub(crate) fn read_wheel_file(path: &Path) -> Result<WheelFile, Error> {
     let headers = parse_headers(&read_dist_info_file(path)?);
     let invalid = |reason: String| Error::InvalidDistInfoFile {
@@ -176,13 +236,16 @@ pub(crate) fn read_wheel_file(path: &Path) -> Result<WheelFile, Error> {
                 "`Wheel-Version: {version}` is not a version of the form `1.0`"
             ))
         })?;
-    if major != 1 {
+    // PEP 427: refuse a newer major version, warn on a newer minor one. Old
+    // `0.x` wheels (written before the 1.0 specification) install as pip's
+    // and uv's do.
+    if major > 1 {
         return Err(Error::UnsupportedWheelVersion {
             path: path.to_path_buf(),
             version: version.to_string(),
         });
     }
-    let warning = (minor > 0).then(|| InstallWarning::NewerWheelVersion {
+    let warning = (major == 1 && minor > 0).then(|| InstallWarning::NewerWheelVersion {
         path: path.to_path_buf(),
         version: version.to_string(),
     });
@@ -293,9 +356,11 @@ mod tests {
                 let wheel = temp.path().join("WHEEL");
                 fs::write(&wheel, format!("Wheel-Version: {}\nRoot-Is-Purelib: {}\n{}", version, purelib, other)).unwrap();
                 if let Ok(parsed) = read_wheel_file(&wheel) {
-                    // `1.<minor>`, and only a newer minor version warns.
-                    let minor: u32 = version.trim().strip_prefix("1.").unwrap().parse().unwrap();
-                    prop_assert_eq!(parsed.warning.is_some(), minor > 0);
+                    // `0.<minor>` or `1.<minor>`, and only a newer 1.x warns.
+                    let (major, minor) = version.trim().split_once('.').unwrap();
+                    let (major, minor): (u32, u32) = (major.parse().unwrap(), minor.parse().unwrap());
+                    prop_assert!(major <= 1);
+                    prop_assert_eq!(parsed.warning.is_some(), major == 1 && minor > 0);
                 }
                 let metadata = temp.path().join("METADATA");
                 fs::write(&metadata, format!("Name: {}\nVersion: {}\n{}", name, version, other)).unwrap();

@@ -95,13 +95,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// The wheel's `Wheel-Version` has a major version other than 1 ([PEP 427]:
-    /// "a wheel installer should refuse to install a wheel of a major version it
-    /// does not support").
+    /// The wheel's `Wheel-Version` has a major version newer than 1 ([PEP
+    /// 427]: "a wheel installer should refuse to install a wheel of a major
+    /// version it does not support"). Older `0.x` wheels are accepted, as pip
+    /// and uv do.
     ///
     /// [PEP 427]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#installing-a-wheel-distribution-1-0-py32-none-any-whl
     #[error(
-        "`{path}` declares Wheel-Version {version}, but puffin installs only version 1.x wheels: use another build of the package"
+        "`{path}` declares Wheel-Version {version}, but puffin installs only wheels up to version 1.x: use another build of the package"
     )]
     UnsupportedWheelVersion {
         /// The `WHEEL` file.
@@ -151,6 +152,54 @@ pub enum Error {
         /// The script in the unzipped wheel.
         path: PathBuf,
         /// What is wrong with its name.
+        reason: String,
+    },
+    /// A scheme directory of the environment lies outside its prefix, so an
+    /// install would write outside the environment.
+    #[error(
+        "The install scheme's `{name}` directory `{path}` is outside the environment `{prefix}`: puffin never installs files outside the environment"
+    )]
+    SchemeOutsidePrefix {
+        /// The `sysconfig` name of the directory, e.g. `include`.
+        name: &'static str,
+        /// The directory.
+        path: PathBuf,
+        /// The environment's root.
+        prefix: PathBuf,
+    },
+    /// The wheel's RECORD lists no file at all ([PEP 427]: installation must
+    /// fail when RECORD does not match the archive).
+    ///
+    /// [PEP 427]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#the-dist-info-directory
+    #[error("`{path}` is empty: a wheel's RECORD lists every file of the wheel")]
+    EmptyRecord {
+        /// The RECORD file.
+        path: PathBuf,
+    },
+    /// A file of the wheel has no row in its RECORD ([PEP 427]: "every file
+    /// except RECORD, which cannot contain a hash of itself, must include its
+    /// hash").
+    ///
+    /// [PEP 427]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#the-dist-info-directory
+    #[error(
+        "`{file}` is not listed in `{record}`: a wheel's RECORD lists every file of the wheel, so this one cannot be trusted"
+    )]
+    NotInRecord {
+        /// The file, relative to the wheel root.
+        file: String,
+        /// The RECORD file.
+        record: PathBuf,
+    },
+    /// A file of the wheel would replace a file that makes the environment
+    /// work: its interpreter, an activation script or `pyvenv.cfg`.
+    #[error("`{path}` would replace `{target}`: {reason}")]
+    ReservedPath {
+        /// The file in the unzipped wheel.
+        path: PathBuf,
+        /// Where it would be installed (relative to the wheel's `.data/data`
+        /// or `.data/scripts` directory when no environment is known).
+        target: PathBuf,
+        /// Why the name is reserved.
         reason: String,
     },
     /// Linking, copying or writing a file failed.

@@ -4,7 +4,8 @@
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#installing-a-wheel-distribution-1-0-py32-none-any-whl
 //! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
 
-use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -15,15 +16,17 @@ use sha2::{Digest, Sha256};
 use tracing::{debug, instrument};
 
 use crate::dist_info::{
-    WheelFile, check_data_dirs, find_dist_info, read_metadata, read_wheel_file, stem_matches,
+    WheelFile, check_data_dirs, check_record, find_dist_info, read_metadata, read_wheel_file,
+    stem_matches,
 };
-use crate::linker::{LinkTask, temp_name, temp_sibling, write_fresh};
+use crate::linker::{FileMode, LinkTask, temp_name, temp_sibling, write_fresh};
 use crate::scripts::{
-    EntryPoint, check_script_name, launcher, parse_entry_points, rewrite_shebang,
+    EntryPoint, check_script_name, is_entry_point_wrapper, launcher, parse_entry_points,
+    reserved_data_path, reserved_script_name, rewrite_shebang,
 };
 use crate::{
     Error, InstallWarning, Layout, LinkError, LinkFallback, LinkMode, Linker, RecordEntry,
-    WheelManifest, write_record,
+    WheelManifest, normalize_path, write_record,
 };
 
 /// `.dist-info` files of the wheel that the installer writes itself, so the
@@ -112,6 +115,7 @@ pub struct Installation {
 /// let venv = tmp.path().join("venv");
 /// let site_packages = venv.join("lib/python3.12/site-packages");
 /// let layout = Layout {
+///     prefix: venv.clone(),
 ///     sys_executable: venv.join("bin/python"),
 ///     python_version: (3, 12),
 ///     scheme: Scheme {
@@ -138,6 +142,7 @@ pub fn install_wheel(
     linker: &Linker,
     options: &InstallOptions<'_>,
 ) -> Result<Installation, Error> {
+    layout.check()?;
     let manifest = load_manifest(wheel_dir, filename)?;
 
     // Step 1: the `.dist-info` directory, WHEEL and METADATA.
@@ -166,6 +171,7 @@ pub fn install_wheel(
         dist_info: &dist_info,
         filename,
         name: &name,
+        entry_points: &entry_points,
     };
     let plan = Plan::new(&wheel, layout, site_packages, &staging.path)?;
     for dir in &plan.dirs {
@@ -217,7 +223,7 @@ fn write_scripts(
     for (src, dst) in scripts {
         let contents = fs::read(src)?;
         let contents = rewrite_shebang(&contents, &layout.sys_executable).unwrap_or(contents);
-        write_fresh(dst, &contents, 0o755)?;
+        write_fresh(dst, &contents, FileMode::Executable)?;
         record.push(record_entry(site_packages, dst, &contents));
     }
     let scripts_dir = &layout.scheme.scripts;
@@ -230,15 +236,16 @@ fn write_scripts(
     for entry_point in entry_points {
         let path = scripts_dir.join(&entry_point.name);
         let contents = launcher(&layout.sys_executable, entry_point);
-        write_fresh(&path, &contents, 0o755)?;
+        write_fresh(&path, &contents, FileMode::Executable)?;
         record.push(record_entry(site_packages, &path, &contents));
     }
     Ok(record)
 }
 
 /// Write `INSTALLER`, `REQUESTED`, `direct_url.json` and finally RECORD (the
-/// rows in `record` plus these, sorted, RECORD itself last) into the staging
-/// `.dist-info`. Returns the number of RECORD rows.
+/// rows in `record` plus these, one per path, sorted with RECORD's own row in
+/// its place) into the staging `.dist-info`, each created `0o666 & !umask`
+/// as pip does. Returns the number of RECORD rows.
 fn write_dist_info(
     staging: &Path,
     final_dist_info: &Path,
@@ -255,23 +262,34 @@ fn write_dist_info(
         generated.push(("direct_url.json", direct_url.as_bytes().to_vec()));
     }
     for (file, contents) in &generated {
-        write_fresh(&staging.join(file), contents, 0o644)?;
+        write_fresh(&staging.join(file), contents, FileMode::Regular)?;
         record.push(record_entry(
             site_packages,
             &final_dist_info.join(file),
             contents,
         ));
     }
-    record.sort_by(|a, b| a.path.cmp(&b.path));
     record.push(RecordEntry {
         path: relative_to(site_packages, &final_dist_info.join("RECORD")),
         hash: None,
         size: None,
     });
+    let record = unique_sorted(record);
     let mut bytes = Vec::new();
     write_record(&mut bytes, &record)?;
-    write_fresh(&staging.join("RECORD"), &bytes, 0o644)?;
+    write_fresh(&staging.join("RECORD"), &bytes, FileMode::Regular)?;
     Ok(record.len())
+}
+
+/// The rows sorted by path, one per path: a later row replaces an earlier
+/// one, as a later write replaced the file (a launcher written over a
+/// `.data/data/bin` file of the same name).
+fn unique_sorted(record: Vec<RecordEntry>) -> Vec<RecordEntry> {
+    let mut by_path: BTreeMap<String, RecordEntry> = BTreeMap::new();
+    for entry in record {
+        by_path.insert(entry.path.clone(), entry);
+    }
+    by_path.into_values().collect()
 }
 
 /// The cache manifest, or a scan of the directory when there is none; every
@@ -285,8 +303,9 @@ struct Inspected {
 }
 
 /// Step 1 ([PEP 427], "unpacking"): exactly one `.dist-info` of this
-/// project, `.data` directories of this project only, a supported WHEEL,
-/// METADATA matching the filename, valid entry points.
+/// project, `.data` directories of this project only, a RECORD listing every
+/// file, a supported WHEEL, METADATA matching the filename, valid entry
+/// points.
 ///
 /// [PEP 427]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#details
 fn inspect(
@@ -303,6 +322,7 @@ fn inspect(
     };
     let dist_info = find_dist_info(top_level_dirs(), wheel_dir, filename)?;
     check_data_dirs(top_level_dirs(), wheel_dir, filename)?;
+    check_record(wheel_dir, manifest, &dist_info)?;
     let wheel_file = read_wheel_file(&wheel_dir.join(&dist_info).join("WHEEL"))?;
     let name = read_metadata(&wheel_dir.join(&dist_info).join("METADATA"), filename)?;
     let entry_points_path = wheel_dir.join(&dist_info).join("entry_points.txt");
@@ -320,9 +340,11 @@ fn inspect(
 }
 
 /// Check an unzipped wheel as an install would, without an environment: the
-/// `.dist-info` (exactly one, of this project, with a supported WHEEL and a
-/// METADATA that matches the filename), entry point names, `.data`
-/// subdirectories and the names of `.data/scripts` files.
+/// `.dist-info` (exactly one, of this project, with a RECORD that lists every
+/// file, a supported WHEEL and a METADATA that matches the filename), entry
+/// point names, `.data` subdirectories, the names of `.data/scripts` files
+/// and `.data/data` files that would replace the environment's interpreter,
+/// activation scripts or `pyvenv.cfg`.
 ///
 /// The unzip step calls this before publishing a cache entry, so that a wheel
 /// that can never be installed is refused once and never cached.
@@ -331,7 +353,7 @@ pub fn check_unpacked_wheel(
     manifest: &WheelManifest,
     filename: &WheelFilename,
 ) -> Result<(), Error> {
-    inspect(wheel_dir, manifest, filename)?;
+    let inspected = inspect(wheel_dir, manifest, filename)?;
     let data_dir = manifest
         .dirs
         .iter()
@@ -347,28 +369,48 @@ pub fn check_unpacked_wheel(
         else {
             continue;
         };
-        let Some((sub, rest)) = rest.split_once('/') else {
-            return Err(Error::UnknownDataDirectory {
-                path: wheel_dir.join(&file.path),
-            });
-        };
-        match sub {
-            "purelib" | "platlib" | "headers" | "data" => {}
-            "scripts" => {
-                let name = rest.rsplit('/').next().unwrap_or(rest);
-                check_script_name(name).map_err(|reason| Error::InvalidScript {
-                    path: wheel_dir.join(&file.path),
-                    reason,
-                })?;
-            }
-            _ => {
-                return Err(Error::UnknownDataDirectory {
-                    path: wheel_dir.join(data_dir).join(sub),
-                });
-            }
-        }
+        check_data_file(wheel_dir, &file.path, rest, &inspected.entry_points)?;
     }
     Ok(())
+}
+
+/// Check one file of the `.data` directory by its path below it, `rest`.
+fn check_data_file(
+    wheel_dir: &Path,
+    path: &str,
+    rest: &str,
+    entry_points: &[EntryPoint],
+) -> Result<(), Error> {
+    let Some((sub, rest)) = rest.split_once('/') else {
+        return Err(Error::UnknownDataDirectory {
+            path: wheel_dir.join(path),
+        });
+    };
+    let reserved = |target: &str, reason: &str| Error::ReservedPath {
+        path: wheel_dir.join(path),
+        target: PathBuf::from(target),
+        reason: reason.to_string(),
+    };
+    match sub {
+        "purelib" | "platlib" | "headers" => Ok(()),
+        "data" => match reserved_data_path(rest) {
+            Some(reason) => Err(reserved(rest, reason)),
+            None => Ok(()),
+        },
+        "scripts" => {
+            let name = rest.rsplit('/').next().unwrap_or(rest);
+            if is_entry_point_wrapper(name, entry_points) {
+                return Ok(());
+            }
+            check_script_name(name).map_err(|reason| Error::InvalidScript {
+                path: wheel_dir.join(path),
+                reason,
+            })
+        }
+        _ => Err(Error::UnknownDataDirectory {
+            path: wheel_dir.join(path.strip_suffix(&format!("/{rest}")).unwrap_or(path)),
+        }),
+    }
 }
 
 fn load_manifest(wheel_dir: &Path, filename: &WheelFilename) -> Result<WheelManifest, Error> {
@@ -403,25 +445,36 @@ fn load_manifest(wheel_dir: &Path, filename: &WheelFilename) -> Result<WheelMani
     Ok(manifest)
 }
 
-/// Where each file and directory of the wheel goes.
+/// Where each file of the wheel goes.
 #[derive(Debug, Default)]
 struct Plan {
-    /// Directories to create, parents first.
+    /// Directories to create, parents first: the parents of installed files
+    /// only, since a wheel's empty directories are not installed (as pip
+    /// does; an empty `pkg/` would import as a namespace package and outlive
+    /// an uninstall).
     dirs: BTreeSet<PathBuf>,
     /// Files to link from the cache.
     links: Vec<LinkTask>,
     /// `.data/scripts` files: `(cache file, destination)`, written fresh.
     scripts: Vec<(PathBuf, PathBuf)>,
-    /// RECORD rows of the linked files.
+    /// RECORD rows of the linked files, one per entry of `links`.
     record: Vec<RecordEntry>,
+    /// The index in `links` of each destination: when two files of a wheel
+    /// go to one place (`demo.py` and `.data/purelib/demo.py`), the later one
+    /// wins, so the result never depends on the order of parallel links.
+    placed: HashMap<PathBuf, usize>,
 }
 
-/// Where a `.data` subdirectory's contents go.
-enum DataTarget {
-    /// A scheme directory: linked.
-    Linked(PathBuf),
-    /// The scripts directory: written fresh.
-    Scripts(PathBuf),
+/// Where one file of the wheel goes.
+enum Target {
+    /// Linked from the cache to `dst`, recorded as `final_dst` (they differ
+    /// for `.dist-info` files, linked into the staging directory).
+    Link { dst: PathBuf, final_dst: PathBuf },
+    /// A `.data/scripts` file, written fresh to this path.
+    Script(PathBuf),
+    /// Not installed: a `.dist-info` file the installer writes itself, or a
+    /// script the launcher of an entry point replaces.
+    Skip,
 }
 
 /// The unzipped wheel being installed, once its `.dist-info` is checked.
@@ -436,112 +489,180 @@ struct Wheel<'a> {
     filename: &'a WheelFilename,
     /// The project name as METADATA writes it.
     name: &'a str,
+    /// The console and GUI entry points.
+    entry_points: &'a [EntryPoint],
+}
+
+impl Wheel<'_> {
+    /// Whether `top` is the wheel's own `{name}-{version}.data` directory.
+    fn is_data_dir(&self, top: &str) -> bool {
+        top.strip_suffix(".data")
+            .is_some_and(|stem| stem_matches(stem, self.filename))
+    }
+
+    /// Where the file at `path` (relative to the wheel root) goes: the root
+    /// to `site_packages`, `.data` subdirectories to their scheme directories
+    /// (PEP 427, "spread"), and the `.dist-info` to `staging`.
+    fn target(
+        &self,
+        path: &str,
+        layout: &Layout,
+        site_packages: &Path,
+        staging: &Path,
+    ) -> Result<Target, Error> {
+        let scheme = &layout.scheme;
+        let (top, rest) = split_first(path);
+        if top == self.dist_info {
+            let rest = rest.expect("a file is below its top-level directory");
+            if GENERATED_DIST_INFO_FILES.contains(&rest) {
+                return Ok(Target::Skip);
+            }
+            let (dst, final_dst) = (staging.join(rest), site_packages.join(path));
+            return Ok(Target::Link { dst, final_dst });
+        }
+        if !self.is_data_dir(top) {
+            let dst = site_packages.join(path);
+            return Ok(Target::Link {
+                dst: dst.clone(),
+                final_dst: dst,
+            });
+        }
+        let Some((sub, rest)) = rest.and_then(|rest| rest.split_once('/')) else {
+            return Err(Error::UnknownDataDirectory {
+                path: self.dir.join(path),
+            });
+        };
+        let root = match sub {
+            "purelib" => scheme.purelib.clone(),
+            "platlib" => scheme.platlib.clone(),
+            "headers" => scheme.include.join(self.name),
+            "data" => scheme.data.clone(),
+            "scripts" => return self.script_target(path, rest, layout),
+            _ => {
+                return Err(Error::UnknownDataDirectory {
+                    path: self.dir.join(top).join(sub),
+                });
+            }
+        };
+        let dst = root.join(rest);
+        Ok(Target::Link {
+            dst: dst.clone(),
+            final_dst: dst,
+        })
+    }
+
+    /// Where the `.data/scripts/<rest>` file at `path` goes, unless it is a
+    /// setuptools wrapper of an entry point, whose launcher replaces it.
+    fn script_target(&self, path: &str, rest: &str, layout: &Layout) -> Result<Target, Error> {
+        let name = rest.rsplit('/').next().unwrap_or(rest);
+        if is_entry_point_wrapper(name, self.entry_points) {
+            debug!(
+                script = path,
+                "Skipping a wrapper of an entry point: its launcher replaces it"
+            );
+            return Ok(Target::Skip);
+        }
+        // The same names as launchers: never the interpreter.
+        check_script_name(name).map_err(|reason| Error::InvalidScript {
+            path: self.dir.join(path),
+            reason,
+        })?;
+        Ok(Target::Script(layout.scheme.scripts.join(rest)))
+    }
 }
 
 impl Plan {
-    /// Map every directory and file of `wheel` to its place: the root to
-    /// `site_packages`, `.data` subdirectories to their scheme directories,
-    /// and the `.dist-info` to `staging`.
+    /// Map every file of `wheel` to its place (see [`Wheel::target`]),
+    /// refusing any that would replace the interpreter, an activation script
+    /// or `pyvenv.cfg`.
     fn new(
         wheel: &Wheel<'_>,
         layout: &Layout,
         site_packages: &Path,
         staging: &Path,
     ) -> Result<Self, Error> {
-        let Wheel {
-            manifest,
-            dir: wheel_dir,
-            dist_info,
-            filename,
-            name,
-        } = *wheel;
-        let scheme = &layout.scheme;
-        let is_data_dir = |top: &str| {
-            top.strip_suffix(".data")
-                .is_some_and(|stem| stem_matches(stem, filename))
-        };
-        // PEP 427, "spread": each `.data` subdirectory goes to its scheme path.
-        let data_target = |top: &str, sub: &str| match sub {
-            "purelib" => Ok(DataTarget::Linked(scheme.purelib.clone())),
-            "platlib" => Ok(DataTarget::Linked(scheme.platlib.clone())),
-            "headers" => Ok(DataTarget::Linked(scheme.include.join(name))),
-            "data" => Ok(DataTarget::Linked(scheme.data.clone())),
-            "scripts" => Ok(DataTarget::Scripts(scheme.scripts.clone())),
-            _ => Err(Error::UnknownDataDirectory {
-                path: wheel_dir.join(top).join(sub),
-            }),
-        };
-
         let mut plan = Self::default();
-        for dir in &manifest.dirs {
-            let (top, rest) = split_first(dir);
-            if top == dist_info {
-                if let Some(rest) = rest {
-                    plan.dirs.insert(staging.join(rest));
+        for file in &wheel.manifest.files {
+            let src = wheel.dir.join(&file.path);
+            match wheel.target(&file.path, layout, site_packages, staging)? {
+                Target::Skip => {}
+                Target::Script(dst) => {
+                    check_destination(layout, &src, &dst)?;
+                    plan.add_parent(&dst);
+                    plan.scripts.push((src, dst));
                 }
-            } else if is_data_dir(top) {
-                let Some(rest) = rest else { continue };
-                let (sub, rest) = split_first(rest);
-                let (DataTarget::Linked(root) | DataTarget::Scripts(root)) = data_target(top, sub)?;
-                plan.dirs.insert(join_opt(&root, rest));
-            } else {
-                plan.dirs.insert(site_packages.join(dir));
+                Target::Link { dst, final_dst } => {
+                    check_destination(layout, &src, &final_dst)?;
+                    plan.add_parent(&dst);
+                    let entry = RecordEntry {
+                        path: relative_to(site_packages, &final_dst),
+                        hash: Some(format!("sha256={}", file.sha256)),
+                        size: Some(file.size),
+                    };
+                    let task = LinkTask {
+                        src,
+                        dst: dst.clone(),
+                        executable: file.executable,
+                    };
+                    plan.add_link(dst, task, entry);
+                }
             }
-        }
-
-        for file in &manifest.files {
-            let src = wheel_dir.join(&file.path);
-            let (top, rest) = split_first(&file.path);
-            let (dst, final_dst) = if top == dist_info {
-                let rest = rest.expect("a file is below its top-level directory");
-                if GENERATED_DIST_INFO_FILES.contains(&rest) {
-                    continue;
-                }
-                (staging.join(rest), site_packages.join(&file.path))
-            } else if is_data_dir(top) {
-                let Some((sub, rest)) = rest.and_then(|rest| rest.split_once('/')) else {
-                    return Err(Error::UnknownDataDirectory { path: src });
-                };
-                match data_target(top, sub)? {
-                    DataTarget::Linked(root) => {
-                        let dst = root.join(rest);
-                        (dst.clone(), dst)
-                    }
-                    DataTarget::Scripts(root) => {
-                        // The same names as launchers: never the interpreter.
-                        let name = rest.rsplit('/').next().unwrap_or(rest);
-                        check_script_name(name).map_err(|reason| Error::InvalidScript {
-                            path: src.clone(),
-                            reason,
-                        })?;
-                        let dst = root.join(rest);
-                        if let Some(parent) = dst.parent() {
-                            plan.dirs.insert(parent.to_path_buf());
-                        }
-                        plan.scripts.push((src, dst));
-                        continue;
-                    }
-                }
-            } else {
-                let dst = site_packages.join(&file.path);
-                (dst.clone(), dst)
-            };
-            if let Some(parent) = dst.parent() {
-                plan.dirs.insert(parent.to_path_buf());
-            }
-            plan.record.push(RecordEntry {
-                path: relative_to(site_packages, &final_dst),
-                hash: Some(format!("sha256={}", file.sha256)),
-                size: Some(file.size),
-            });
-            plan.links.push(LinkTask {
-                src,
-                dst,
-                executable: file.executable,
-            });
         }
         Ok(plan)
     }
+
+    fn add_parent(&mut self, dst: &Path) {
+        if let Some(parent) = dst.parent() {
+            self.dirs.insert(parent.to_path_buf());
+        }
+    }
+
+    /// Add a link, replacing an earlier one to the same destination.
+    fn add_link(&mut self, dst: PathBuf, task: LinkTask, entry: RecordEntry) {
+        match self.placed.entry(dst) {
+            Entry::Occupied(occupied) => {
+                let index = *occupied.get();
+                debug!(path = %task.dst.display(), "Two files of the wheel go to one place; the later one wins");
+                self.links[index] = task;
+                self.record[index] = entry;
+            }
+            Entry::Vacant(vacant) => {
+                vacant.insert(self.links.len());
+                self.links.push(task);
+                self.record.push(entry);
+            }
+        }
+    }
+}
+
+/// Refuse a file whose destination would replace what makes the environment
+/// work: the interpreter, an activation script (see
+/// [`crate::scripts::reserved_script_name`]) or `pyvenv.cfg`. A wheel's
+/// `.data/data/bin/python3` replaced the interpreter, and every later puffin
+/// command ran the wheel's program when it queried the environment.
+fn check_destination(layout: &Layout, src: &Path, dst: &Path) -> Result<(), Error> {
+    let dst = normalize_path(dst);
+    let reserved = |reason: &str| Error::ReservedPath {
+        path: src.to_path_buf(),
+        target: dst.clone(),
+        reason: reason.to_string(),
+    };
+    if dst == normalize_path(&layout.prefix.join("pyvenv.cfg")) {
+        return Err(reserved(
+            "a wheel must not replace the environment's configuration",
+        ));
+    }
+    if dst == normalize_path(&layout.sys_executable) {
+        return Err(reserved(
+            "a wheel must not replace the environment's Python interpreter",
+        ));
+    }
+    let in_scripts = dst.parent() == Some(normalize_path(&layout.scheme.scripts).as_path());
+    let name = dst.file_name().and_then(|name| name.to_str());
+    if let (true, Some(reason)) = (in_scripts, name.and_then(reserved_script_name)) {
+        return Err(reserved(reason));
+    }
+    Ok(())
 }
 
 /// `("a", Some("b/c"))` for `a/b/c`, `("a", None)` for `a`.
@@ -549,13 +670,6 @@ fn split_first(path: &str) -> (&str, Option<&str>) {
     match path.split_once('/') {
         Some((first, rest)) => (first, Some(rest)),
         None => (path, None),
-    }
-}
-
-fn join_opt(root: &Path, rest: Option<&str>) -> PathBuf {
-    match rest {
-        Some(rest) => root.join(rest),
-        None => root.to_path_buf(),
     }
 }
 

@@ -120,24 +120,56 @@ pub struct LinkFallback {
     pub err: io::Error,
 }
 
+impl LinkFallback {
+    /// Why `from` is not possible here, and how to make it possible, from
+    /// the error: a clone fails with `EXDEV` only across filesystems, and
+    /// otherwise because the filesystem has no copy-on-write support (ext4
+    /// answers `EOPNOTSUPP`); a hardlink fails across filesystems or when
+    /// the system refuses it (`fs.protected_hardlinks`).
+    fn cause(&self) -> &'static str {
+        let code = self.err.raw_os_error();
+        let exdev = code == Some(libc::EXDEV);
+        match self.from {
+            LinkMode::Clone if !exdev => "the filesystem does not support copy-on-write clones",
+            LinkMode::Hardlink if matches!(code, Some(libc::EPERM | libc::EACCES)) => {
+                "the system does not permit hardlinks to the cache's files"
+            }
+            LinkMode::Hardlink if code == Some(libc::EMLINK) => {
+                "a file of the cache has too many links"
+            }
+            _ if exdev => "the cache is on another filesystem than the environment",
+            _ => "the filesystem does not support it",
+        }
+    }
+}
+
 impl fmt::Display for LinkFallback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let exdev = self.err.raw_os_error() == Some(libc::EXDEV);
         write!(
             f,
-            "Failed to {} files from the cache `{}` to `{}` ({}); falling back to {}, which is slower{}. \
-             To fix this, put the cache on the same filesystem as the environment with --cache-dir, \
-             or pass --link-mode=copy to silence this warning",
+            "Failed to {} files from the cache `{}` to `{}`: {} ({}); falling back to {}{}. ",
             self.from,
             self.source_dir.display(),
             self.target_dir.display(),
+            self.cause(),
             self.err,
             self.to,
             if self.to == LinkMode::Copy {
-                " and uses more disk space"
+                ", which is slower and uses more disk space"
             } else {
                 ""
             },
-        )
+        )?;
+        if exdev {
+            write!(
+                f,
+                "To fix this, put the cache on the same filesystem as the environment with --cache-dir, or pass --link-mode={} to silence this warning",
+                self.to
+            )
+        } else {
+            write!(f, "Pass --link-mode={} to silence this warning", self.to)
+        }
     }
 }
 
@@ -581,18 +613,33 @@ fn clone_file(src: &Path, dst: &Path, _mode: u32) -> io::Result<()> {
     std::fs::set_permissions(dst, permissions)
 }
 
-/// Write a file the installer generates (never a link into the cache) with the
-/// given mode, replacing an existing file through a temporary file and a
+/// The permissions of a file the installer writes itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileMode {
+    /// `0o666 & !umask`, as pip creates `RECORD`, `INSTALLER`, `REQUESTED` and
+    /// `direct_url.json`.
+    Regular,
+    /// `0o777 & !umask`, plus every execute bit, as pip makes scripts
+    /// executable.
+    Executable,
+}
+
+/// Write a file the installer generates (never a link into the cache) with
+/// the given mode, replacing an existing file through a temporary file and a
 /// rename.
-pub(crate) fn write_fresh(path: &Path, contents: &[u8], mode: u32) -> Result<(), LinkError> {
+pub(crate) fn write_fresh(path: &Path, contents: &[u8], mode: FileMode) -> Result<(), LinkError> {
     let create = |target: &Path| -> io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(target)?;
-        let result = file
-            .write_all(contents)
-            .and_then(|()| set_mode(&file, mode));
+        let mut file = create_new_with_mode(
+            target,
+            match mode {
+                FileMode::Regular => 0o666,
+                FileMode::Executable => 0o777,
+            },
+        )?;
+        let mut result = file.write_all(contents);
+        if result.is_ok() && mode == FileMode::Executable {
+            result = add_execute_bits(&file);
+        }
         if result.is_err() {
             #[allow(clippy::disallowed_methods)] // Best-effort cleanup.
             let _ = std::fs::remove_file(target);
@@ -609,14 +656,17 @@ pub(crate) fn write_fresh(path: &Path, contents: &[u8], mode: u32) -> Result<(),
     })
 }
 
+/// Set every execute bit of a file created with the umask applied, so that
+/// a script runs for everyone who may read it.
 #[cfg(unix)]
-fn set_mode(file: &std::fs::File, mode: u32) -> io::Result<()> {
+fn add_execute_bits(file: &std::fs::File) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(mode))
+    let mode = file.metadata()?.permissions().mode() & 0o777;
+    file.set_permissions(std::fs::Permissions::from_mode(mode | 0o111))
 }
 
 #[cfg(not(unix))]
-fn set_mode(_file: &std::fs::File, _mode: u32) -> io::Result<()> {
+fn add_execute_bits(_file: &std::fs::File) -> io::Result<()> {
     Ok(())
 }
 
@@ -642,6 +692,27 @@ mod tests {
         assert!(!LinkMode::Hardlink.is_capability_error(&enospc));
         assert!(LinkMode::Clone.is_capability_error(&enotty));
         assert!(!LinkMode::Hardlink.is_capability_error(&enotty));
+    }
+
+    fn fallback(from: LinkMode, to: LinkMode, errno: i32) -> String {
+        LinkFallback {
+            from,
+            to,
+            source_dir: PathBuf::from("/cache/wheel"),
+            target_dir: PathBuf::from("/venv/site-packages"),
+            err: io::Error::from_raw_os_error(errno),
+        }
+        .to_string()
+    }
+
+    /// `--link-mode clone` on ext4 blamed "the cache on another filesystem"
+    /// although cache and environment shared one: the real cause is a
+    /// filesystem without copy-on-write support.
+    #[test]
+    fn fallback_messages_name_the_real_cause() {
+        insta::assert_snapshot!(fallback(LinkMode::Clone, LinkMode::Hardlink, libc::EOPNOTSUPP), @"Failed to clone files from the cache `/cache/wheel` to `/venv/site-packages`: the filesystem does not support copy-on-write clones (Operation not supported (os error 95)); falling back to hardlink. Pass --link-mode=hardlink to silence this warning");
+        insta::assert_snapshot!(fallback(LinkMode::Clone, LinkMode::Copy, libc::EXDEV), @"Failed to clone files from the cache `/cache/wheel` to `/venv/site-packages`: the cache is on another filesystem than the environment (Invalid cross-device link (os error 18)); falling back to copy, which is slower and uses more disk space. To fix this, put the cache on the same filesystem as the environment with --cache-dir, or pass --link-mode=copy to silence this warning");
+        insta::assert_snapshot!(fallback(LinkMode::Hardlink, LinkMode::Copy, libc::EPERM), @"Failed to hardlink files from the cache `/cache/wheel` to `/venv/site-packages`: the system does not permit hardlinks to the cache's files (Operation not permitted (os error 1)); falling back to copy, which is slower and uses more disk space. Pass --link-mode=copy to silence this warning");
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub(crate) fn parse_entry_points(text: &str, path: &Path) -> Result<Vec<EntryPoi
 }
 
 /// A launcher name must be a plain filename, and must not replace the
-/// environment's interpreter.
+/// environment's interpreter or activation scripts.
 pub(crate) fn check_script_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("the name is empty".to_string());
@@ -94,14 +94,62 @@ pub(crate) fn check_script_name(name: &str) -> Result<(), String> {
     if name.contains(|c: char| c.is_control()) {
         return Err("the name contains a control character".to_string());
     }
+    match reserved_script_name(name) {
+        Some(reason) => Err(reason.to_string()),
+        None => Ok(()),
+    }
+}
+
+/// Why no file of a wheel may have `name` in the environment's scripts
+/// directory, if it may not: the interpreter (`python`, `python3`,
+/// `python3.12`, `pythonw`, `python3.13t`) and the activation scripts a
+/// virtual environment is made with (`activate`, `activate.*`,
+/// `activate_this.py`, `deactivate.bat`). Names that only start with
+/// `activate`, such as argcomplete's `activate-global-python-argcomplete`,
+/// are allowed.
+pub(crate) fn reserved_script_name(name: &str) -> Option<&'static str> {
     let interpreter = name.strip_prefix("python").is_some_and(|rest| {
         rest.chars()
-            .all(|c| c.is_ascii_digit() || c == '.' || c == 'w')
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'w' | 't'))
     });
     if interpreter {
-        return Err("a script must not replace the environment's Python interpreter".to_string());
+        return Some("a wheel must not replace the environment's Python interpreter");
     }
-    Ok(())
+    let activation = name == "activate"
+        || name.starts_with("activate.")
+        || name == "activate_this.py"
+        || name == "deactivate.bat";
+    activation.then_some("a wheel must not replace the environment's activation scripts")
+}
+
+/// Why the file a wheel's `.data/data/<relative>` installs (relative to the
+/// environment's root) is reserved, if it is: `pyvenv.cfg`, and the
+/// reserved names of [`reserved_script_name`] in `bin` or `Scripts`.
+pub(crate) fn reserved_data_path(relative: &str) -> Option<&'static str> {
+    if relative == "pyvenv.cfg" {
+        return Some("a wheel must not replace the environment's configuration");
+    }
+    let (dir, name) = relative.rsplit_once('/')?;
+    matches!(dir, "bin" | "Scripts")
+        .then(|| reserved_script_name(name))
+        .flatten()
+}
+
+/// Whether the `.data/scripts` file `name` is a wrapper that setuptools
+/// wrote for one of the entry points (old wheels ship `easy_install` both as
+/// an entry point and as a script): `<ep>`, and the Windows wrappers
+/// `<ep>.exe`, `<ep>.exe.manifest`, `<ep>-script.py` and `<ep>-script.pyw`.
+/// The generated launcher replaces it, as pip does.
+pub(crate) fn is_entry_point_wrapper(name: &str, entry_points: &[EntryPoint]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let stem_len = [".exe.manifest", ".exe", "-script.pyw", "-script.py"]
+        .iter()
+        .find(|suffix| lower.ends_with(*suffix))
+        .map_or(name.len(), |suffix| name.len() - suffix.len());
+    let stem = &name[..stem_len];
+    entry_points
+        .iter()
+        .any(|entry_point| entry_point.name == stem)
 }
 
 fn is_dotted_identifier(value: &str) -> bool {
@@ -183,16 +231,24 @@ pub(crate) fn launcher(python: &Path, entry_point: &EntryPoint) -> Vec<u8> {
     script
 }
 
-/// Replace a `#!python` or `#!pythonw` first line with the environment's
-/// interpreter, keeping any arguments after it; other contents are returned
-/// unchanged.
+/// Replace a first line that starts with `#!python` (`#!python`,
+/// `#!pythonw`, `#!python3`, `#!python3.11`, ...) with the environment's
+/// interpreter ([binary distribution format], "recommended installer
+/// features"); other contents are returned unchanged.
+///
+/// Arguments after the interpreter (`#!python -u`) are kept, which pip
+/// drops; they are dropped only when the `/bin/sh` trick is needed, whose
+/// `exec` line cannot carry them.
+///
+/// [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#recommended-installer-features
 pub(crate) fn rewrite_shebang(contents: &[u8], python: &Path) -> Option<Vec<u8>> {
     let rest = contents.strip_prefix(b"#!python")?;
-    let rest = rest.strip_prefix(b"w").unwrap_or(rest);
-    // `#!python3` is not the placeholder; only the end of line or arguments may follow.
-    if !rest.is_empty() && !matches!(rest[0], b'\n' | b'\r' | b' ' | b'\t') {
-        return None;
-    }
+    // The rest of the interpreter's name, e.g. `3.11` or `w`.
+    let name_end = rest
+        .iter()
+        .position(|byte| matches!(byte, b'\n' | b'\r' | b' ' | b'\t'))
+        .unwrap_or(rest.len());
+    let rest = &rest[name_end..];
     let line_end = rest.iter().position(|&byte| byte == b'\n');
     let (args, body) = match line_end {
         Some(end) => (&rest[..end], &rest[end + 1..]),
@@ -245,6 +301,11 @@ mod tests {
             "python",
             "python3",
             "python3.12",
+            "python3.13t",
+            "pythonw",
+            "activate",
+            "activate.fish",
+            "activate_this.py",
         ] {
             let text = format!("[console_scripts]\n{name} = demo:main\n");
             assert!(
@@ -254,11 +315,54 @@ mod tests {
         }
         assert!(
             parse_entry_points(
-                "[console_scripts]\npython-tool = demo:main\n",
+                "[console_scripts]\npython-tool = demo:main\nactivate-global-python-argcomplete = demo:main\n",
                 Path::new("e.txt")
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn reserved_data_paths() {
+        for path in [
+            "pyvenv.cfg",
+            "bin/python",
+            "bin/python3.11",
+            "Scripts/pythonw",
+            "bin/activate.csh",
+        ] {
+            assert!(reserved_data_path(path).is_some(), "{path}");
+        }
+        for path in [
+            "share/pyvenv.cfg",
+            "bin/tool",
+            "lib/python3",
+            "etc/activate",
+        ] {
+            assert!(reserved_data_path(path).is_none(), "{path}");
+        }
+    }
+
+    #[test]
+    fn setuptools_wrappers_of_entry_points() {
+        let entry_points = [EntryPoint {
+            name: "easy_install".into(),
+            module: "setuptools.command.easy_install".into(),
+            object: "main".into(),
+        }];
+        for name in [
+            "easy_install",
+            "easy_install.exe",
+            "easy_install.EXE",
+            "easy_install-script.py",
+            "easy_install-script.pyw",
+            "easy_install.exe.manifest",
+        ] {
+            assert!(is_entry_point_wrapper(name, &entry_points), "{name}");
+        }
+        for name in ["easy_install-3.11", "other.exe", "easy_install.py"] {
+            assert!(!is_entry_point_wrapper(name, &entry_points), "{name}");
+        }
     }
 
     #[test]
@@ -287,7 +391,19 @@ mod tests {
             rewrite_shebang(b"#!pythonw -u\nx\n", python).unwrap(),
             b"#!/venv/bin/python -u\nx\n"
         );
-        assert_eq!(rewrite_shebang(b"#!python3\nx\n", python), None);
+        // Every `#!python...` placeholder: pip rewrites them all.
+        for placeholder in ["#!python3", "#!python3.11", "#!python3.11w"] {
+            assert_eq!(
+                rewrite_shebang(format!("{placeholder}\nx\n").as_bytes(), python).unwrap(),
+                b"#!/venv/bin/python\nx\n",
+                "{placeholder}"
+            );
+        }
+        assert_eq!(
+            rewrite_shebang(b"#!python3 -u\r\nx\n", python).unwrap(),
+            b"#!/venv/bin/python -u\nx\n"
+        );
+        assert_eq!(rewrite_shebang(b"#!/usr/bin/python3\nx\n", python), None);
         assert_eq!(rewrite_shebang(b"#!/bin/sh\necho\n", python), None);
     }
 

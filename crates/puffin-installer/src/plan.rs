@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use distribution_filename::{PackageName, WheelFilename};
+use distribution_filename::{PackageName, WheelFilename, WheelFilenameError};
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
+use platform_tags::Tags;
 use puffin_package::HashDigest;
 use url::Url;
 
@@ -201,6 +202,34 @@ pub enum PlanError {
         /// Where it was written.
         origin: String,
     },
+    /// A URL requirement's last path segment ends in `.whl` but is not a valid
+    /// wheel filename.
+    #[error("`{requirement}` ({origin}) does not point to a valid wheel: {err}")]
+    InvalidWheelFilename {
+        /// The requirement.
+        requirement: String,
+        /// Where it was written.
+        origin: String,
+        /// Why the filename is invalid; part of the message (the CLI shows
+        /// plan errors as one line).
+        err: WheelFilenameError,
+    },
+    /// A direct URL wheel has no tag the environment supports.
+    #[error(
+        "`{name} @ {url}` ({origin}): the wheel is tagged `{wheel_tags}`, which this environment does not support (its most specific tag is `{environment}`); use a wheel built for this platform and Python"
+    )]
+    IncompatibleWheel {
+        /// The package.
+        name: PackageName,
+        /// The wheel's URL.
+        url: String,
+        /// Where the requirement was written.
+        origin: String,
+        /// The wheel's tags, `python-abi-platform` with `.`-joined sets.
+        wheel_tags: String,
+        /// The environment's most specific tag, `python-abi-platform`.
+        environment: String,
+    },
     /// A URL requirement names another package than its wheel.
     #[error(
         "`{requirement}` ({origin}) names `{name}`, but the wheel `{filename}` is for `{wheel_name}`"
@@ -293,6 +322,42 @@ impl Plan {
         plan.satisfied.sort_by(|a, b| a.name.cmp(&b.name));
         plan.extraneous.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(plan)
+    }
+
+    /// Refuse direct URL wheels (`name @ file://...`, `name @ https://...`)
+    /// whose tags do not fit the environment, as wheels from an index or
+    /// `--find-links` are never chosen then: a `win_amd64` wheel, a `cp312`
+    /// wheel on 3.11, or a made-up ABI was installed silently.
+    pub fn check_wheel_tags(&self, tags: &Tags) -> Result<(), PlanError> {
+        for install in &self.install {
+            let requirement = &install.requirement;
+            let (url, filename) = match &requirement.source {
+                WheelSource::Registry { .. } => continue,
+                WheelSource::LocalWheel { url, filename, .. }
+                | WheelSource::RemoteWheel { url, filename } => (url, filename),
+            };
+            if tags.is_compatible(filename) {
+                continue;
+            }
+            let environment = tags
+                .iter()
+                .next()
+                .map(|(python, abi, platform)| format!("{python}-{abi}-{platform}"))
+                .unwrap_or_else(|| "none".to_string());
+            return Err(PlanError::IncompatibleWheel {
+                name: requirement.name.clone(),
+                url: url.to_string(),
+                origin: requirement.origin.clone(),
+                wheel_tags: format!(
+                    "{}-{}-{}",
+                    filename.python_tag.join("."),
+                    filename.abi_tag.join("."),
+                    filename.platform_tag.join(".")
+                ),
+                environment,
+            });
+        }
+        Ok(())
     }
 
     /// Whether the plan changes nothing.
@@ -397,7 +462,17 @@ fn wheel_source(
             let decoded = percent_encoding::percent_decode_str(last_segment)
                 .decode_utf8_lossy()
                 .into_owned();
-            let filename = WheelFilename::from_str(&decoded).map_err(|_| not_a_wheel())?;
+            let filename = WheelFilename::from_str(&decoded).map_err(|err| {
+                if decoded.to_ascii_lowercase().ends_with(".whl") {
+                    PlanError::InvalidWheelFilename {
+                        requirement: requirement.to_string(),
+                        origin: sync_requirement.origin.clone(),
+                        err,
+                    }
+                } else {
+                    not_a_wheel()
+                }
+            })?;
             if &filename.name != name {
                 return Err(PlanError::NameMismatch {
                     requirement: requirement.to_string(),
@@ -447,4 +522,105 @@ fn direct_url_of(json: &str) -> Option<String> {
     puffin_package::DirectUrl::from_json(json)
         .ok()
         .map(|direct_url| direct_url.url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn requirement_of(text: &str) -> SyncRequirement {
+        SyncRequirement {
+            requirement: Requirement::from_str(text).unwrap(),
+            hashes: Vec::new(),
+            origin: "requirements.txt:1".to_string(),
+        }
+    }
+
+    fn planned(text: &str) -> Plan {
+        let sync_requirement = requirement_of(text);
+        let name = PackageName::new(sync_requirement.requirement.name.as_ref()).unwrap();
+        let source = wheel_source(&sync_requirement, &name).unwrap();
+        Plan {
+            install: vec![PlannedInstall {
+                requirement: PlannedRequirement {
+                    name,
+                    source,
+                    hashes: Vec::new(),
+                    origin: sync_requirement.origin,
+                },
+                reason: InstallReason::New,
+            }],
+            ..Plan::default()
+        }
+    }
+
+    fn cp311_linux() -> Tags {
+        Tags::new(vec![
+            (
+                "cp311".to_string(),
+                "cp311".to_string(),
+                "manylinux_2_17_x86_64".to_string(),
+            ),
+            (
+                "cp311".to_string(),
+                "abi3".to_string(),
+                "linux_x86_64".to_string(),
+            ),
+            ("py3".to_string(), "none".to_string(), "any".to_string()),
+        ])
+    }
+
+    /// Issue 12, item 2: a direct URL wheel for another platform, another
+    /// Python or a made-up ABI was installed silently.
+    #[test]
+    fn direct_url_wheels_are_tag_checked() {
+        let tags = cp311_linux();
+        for wheel in [
+            "demo-1.0-cp311-cp311-win_amd64.whl",
+            "demo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+            "demo-1.0-cp311-fakeabi-manylinux_2_17_x86_64.whl",
+        ] {
+            for base in ["file:///wheels", "https://example.invalid/wheels"] {
+                let plan = planned(&format!("demo @ {base}/{wheel}"));
+                let err = plan.check_wheel_tags(&tags).unwrap_err();
+                assert!(
+                    matches!(err, PlanError::IncompatibleWheel { .. }),
+                    "{wheel}"
+                );
+            }
+        }
+        let err = planned("demo @ file:///wheels/demo-1.0-cp311-cp311-win_amd64.whl")
+            .check_wheel_tags(&tags)
+            .unwrap_err();
+        insta::assert_snapshot!(err.to_string(), @"`demo @ file:///wheels/demo-1.0-cp311-cp311-win_amd64.whl` (requirements.txt:1): the wheel is tagged `cp311-cp311-win_amd64`, which this environment does not support (its most specific tag is `cp311-cp311-manylinux_2_17_x86_64`); use a wheel built for this platform and Python");
+        for wheel in [
+            "demo-1.0-py3-none-any.whl",
+            "demo-1.0-cp311-abi3-linux_x86_64.whl",
+            "demo-1.0-py2.py3-none-any.whl",
+        ] {
+            let plan = planned(&format!("demo @ file:///wheels/{wheel}"));
+            plan.check_wheel_tags(&tags).unwrap();
+        }
+    }
+
+    /// Issue 12, item 11: an invalid wheel filename was reported as "building
+    /// from source is not supported".
+    #[test]
+    fn invalid_wheel_filenames_are_reported_as_such() {
+        let sync_requirement =
+            requirement_of("invalid-version @ file:///w/invalid_version-2010i-py3-none-any.whl");
+        let name = PackageName::new("invalid-version").unwrap();
+        let err = wheel_source(&sync_requirement, &name).unwrap_err();
+        insta::assert_snapshot!(err.to_string(), @"`invalid-version @ file:///w/invalid_version-2010i-py3-none-any.whl` (requirements.txt:1) does not point to a valid wheel: `invalid_version-2010i-py3-none-any.whl` is not a valid wheel filename: `2010i` is not a PEP 440 version");
+        let sync_requirement = requirement_of("invalid @ file:///w/invalid.whl");
+        let name = PackageName::new("invalid").unwrap();
+        let err = wheel_source(&sync_requirement, &name).unwrap_err();
+        assert!(matches!(err, PlanError::InvalidWheelFilename { .. }));
+        assert!(!err.to_string().contains("source"), "{err}");
+        // Not a wheel at all: still the source-build message.
+        let sync_requirement = requirement_of("demo @ file:///w/demo-1.0.tar.gz");
+        let name = PackageName::new("demo").unwrap();
+        let err = wheel_source(&sync_requirement, &name).unwrap_err();
+        assert!(matches!(err, PlanError::NotAWheel { .. }));
+    }
 }

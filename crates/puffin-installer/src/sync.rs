@@ -255,6 +255,8 @@ impl<'a> Sync<'a> {
         let tags = interpreter
             .tags(&platform)
             .map_err(|err| Error::Tags(Box::new(err)))?;
+        // Direct URL wheels name their own tags: refuse one that does not fit.
+        plan.check_wheel_tags(&tags)?;
         let store = WheelStore::new(self.cache);
         let options = PrepareOptions {
             locations: self.index_locations(plan, requirements)?,

@@ -292,6 +292,7 @@ impl PythonEnvironment {
         let interpreter = self.interpreter();
         let scheme = &interpreter.scheme;
         install_wheel_rs::Layout {
+            prefix: interpreter.prefix.clone(),
             sys_executable: self.python_executable(),
             python_version: (interpreter.python_version.0, interpreter.python_version.1),
             scheme: install_wheel_rs::Scheme {

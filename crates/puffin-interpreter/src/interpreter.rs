@@ -29,7 +29,9 @@ pub struct SchemePaths {
     pub scripts: PathBuf,
     /// Data files (the environment prefix).
     pub data: PathBuf,
-    /// C headers.
+    /// The root of C headers installed from wheels: `<venv>/include/site/python3.X`
+    /// in a virtual environment (as pip and uv use; `sysconfig` names the base
+    /// interpreter's directory there), `sysconfig`'s `include` elsewhere.
     pub include: PathBuf,
 }
 

@@ -145,6 +145,20 @@ def base_executable():
     return base
 
 
+def include_dir(paths):
+    """Where installers put the C headers of wheels, as pip does.
+
+    In a virtual environment, `sysconfig` names the base interpreter's include
+    directory (e.g. `/usr/include/python3.11`), outside the environment:
+    headers go to `<venv>/include/site/python3.X` instead.
+    """
+    if sys.prefix != getattr(sys, "base_prefix", sys.prefix):
+        return os.path.join(
+            sys.prefix, "include", "site", "python{}.{}".format(*sys.version_info[:2])
+        )
+    return paths["include"]
+
+
 def config_flag(name):
     value = sysconfig.get_config_var(name)
     return bool(value)
@@ -165,7 +179,7 @@ def main():
             "platlib": paths["platlib"],
             "scripts": paths["scripts"],
             "data": paths["data"],
-            "include": paths["include"],
+            "include": include_dir(paths),
         },
         "markers": markers(),
         "pointer_size": struct.calcsize("P") * 8,

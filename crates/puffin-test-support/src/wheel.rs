@@ -26,6 +26,7 @@ pub struct WheelBuilder {
     root_is_purelib: bool,
     wheel_version: String,
     files: Vec<(String, Vec<u8>, u32)>,
+    dirs: Vec<String>,
     metadata_lines: Vec<String>,
     console_scripts: Vec<(String, String)>,
     gui_scripts: Vec<(String, String)>,
@@ -43,6 +44,7 @@ impl WheelBuilder {
             root_is_purelib: true,
             wheel_version: "1.0".to_string(),
             files: Vec::new(),
+            dirs: Vec::new(),
             metadata_lines: Vec::new(),
             console_scripts: Vec::new(),
             gui_scripts: Vec::new(),
@@ -95,6 +97,14 @@ impl WheelBuilder {
     pub fn file_with_mode(mut self, path: &str, contents: impl AsRef<[u8]>, mode: u32) -> Self {
         self.files
             .push((path.to_string(), contents.as_ref().to_vec(), mode));
+        self
+    }
+
+    /// Add an explicit directory entry (`path/` in the archive, which RECORD
+    /// does not list), e.g. an empty directory.
+    #[must_use]
+    pub fn dir(mut self, path: &str) -> Self {
+        self.dirs.push(path.trim_end_matches('/').to_string());
         self
     }
 
@@ -247,13 +257,16 @@ impl WheelBuilder {
     /// Write the wheel archive into `dir` and return its path.
     pub fn build(&self, dir: &Path) -> PathBuf {
         let path = dir.join(self.filename());
-        write_zip(&path, &self.entries());
+        write_archive(&path, &self.dirs, &self.entries());
         path
     }
 
     /// Write the wheel unzipped into `dir/<filename stem>` and return that directory.
     pub fn build_unpacked(&self, dir: &Path) -> PathBuf {
         let root = dir.join(self.filename().trim_end_matches(".whl"));
+        for path in &self.dirs {
+            fs::create_dir_all(root.join(path)).unwrap();
+        }
         for (path, contents, mode) in self.entries() {
             let target = root.join(&path);
             fs::create_dir_all(target.parent().unwrap()).unwrap();
@@ -266,8 +279,18 @@ impl WheelBuilder {
 
 /// Write a zip archive with the given `(path, bytes, mode)` entries, deflated.
 pub fn write_zip(path: &Path, entries: &[(String, Vec<u8>, u32)]) {
+    write_archive(path, &[], entries);
+}
+
+/// Write a zip archive with directory entries (`dir/`, mode 0o755) first, then
+/// the files.
+fn write_archive(path: &Path, dirs: &[String], entries: &[(String, Vec<u8>, u32)]) {
     let file = fs::File::create(path).unwrap();
     let mut zip = zip::ZipWriter::new(file);
+    for dir in dirs {
+        let options = SimpleFileOptions::default().unix_permissions(0o755);
+        zip.add_directory(format!("{dir}/"), options).unwrap();
+    }
     for (name, contents, mode) in entries {
         let options = SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)

@@ -55,6 +55,10 @@ fn python_runs_inside_the_environment() {
     assert_eq!(interpreter.prefix, layout.root);
     assert_eq!(interpreter.scheme.purelib, layout.site_packages);
     assert_eq!(interpreter.python_version, base.python_version);
+    // Issue 12: headers go inside the environment, not to the base
+    // interpreter's include directory that `sysconfig` names.
+    assert_eq!(interpreter.scheme.include, layout.include);
+    assert!(layout.include.starts_with(&layout.root));
 }
 
 /// An environment made from an environment's interpreter points at the

@@ -17,6 +17,7 @@ pub(crate) fn venv_layout(root: &Path, sys_executable: PathBuf) -> Layout {
     let venv = root.join("venv");
     let site_packages = venv.join("lib").join("python3.12").join("site-packages");
     Layout {
+        prefix: venv.clone(),
         sys_executable,
         python_version: (3, 12),
         scheme: Scheme {

@@ -99,7 +99,7 @@ fn missing_metadata() {
 #[test]
 fn wheel_version_2() {
     let message = install_error(&demo().wheel_version("2.0"), |_| {});
-    insta::assert_snapshot!(message, @"`[TMP]/cache/demo-1.0-py3-none-any/demo-1.0.dist-info/WHEEL` declares Wheel-Version 2.0, but puffin installs only version 1.x wheels: use another build of the package");
+    insta::assert_snapshot!(message, @"`[TMP]/cache/demo-1.0-py3-none-any/demo-1.0.dist-info/WHEEL` declares Wheel-Version 2.0, but puffin installs only wheels up to version 1.x: use another build of the package");
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn entry_point_escaping_the_scripts_directory() {
 fn entry_point_replacing_python() {
     let builder = demo().console_script("python3", "demo:main");
     let message = install_error(&builder, |_| {});
-    insta::assert_snapshot!(message, @"Invalid entry point `python3` in `[TMP]/cache/demo-1.0-py3-none-any/demo-1.0.dist-info/entry_points.txt`: a script must not replace the environment's Python interpreter");
+    insta::assert_snapshot!(message, @"Invalid entry point `python3` in `[TMP]/cache/demo-1.0-py3-none-any/demo-1.0.dist-info/entry_points.txt`: a wheel must not replace the environment's Python interpreter");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout)] // `Skipping: ...` messages.
 
 mod common;
+mod conformance;
 mod errors;
 mod install;
 mod link_modes;

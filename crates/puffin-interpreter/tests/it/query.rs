@@ -208,6 +208,52 @@ fn real_virtual_environment() {
     assert_ne!(interpreter.base_interpreter(), venv.join("bin/python"));
 }
 
+/// Issue 12: `sysconfig` names the base interpreter's include directory in a
+/// virtual environment, so wheels' headers were installed into
+/// `/usr/include/python3.X`. Every scheme directory, headers included, lies
+/// inside the environment, where pip puts headers.
+#[test]
+fn real_virtual_environment_scheme_stays_inside() {
+    let Some(python) = real_python() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let cache = Cache::from_path(temp.path().join("cache"));
+    let venv = temp.path().join("venv");
+    let status = std::process::Command::new(&python)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    if !status.success() {
+        println!("Skipping: `python3 -m venv` failed (no venv module?)");
+        return;
+    }
+    let interpreter = Interpreter::query(&venv.join("bin/python"), &cache).unwrap();
+    let scheme = &interpreter.scheme;
+    for dir in [
+        &scheme.purelib,
+        &scheme.platlib,
+        &scheme.scripts,
+        &scheme.data,
+        &scheme.include,
+    ] {
+        assert!(
+            dir.starts_with(&interpreter.prefix),
+            "{} is outside {}",
+            dir.display(),
+            interpreter.prefix.display()
+        );
+    }
+    let (major, minor, _) = interpreter.python_version;
+    assert_eq!(
+        scheme.include,
+        interpreter
+            .prefix
+            .join("include")
+            .join("site")
+            .join(format!("python{major}.{minor}"))
+    );
+}
+
 /// Before Python 3.11, `sys._base_executable` in a virtual environment is the
 /// environment's own interpreter; the script then finds the base through
 /// `pyvenv.cfg`'s `home`, so an environment made from it does not chain to

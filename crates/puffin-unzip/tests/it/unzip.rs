@@ -188,22 +188,20 @@ fn round_trip() {
     assert_eq!(again.manifest, outcome.manifest);
 }
 
-/// Explicit directory entries, `./` prefixes and files without a RECORD row
-/// are accepted; the latter come back as warnings.
+/// Explicit directory entries, `./` prefixes and RECORD's signature are
+/// accepted without a RECORD row.
 #[test]
-fn warnings_and_explicit_directories() {
+fn explicit_directories_and_signatures() {
     let fixture = Fixture::new();
     let zip = RawZip::from_wheel(&demo_wheel())
         .entry(RawEntry::dir("demo/"))
         .entry(RawEntry::dir("./demo/sub/"))
         .entry(RawEntry::dir("demo/empty-dir/"))
-        .entry(RawEntry::deflated("demo/unlisted.py", "print('hi')\n"))
         .entry(RawEntry::file("demo-1.0.dist-info/RECORD.jws", "{}"));
     let wheel = fixture.write_raw(&zip);
 
     let outcome = unzip_wheel(&wheel, &demo_filename(), &fixture.target()).unwrap();
-    let warnings: Vec<String> = outcome.warnings.iter().map(ToString::to_string).collect();
-    assert_eq!(warnings, ["`demo/unlisted.py` is not listed in RECORD"]);
+    assert_eq!(outcome.warnings, []);
     assert!(
         outcome
             .manifest
@@ -214,15 +212,39 @@ fn warnings_and_explicit_directories() {
     assert_eq!(verify_entry(&fixture.target()).unwrap(), EntryStatus::Valid);
 }
 
+/// Issue 12, item 7: a file that RECORD does not list was unzipped with a
+/// warning; the specification says installation must fail, so the wheel is
+/// refused before it is cached.
+#[test]
+fn files_missing_from_record_are_refused() {
+    let fixture = Fixture::new();
+    let zip = RawZip::from_wheel(&demo_wheel())
+        .entry(RawEntry::deflated("demo/unlisted.py", "print('hi')\n"));
+    let wheel = fixture.write_raw(&zip);
+
+    let err = unzip_wheel(&wheel, &demo_filename(), &fixture.target()).unwrap_err();
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        chain.push_str(&format!("\n{cause}"));
+        source = cause.source();
+    }
+    assert!(
+        chain.contains("`demo/unlisted.py` is not listed in"),
+        "{chain}"
+    );
+    assert!(!fixture.target().exists());
+}
+
 /// Paths that differ only in case are unzipped where the filesystem tells them
 /// apart, with a warning; where it does not, the unzip fails naming the pair.
 #[test]
 fn paths_differing_only_in_case() {
     let fixture = Fixture::new();
-    let zip = RawZip::from_wheel(&demo_wheel())
-        .entry(RawEntry::file("demo/__INIT__.py", "VALUE = 2\n"))
-        .entry(RawEntry::file("Demo/x.py", ""));
-    let wheel = fixture.write_raw(&zip);
+    let builder = demo_wheel()
+        .file("demo/__INIT__.py", "VALUE = 2\n")
+        .file("Demo/x.py", "");
+    let wheel = fixture.write_raw(&RawZip::from_wheel(&builder));
 
     fs::write(fixture.dir.path().join("probe"), "").unwrap();
     let case_sensitive = !fixture.dir.path().join("PROBE").exists();
@@ -235,8 +257,6 @@ fn paths_differing_only_in_case() {
         insta::assert_snapshot!(warnings.join("\n"), @r"
         `Demo` and `demo` differ only in case; the wheel cannot be installed on a case-insensitive filesystem
         `demo/__init__.py` and `demo/__INIT__.py` differ only in case; the wheel cannot be installed on a case-insensitive filesystem
-        `demo/__INIT__.py` is not listed in RECORD
-        `Demo/x.py` is not listed in RECORD
         ");
         assert_eq!(
             fs::read_to_string(fixture.target().join("demo/__INIT__.py")).unwrap(),
