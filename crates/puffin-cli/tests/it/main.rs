@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout)]
 
 mod common;
+mod hostile_inputs;
 mod pip_freeze;
 mod pip_sync;
 mod pip_uninstall;
