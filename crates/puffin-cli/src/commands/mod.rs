@@ -26,7 +26,7 @@ impl ExitStatus {
     pub(crate) fn from_error(err: &anyhow::Error) -> Self {
         if err
             .chain()
-            .any(|cause| cause.downcast_ref::<UserError>().is_some())
+            .any(|cause| cause.is::<UserError>() || cause.is::<InvalidInput>())
         {
             Self::Error
         } else {
@@ -49,3 +49,9 @@ impl From<ExitStatus> for ExitCode {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub(crate) struct UserError(pub(crate) String);
+
+/// [`UserError`] for an error with causes, which are printed as `Caused by:`
+/// lines (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub(crate) struct InvalidInput(pub(crate) Box<dyn std::error::Error + Send + Sync>);

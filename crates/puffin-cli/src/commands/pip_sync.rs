@@ -350,7 +350,7 @@ fn read_requirements(args: &PipSyncArgs, printer: Printer) -> anyhow::Result<Req
         require_hashes: false,
     };
     for path in &args.src_files {
-        if !path.is_file() {
+        if !path.exists() {
             return Err(UserError(format!(
                 "Requirements file `{}` not found: pass the path of a requirements file \
                  (e.g. one written by pip-compile)",
@@ -358,7 +358,8 @@ fn read_requirements(args: &PipSyncArgs, printer: Printer) -> anyhow::Result<Req
             ))
             .into());
         }
-        let file = RequirementsTxt::parse(path, &cwd).map_err(|err| UserError(err.to_string()))?;
+        let file = RequirementsTxt::parse(path, &cwd)
+            .map_err(|err| crate::commands::InvalidInput(Box::new(err)))?;
         for warning in &file.warnings {
             printer.warn(warning);
         }

@@ -1,7 +1,8 @@
 //! Hostile servers and odd input files (issue 14): secrets never reach the
 //! output or the environment, and inputs are bounded in memory.
 
-use std::process::Output;
+use std::io::{Read, Seek};
+use std::process::{Command, Output};
 
 use fs_err as fs;
 use puffin_test_support::IndexServerOptions;
@@ -10,6 +11,53 @@ use crate::common::TestContext;
 
 /// The password the tests hide in `${PUFFIN_SECRET}`-style variables.
 const SECRET: &str = "s3cr3t-Pa55w0rd";
+
+/// The peak RSS a test allows for a hostile input, in bytes.
+const PEAK_RSS_LIMIT: u64 = 300 * 1000 * 1000;
+
+/// Run `command` to completion; its output and its peak resident set size in
+/// bytes, from `wait4` of that child alone (not the test process, nor other
+/// tests' children).
+// `wait4` reaps the child: `Child::wait` would find nothing left to wait for.
+#[allow(unsafe_code, clippy::zombie_processes)]
+fn run_measuring_memory(mut command: Command) -> (Output, u64) {
+    use std::os::unix::process::ExitStatusExt;
+
+    let mut stdout = tempfile::tempfile().unwrap();
+    let mut stderr = tempfile::tempfile().unwrap();
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout.try_clone().unwrap())
+        .stderr(stderr.try_clone().unwrap());
+    let child = command.spawn().unwrap();
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero `rusage` is a valid value of the plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is this process's child, not yet reaped (`Child::wait` is
+    // never called), and both pointers are valid for the call.
+    let reaped = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+    assert_eq!(
+        reaped,
+        pid,
+        "wait4 failed: {}",
+        std::io::Error::last_os_error()
+    );
+    let read = |file: &mut std::fs::File| {
+        let mut bytes = Vec::new();
+        file.rewind().unwrap();
+        file.read_to_end(&mut bytes).unwrap();
+        bytes
+    };
+    let output = Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: read(&mut stdout),
+        stderr: read(&mut stderr),
+    };
+    // Linux reports `ru_maxrss` in KiB.
+    let peak = u64::try_from(usage.ru_maxrss).unwrap() * 1024;
+    (output, peak)
+}
 
 /// Everything a run printed.
 fn all_output(output: &Output) -> String {
@@ -131,4 +179,59 @@ fn no_credentials_in_direct_url_json_or_freeze() {
     // The recorded URL (without credentials) still satisfies the requirement.
     let again = sync();
     assert!(!again.contains("Installed"), "reinstalled:\n{again}");
+}
+
+/// `-r /dev/zero` read until allocation failed (and `-r fifo` hung): both
+/// are refused before they are opened, with memory bounded.
+#[test]
+fn dev_zero_is_refused_with_bounded_memory() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let mut command = context.std_command_in("pip-sync", &context.venv);
+    command.arg(context.requirements("-r /dev/zero\n"));
+    let (output, peak) = run_measuring_memory(command);
+    let stderr = context.filtered(&output);
+    println!("peak RSS of `-r /dev/zero`: {} MB", peak / 1_000_000);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    insta::assert_snapshot!(stderr, @r"
+    error: Couldn't read the included file `/dev/zero` in `[TEMP]/requirements.txt` at line 1, column 4
+      -r /dev/zero
+         ^^^^^^^^^
+      Caused by: It is a device, not a regular file; give the path of a requirements file
+    ");
+    assert!(peak < PEAK_RSS_LIMIT, "peak RSS {peak} bytes");
+}
+
+/// A directory given as the requirements file was reported as "not found".
+#[test]
+fn a_directory_as_the_requirements_file() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    fs::create_dir(context.root.join("reqs")).unwrap();
+    let output = context.pip_sync().arg("reqs").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    insta::assert_snapshot!(context.filtered(&output), @r"
+    error: Couldn't read requirements file `reqs`
+      Caused by: It is a directory, not a regular file; give the path of a requirements file
+    ");
+}
+
+/// `/dev/stdin` is the one non-regular file that is read: requirements can
+/// be piped in.
+#[test]
+fn requirements_from_stdin() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let output = context
+        .pip_sync_local()
+        .arg("/dev/stdin")
+        .write_stdin("demo==1.0\n")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", context.filtered(&output));
+    assert_eq!(context.installed(), ["demo==1.0"]);
 }
