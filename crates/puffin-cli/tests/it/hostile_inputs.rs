@@ -5,7 +5,7 @@ use std::io::{Read, Seek};
 use std::process::{Command, Output};
 
 use fs_err as fs;
-use puffin_test_support::IndexServerOptions;
+use puffin_test_support::{IndexServerOptions, RawResponse};
 
 use crate::common::TestContext;
 
@@ -233,5 +233,71 @@ fn requirements_from_stdin() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", context.filtered(&output));
+    assert_eq!(context.installed(), ["demo==1.0"]);
+}
+
+/// An HTML page of NUL bytes cost about 110 bytes of memory per byte (a
+/// 1 GiB page that gzip shrinks to 1 MB got puffin killed at 24 GB): a page
+/// under the limit parses, one over it is refused, both in bounded memory.
+#[test]
+fn a_nul_page_is_parsed_or_refused_with_bounded_memory() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let mut options = IndexServerOptions::new(&context.wheels);
+    let mib = 1024 * 1024;
+    let page = |mebibytes| {
+        RawResponse::gzip_html(
+            b"<html><body><a href='x'>",
+            &vec![0; mib],
+            mebibytes,
+            b"</a></body></html>",
+        )
+    };
+    options.raw.insert("/simple/small/".to_string(), page(60));
+    // Just over the 64 MiB limit: compressing in a debug build is slow.
+    options.raw.insert("/simple/huge/".to_string(), page(72));
+    let server = context.server_with(options);
+    for (name, expected) in [
+        ("small", "`small` was not found in the index `[INDEX]`"),
+        (
+            "huge",
+            "The index page `[INDEX]huge/` is larger than 67108864 bytes once decompressed",
+        ),
+    ] {
+        let mut command = context.std_command_in("pip-sync", &context.venv);
+        command
+            .arg(context.requirements(&format!("{name}==1.0\n")))
+            .args(["--index-url", &server.url()]);
+        let (output, peak) = run_measuring_memory(command);
+        let stderr = context.filtered(&output);
+        println!("peak RSS of the {name} NUL page: {} MB", peak / 1_000_000);
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(peak < PEAK_RSS_LIMIT, "{name}: peak RSS {peak} bytes");
+    }
+}
+
+/// A download cut short was never retried: it is, and `-v` says so.
+#[test]
+fn a_truncated_download_is_retried_and_logged() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let mut options = IndexServerOptions::new(&context.wheels);
+    options
+        .truncate_first
+        .insert("/files/demo-1.0-py3-none-any.whl".to_string(), 1);
+    let server = context.server_with(options);
+    let output = context
+        .pip_sync()
+        .arg(context.requirements("demo==1.0\n"))
+        .args(["--index-url", &server.url(), "-v"])
+        .output()
+        .unwrap();
+    let stderr = context.filtered(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("Download broke off, retrying"), "{stderr}");
+    assert_eq!(server.count("/files/demo-1.0-py3-none-any.whl"), 2);
     assert_eq!(context.installed(), ["demo==1.0"]);
 }
