@@ -301,3 +301,33 @@ fn a_truncated_download_is_retried_and_logged() {
     assert_eq!(server.count("/files/demo-1.0-py3-none-any.whl"), 2);
     assert_eq!(context.installed(), ["demo==1.0"]);
 }
+
+/// A wheel shipping a top-level `<name>.egg-info` made every later sync
+/// fail: the `.egg-info` was taken for an unremovable second copy. It
+/// belongs to the wheel whose RECORD lists it.
+#[test]
+fn a_wheel_shipping_an_egg_info_does_not_break_later_syncs() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(
+        &crate::common::simple_wheel("demo", "1.0")
+            .file("demo.egg-info/PKG-INFO", "Name: demo\nVersion: 1.0\n")
+            .file("stray.egg-info/PKG-INFO", "Name: stray\nVersion: 0.1\n"),
+    );
+    context.wheel("other", "1.0");
+    for requirements in ["demo==1.0\n", "demo==1.0\nother==1.0\n", "other==1.0\n"] {
+        let output = context
+            .pip_sync_local()
+            .arg(context.requirements(requirements))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{requirements:?}: {}",
+            context.filtered(&output)
+        );
+    }
+    assert_eq!(context.installed(), ["other==1.0"]);
+    assert!(!context.site_packages().join("demo.egg-info").exists());
+}
