@@ -53,7 +53,10 @@ impl FromStr for SourceDistFilename {
     type Err = SourceDistFilenameError;
 
     fn from_str(filename: &str) -> Result<Self, Self::Err> {
-        let invalid = || SourceDistFilenameError(filename.to_string());
+        let invalid = || SourceDistFilenameError(filename.escape_debug().to_string());
+        if crate::wheel::unsafe_character(filename).is_some() {
+            return Err(invalid());
+        }
         let (stem, extension) = if let Some(stem) = filename.strip_suffix(".tar.gz") {
             (stem, SourceDistExtension::TarGz)
         } else if let Some(stem) = filename.strip_suffix(".zip") {

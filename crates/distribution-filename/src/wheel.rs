@@ -99,6 +99,19 @@ pub enum WheelFilenameError {
         /// The build tag part.
         build_tag: String,
     },
+    /// A character that cannot be in a file name (a path separator, a control
+    /// character, or one Windows forbids): the filename is joined into cache
+    /// paths, and an index link with `%2F` would otherwise escape them.
+    #[error(
+        "`{}` is not a valid wheel filename: it contains {}, which cannot be in a file name",
+        filename.escape_debug(), describe_character(*character)
+    )]
+    UnsafeCharacter {
+        /// The filename.
+        filename: String,
+        /// The first unsafe character.
+        character: char,
+    },
     /// A tag set has an empty part.
     #[error("`{filename}` is not a valid wheel filename: the tag `{tag}` has an empty part")]
     EmptyTag {
@@ -113,6 +126,12 @@ impl FromStr for WheelFilename {
     type Err = WheelFilenameError;
 
     fn from_str(filename: &str) -> Result<Self, Self::Err> {
+        if let Some(character) = unsafe_character(filename) {
+            return Err(WheelFilenameError::UnsafeCharacter {
+                filename: filename.to_string(),
+                character,
+            });
+        }
         let stem = filename
             .strip_suffix(".whl")
             .ok_or_else(|| WheelFilenameError::NotAWheel(filename.to_string()))?;
@@ -154,6 +173,24 @@ impl FromStr for WheelFilename {
             abi_tag: split_tag(abi)?,
             platform_tag: split_tag(platform)?,
         })
+    }
+}
+
+/// The first character of `filename` that is unsafe in a path component: `/`
+/// and `\` (separators on Unix and Windows), control characters (NUL ends a
+/// C string), and `<>:"|?*`, which Windows forbids.
+pub(crate) fn unsafe_character(filename: &str) -> Option<char> {
+    filename.chars().find(|c| {
+        c.is_control() || matches!(c, '/' | '\\' | '<' | '>' | ':' | '"' | '|' | '?' | '*')
+    })
+}
+
+/// `` `/` `` for a visible character, `U+0000` for a control character.
+fn describe_character(character: char) -> String {
+    if character.is_control() {
+        format!("the control character U+{:04X}", u32::from(character))
+    } else {
+        format!("`{character}`")
     }
 }
 

@@ -11,17 +11,9 @@ use fs_err as fs;
 use tracing::debug;
 use url::Url;
 
-/// A URL as text with its password replaced by `****`, for messages and logs.
-pub(crate) fn redact(url: &Url) -> String {
-    if url.password().is_none() && url.username().is_empty() {
-        return url.to_string();
-    }
-    let mut url = url.clone();
-    if url.password().is_some() {
-        let _ = url.set_password(Some("****"));
-    }
-    url.to_string()
-}
+/// A URL as text with its user info masked, for messages and logs (the one
+/// redaction of the workspace, see [`puffin_redact`]).
+pub(crate) use puffin_redact::redact_url as redact;
 
 /// A user name and an optional password for HTTP basic authentication.
 #[derive(Clone, PartialEq, Eq)]

@@ -73,6 +73,16 @@ pub enum ClientError {
         #[source]
         err: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// An index page is larger than the limit once decompressed.
+    #[error(
+        "The index page `{url}` is larger than {limit} bytes once decompressed; if the page is genuine, raise the limit with `PUFFIN_MAX_INDEX_PAGE_SIZE=<bytes>`"
+    )]
+    PageTooLarge {
+        /// The URL, credentials removed.
+        url: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// No index and no find-links location has the project.
     #[error("`{package}` was not found in {searched}")]
     PackageNotFound {

@@ -13,6 +13,27 @@ use crate::ClientError;
 /// The read timeout when `PUFFIN_HTTP_TIMEOUT` is unset, in seconds.
 pub const DEFAULT_HTTP_TIMEOUT_SECS: u64 = 30;
 
+/// The largest index page read, decompressed, when
+/// `PUFFIN_MAX_INDEX_PAGE_SIZE` is unset, in bytes (64 MiB).
+pub const DEFAULT_MAX_INDEX_PAGE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// The largest index page to read: `PUFFIN_MAX_INDEX_PAGE_SIZE` (bytes) or
+/// [`DEFAULT_MAX_INDEX_PAGE_SIZE`].
+pub(crate) fn max_page_size(env: &dyn Fn(&str) -> Option<String>) -> u64 {
+    env("PUFFIN_MAX_INDEX_PAGE_SIZE")
+        .and_then(|value| match value.trim().parse::<u64>() {
+            Ok(bytes) if bytes > 0 => Some(bytes),
+            _ => {
+                warn!(
+                    value,
+                    "Ignoring invalid `PUFFIN_MAX_INDEX_PAGE_SIZE`: expected bytes"
+                );
+                None
+            }
+        })
+        .unwrap_or(DEFAULT_MAX_INDEX_PAGE_SIZE)
+}
+
 /// The connect timeout, in seconds.
 const CONNECT_TIMEOUT_SECS: u64 = 10;
 
@@ -199,9 +220,12 @@ impl RetryPolicy {
         self.base * 2u32.saturating_pow(attempt)
     }
 
-    /// Whether a failed attempt is worth repeating.
+    /// Whether a failed attempt is worth repeating. A body that broke off
+    /// (`Content-Length` larger than what arrived) is a body error, or a
+    /// decode error when the body passes through the gzip decoder; a corrupt
+    /// compressed body is retried too, which costs at most `retries` requests.
     pub(crate) fn is_retryable_error(err: &reqwest::Error) -> bool {
-        err.is_connect() || err.is_timeout() || err.is_request() || err.is_body()
+        err.is_connect() || err.is_timeout() || err.is_request() || err.is_body() || err.is_decode()
     }
 
     /// Whether a status is worth repeating.

@@ -300,7 +300,7 @@ impl IndexLocations {
 /// Parse an index URL, making sure it ends in `/` so that project pages join below it.
 fn parse_index_url(url: &str, origin: &IndexOrigin) -> Result<Url, ClientError> {
     let mut parsed = Url::parse(url.trim()).map_err(|err| ClientError::InvalidIndexUrl {
-        url: redact_str(url),
+        url: puffin_redact::redact_text(url).into_owned(),
         origin: origin.to_string(),
         err,
     })?;
@@ -326,14 +326,6 @@ fn parse_find_links(value: &str) -> Result<FlatIndexLocation, ClientError> {
         }
     }
     Ok(FlatIndexLocation::Path(PathBuf::from(value)))
-}
-
-/// A URL string with its password replaced, for messages.
-fn redact_str(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(parsed) => redact(&parsed),
-        Err(_) => url.to_string(),
-    }
 }
 
 /// The pip configuration files, in the order pip loads them (a later file

@@ -134,7 +134,7 @@ impl RegistryClientBuilder {
         self
     }
 
-    /// Read `PUFFIN_HTTP_TIMEOUT`, `SSL_CERT_FILE`, `SSL_CERT_DIR`, `NETRC` and
+    /// Read `PUFFIN_HTTP_TIMEOUT`, `PUFFIN_MAX_INDEX_PAGE_SIZE`, `SSL_CERT_FILE`, `SSL_CERT_DIR`, `NETRC` and
     /// `HOME` from `env` instead of the process environment (for tests).
     pub fn env(mut self, env: impl Fn(&str) -> Option<String> + 'static) -> Self {
         self.env = Box::new(env);
@@ -158,6 +158,7 @@ impl RegistryClientBuilder {
         }
         let http = http::build_client(&*self.env, &self.extra_cert_files)?;
         Ok(RegistryClient {
+            max_page_size: http::max_page_size(&*self.env),
             http,
             cache: self.cache,
             locations: self.locations,
@@ -180,6 +181,8 @@ pub struct RegistryClient {
     retry: RetryPolicy,
     credentials: CredentialStore,
     reporter: Option<Arc<dyn Reporter>>,
+    /// The largest index page read, decompressed, in bytes.
+    max_page_size: u64,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -427,6 +430,8 @@ impl RegistryClient {
             {
                 Page::Found(files) => {
                     debug!(index = %redact(index), files = files.len(), "Found the project");
+                    // Listed even if none of its files turns out to be the project's.
+                    searched.push(format!("the index `{}`", redact(index)));
                     candidates.extend(files.into_iter().map(|file| Candidate {
                         file,
                         location: CandidateLocation::Listed(index.clone()),
@@ -515,6 +520,33 @@ impl RegistryClient {
                 headers.insert(IF_MODIFIED_SINCE, date);
             }
         }
+        let mut attempt = 0;
+        loop {
+            match self
+                .fetch_page_once(url, headers.clone(), cached.clone(), cache_path)
+                .await
+            {
+                Err(ClientError::Request { err, .. })
+                    if attempt < self.retry.retries && RetryPolicy::is_retryable_error(&err) =>
+                {
+                    debug!(url = %redact(url), %err, attempt, "Index page broke off, retrying");
+                    tokio::time::sleep(self.retry.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// One request for a page (the GET itself retries connection errors and
+    /// 5xx answers), its body read up to [`Self::max_page_size`] and parsed.
+    async fn fetch_page_once(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        cached: Option<CachedPage>,
+        cache_path: &Path,
+    ) -> Result<Page, ClientError> {
         let response = self.get(url, headers).await?;
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED
@@ -540,10 +572,7 @@ impl RegistryClient {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim_start().starts_with(simple::JSON_CONTENT_TYPE));
-        let body = response.bytes().await.map_err(|err| ClientError::Request {
-            url: redact(url),
-            err: err.without_url(),
-        })?;
+        let body = read_bounded(response, url, self.max_page_size).await?;
         let files = if is_json {
             simple::parse_json(&body, &base).map_err(|err| ClientError::ParsePage {
                 url: redact(url),
@@ -552,6 +581,7 @@ impl RegistryClient {
         } else {
             simple::parse_html(&body, &base)
         };
+        drop(body);
         let page = CachedPage::new(&headers, files);
         if !http_cache::freshness(&headers).no_store {
             store_page(&page, cache_path);
@@ -620,6 +650,32 @@ fn project_url(index: &Url, package: &PackageName) -> Url {
     }
     // A normalized name is `[a-z0-9-]+`: joining it cannot escape the index.
     url.join(&format!("{package}/")).unwrap_or(url)
+}
+
+/// The body of a response, decompressed, failing once it is longer than
+/// `limit` bytes (a hostile page of NUL bytes compresses a thousandfold).
+async fn read_bounded(
+    response: reqwest::Response,
+    url: &Url,
+    limit: u64,
+) -> Result<Vec<u8>, ClientError> {
+    let too_large = || ClientError::PageTooLarge {
+        url: redact(url),
+        limit,
+    };
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|err| ClientError::Request {
+            url: redact(url),
+            err: err.without_url(),
+        })?;
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Store a page; a failure only costs a refetch later.

@@ -90,32 +90,29 @@ pub(crate) fn parse_json(body: &[u8], base: &Url) -> Result<Vec<IndexFile>, serd
 /// Parse a PEP 503 HTML page (a project page or a find-links page): every
 /// anchor with an `href` is a file. A `<base href>` changes the base URL.
 /// Attribute values are HTML-decoded by the tokenizer (`&gt;=3.8` is `>=3.8`).
+///
+/// Memory stays proportional to the page: the tokenizer's events are handled
+/// as they come ([`LinkCollector`]), so that parse errors (one per NUL byte
+/// of a hostile page) and text are never stored as tokens.
 pub(crate) fn parse_html(body: &[u8], base: &Url) -> Vec<IndexFile> {
-    use html5gum::{Token, Tokenizer};
+    use html5gum::Tokenizer;
+    use html5gum::emitters::callback::CallbackEmitter;
 
     let mut base = base.clone();
     let mut files = Vec::new();
-    for token in Tokenizer::new(body).flatten() {
-        let Token::StartTag(tag) = token else {
-            continue;
-        };
-        let attribute = |name: &str| {
-            tag.attributes
-                .get(name.as_bytes())
-                .map(|value| String::from_utf8_lossy(value).into_owned())
-        };
-        match tag.name.as_slice() {
-            b"base" => {
-                if let Some(href) = attribute("href")
-                    && let Ok(url) = base.join(href.trim())
-                {
+    let emitter = CallbackEmitter::new(LinkCollector::default());
+    for link in Tokenizer::new_with_emitter(body, emitter).flatten() {
+        match link {
+            Link::Base { href } => {
+                if let Ok(url) = base.join(href.trim()) {
                     base = url;
                 }
             }
-            b"a" => {
-                let Some(href) = attribute("href") else {
-                    continue;
-                };
+            Link::Anchor {
+                href,
+                requires_python,
+                yanked,
+            } => {
                 let Ok(url) = base.join(href.trim()) else {
                     continue;
                 };
@@ -127,15 +124,95 @@ pub(crate) fn parse_html(body: &[u8], base: &Url) -> Vec<IndexFile> {
                     filename,
                     url,
                     hashes,
-                    requires_python: attribute("data-requires-python")
-                        .filter(|r| !r.trim().is_empty()),
-                    yanked: attribute("data-yanked"),
+                    requires_python: requires_python.filter(|r| !r.trim().is_empty()),
+                    yanked,
                 });
             }
-            _ => {}
         }
     }
     files
+}
+
+/// A start tag that matters on an index page.
+enum Link {
+    /// `<base href>`.
+    Base { href: String },
+    /// `<a href>` with the PEP 503 data attributes.
+    Anchor {
+        href: String,
+        requires_python: Option<String>,
+        yanked: Option<String>,
+    },
+}
+
+/// The attributes of an index page's anchors that puffin reads.
+const ATTRIBUTES: [&[u8]; 3] = [b"href", b"data-requires-python", b"data-yanked"];
+
+/// Turns tokenizer events into [`Link`]s, keeping only the current tag's
+/// name and its interesting attributes; text, comments and parse errors are
+/// dropped as they come.
+#[derive(Default)]
+struct LinkCollector {
+    tag: Vec<u8>,
+    /// The index in [`ATTRIBUTES`] of the attribute being read, if kept.
+    current: Option<usize>,
+    values: [Option<Vec<u8>>; 3],
+}
+
+impl html5gum::emitters::callback::Callback<Link, ()> for LinkCollector {
+    fn handle_event(
+        &mut self,
+        event: html5gum::emitters::callback::CallbackEvent<'_>,
+        _span: html5gum::Span<()>,
+    ) -> Option<Link> {
+        use html5gum::emitters::callback::CallbackEvent;
+
+        match event {
+            CallbackEvent::OpenStartTag { name } => {
+                self.tag.clear();
+                self.tag.extend_from_slice(name);
+                self.current = None;
+                self.values = Default::default();
+            }
+            CallbackEvent::AttributeName { name } => {
+                // The first of duplicate attributes wins, as in browsers.
+                self.current = ATTRIBUTES
+                    .iter()
+                    .position(|attribute| *attribute == name)
+                    .filter(|index| self.values[*index].is_none());
+                if let Some(index) = self.current {
+                    self.values[index] = Some(Vec::new());
+                }
+            }
+            CallbackEvent::AttributeValue { value } => {
+                if let Some(index) = self.current
+                    && let Some(kept) = &mut self.values[index]
+                {
+                    kept.extend_from_slice(value);
+                }
+            }
+            CallbackEvent::CloseStartTag { .. } => return self.finish_tag(),
+            _ => {}
+        }
+        None
+    }
+}
+
+impl LinkCollector {
+    fn finish_tag(&mut self) -> Option<Link> {
+        let [href, requires_python, yanked] = std::mem::take(&mut self.values)
+            .map(|value| value.map(|value| String::from_utf8_lossy(&value).into_owned()));
+        self.current = None;
+        match self.tag.as_slice() {
+            b"base" => Some(Link::Base { href: href? }),
+            b"a" => Some(Link::Anchor {
+                href: href?,
+                requires_python,
+                yanked,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// The percent-decoded last segment of a URL's path.
@@ -234,6 +311,22 @@ mod tests {
 </body></html>"#;
         let files = parse_html(body, &base());
         insta::assert_snapshot!(lines(&files));
+    }
+
+    /// A page of NUL bytes cost about 110 bytes of memory per byte: the
+    /// tokenizer kept one error token per NUL. Links around NULs still parse.
+    #[test]
+    fn nul_bytes_are_not_kept() {
+        let mut body = b"<a href='foo-1.0-py3-none-any.whl'>x</a>".to_vec();
+        body.extend(std::iter::repeat_n(0u8, 1_000_000));
+        body.extend(b"<a href=\"foo-2.0-py3-none-any.whl\" data-yanked>\0</a>\0<a href='\0'>");
+        let files = parse_html(&body, &base());
+        let names: Vec<&str> = files.iter().map(|f| f.filename.as_str()).collect();
+        assert_eq!(
+            names[..2],
+            ["foo-1.0-py3-none-any.whl", "foo-2.0-py3-none-any.whl"]
+        );
+        assert_eq!(files[1].yanked.as_deref(), Some(""));
     }
 
     #[test]

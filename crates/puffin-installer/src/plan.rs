@@ -451,8 +451,9 @@ fn wheel_source(
         }),
         Some(VersionOrUrl::Url(verbatim)) => {
             let url = verbatim.to_url();
+            let shown = puffin_redact::redact_text(&requirement.to_string()).into_owned();
             let not_a_wheel = || PlanError::NotAWheel {
-                requirement: requirement.to_string(),
+                requirement: shown.clone(),
                 origin: sync_requirement.origin.clone(),
             };
             let last_segment = url
@@ -475,7 +476,7 @@ fn wheel_source(
             })?;
             if &filename.name != name {
                 return Err(PlanError::NameMismatch {
-                    requirement: requirement.to_string(),
+                    requirement: shown,
                     origin: sync_requirement.origin.clone(),
                     name: name.clone(),
                     filename: decoded,
@@ -512,7 +513,10 @@ fn satisfies(dist: &InstalledDist, source: &WheelSource) -> bool {
         WheelSource::LocalWheel { url, filename, .. }
         | WheelSource::RemoteWheel { url, filename } => {
             dist.version == filename.version
-                && installed_url.is_some_and(|installed| installed == url.as_str())
+                // `direct_url.json` holds the URL without credentials.
+                && installed_url.is_some_and(|installed| {
+                    installed == puffin_redact::remove_credentials(url.as_str())
+                })
         }
     }
 }

@@ -17,7 +17,8 @@ impl SyncRequirements {
         let mut merged = Self::default();
         let mut warnings = Vec::new();
         for path in paths {
-            if !path.is_file() {
+            // A directory or a device is for the parser to name.
+            if !path.exists() {
                 return Err(Error::RequirementsNotFound(path.clone()));
             }
             let file = RequirementsTxt::parse(path, working_dir)?;

@@ -164,6 +164,7 @@ impl SitePackages {
             seen.push(canonical);
             site_packages.read_dir(dir)?;
         }
+        site_packages.drop_owned_egg_infos();
         for dists in site_packages.by_name.values_mut() {
             dists.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.path.cmp(&b.path)));
         }
@@ -211,6 +212,47 @@ impl SitePackages {
             }
         }
         Ok(())
+    }
+
+    /// A wheel may ship a top-level `<name>.egg-info` directory; it is then a
+    /// file of the distribution whose RECORD lists it, not a distribution of
+    /// its own (taking it for one made every later sync try, and fail, to
+    /// remove it). Such `.egg-info`s are dropped with a warning. RECORDs are
+    /// read only when there is an `.egg-info` at all.
+    fn drop_owned_egg_infos(&mut self) {
+        let has_egg_info = self.iter().any(|dist| dist.kind == InstalledKind::EggInfo);
+        if !has_egg_info {
+            return;
+        }
+        let mut owners: BTreeMap<PathBuf, String> = BTreeMap::new();
+        for dist in self.iter().filter(|d| d.kind == InstalledKind::DistInfo) {
+            let Some(dir) = dist.path.parent() else {
+                continue;
+            };
+            let Ok(record) = fs::read_to_string(dist.record_path()) else {
+                continue;
+            };
+            for line in record.lines() {
+                let entry = line.split(',').next().unwrap_or_default();
+                let top = entry.split('/').next().unwrap_or_default();
+                if top.ends_with(".egg-info") {
+                    owners.insert(dir.join(top), format!("{} {}", dist.name, dist.version));
+                }
+            }
+        }
+        for dists in self.by_name.values_mut() {
+            dists.retain(|dist| {
+                let owner = owners.get(&dist.path).filter(|_| dist.kind == InstalledKind::EggInfo);
+                if let Some(owner) = owner {
+                    self.warnings.push(SitePackagesWarning {
+                        path: dist.path.clone(),
+                        reason: format!("it was installed by `{owner}` (its RECORD lists it), so it is not a distribution of its own"),
+                    });
+                }
+                owner.is_none()
+            });
+        }
+        self.by_name.retain(|_, dists| !dists.is_empty());
     }
 
     /// Every installed distribution, by name, then version.
@@ -459,6 +501,29 @@ mod tests {
             "{}",
             packages.warnings()[0]
         );
+    }
+
+    /// A wheel shipping a top-level `<name>.egg-info` made every later sync
+    /// fail: the `.egg-info` was taken for a second, unremovable copy.
+    #[test]
+    fn an_egg_info_listed_in_a_record_belongs_to_that_distribution() {
+        let temp = site_packages(&[
+            (
+                "demo-1.0.dist-info",
+                &[(
+                    "RECORD",
+                    "demo/__init__.py,,\ndemo.egg-info/PKG-INFO,,\nother.egg-info/PKG-INFO,,\n",
+                )],
+            ),
+            ("demo.egg-info", &[("PKG-INFO", "Version: 1.0\n")]),
+            ("other.egg-info", &[("PKG-INFO", "Version: 0.1\n")]),
+            ("legacy-0.1.egg-info", &[]),
+        ]);
+        let site_packages = SitePackages::from_dirs(&[temp.path()]).unwrap();
+        assert_eq!(site_packages.get_all(&name("demo")).len(), 1);
+        assert!(site_packages.get(&name("other")).is_none());
+        assert!(site_packages.get(&name("legacy")).is_some());
+        assert_eq!(site_packages.warnings().len(), 2);
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub struct VcsInfo {
 
 impl DirectUrl {
     /// A `direct_url.json` for an archive (a wheel or an sdist) at `url`.
+    /// Credentials in the URL are removed (PEP 610: they MUST NOT be
+    /// recorded), except the `${VAR}` form, see [`puffin_redact::remove_credentials`].
     ///
     /// `hash` may be written `sha256=<hex>` (PEP 610) or `sha256:<hex>` (as in
     /// requirements files); it fills both `hash` and `hashes`.
@@ -88,16 +90,17 @@ impl DirectUrl {
             }
         };
         Self {
-            url: url.to_string(),
+            url: puffin_redact::remove_credentials(url).into_owned(),
             subdirectory: None,
             info: DirectUrlInfo::Archive(info),
         }
     }
 
-    /// A `direct_url.json` for a local directory at `url`.
+    /// A `direct_url.json` for a local directory at `url` (credentials
+    /// removed as for [`DirectUrl::archive`]).
     pub fn directory(url: &str, editable: bool) -> Self {
         Self {
-            url: url.to_string(),
+            url: puffin_redact::remove_credentials(url).into_owned(),
             subdirectory: None,
             info: DirectUrlInfo::Dir(DirInfo {
                 editable: editable.then_some(true),
@@ -130,6 +133,20 @@ mod tests {
         assert_eq!(DirectUrl::from_json(&url.to_json()).unwrap(), url);
         let url = DirectUrl::archive("http://127.0.0.1/foo.whl", None);
         insta::assert_snapshot!(url.to_json(), @r#"{"url":"http://127.0.0.1/foo.whl","archive_info":{}}"#);
+    }
+
+    /// `foo @ http://user:pw@host/...whl` wrote the password into
+    /// `direct_url.json` (a world-readable file).
+    #[test]
+    fn credentials_are_not_recorded() {
+        let url = DirectUrl::archive(
+            "http://user:s3cret@127.0.0.1/foo-1.0-py3-none-any.whl",
+            None,
+        );
+        assert_eq!(url.url, "http://127.0.0.1/foo-1.0-py3-none-any.whl");
+        assert!(!url.to_json().contains("s3cret"));
+        let url = DirectUrl::archive("https://${TOKEN}@127.0.0.1/foo.whl", None);
+        assert_eq!(url.url, "https://${TOKEN}@127.0.0.1/foo.whl");
     }
 
     #[test]

@@ -10,5 +10,5 @@ mod server;
 mod wheel;
 
 pub use raw_zip::{METHOD_DEFLATED, METHOD_STORED, RawEntry, RawZip};
-pub use server::{IndexServer, IndexServerOptions, PageFormat, RecordedRequest};
+pub use server::{IndexServer, IndexServerOptions, PageFormat, RawResponse, RecordedRequest};
 pub use wheel::{WheelBuilder, write_zip};

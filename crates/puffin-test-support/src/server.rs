@@ -61,6 +61,24 @@ pub struct IndexServerOptions {
     pub basic_auth: Option<(String, String)>,
     /// Serve HTTPS with a certificate for 127.0.0.1 issued by a generated CA.
     pub tls: bool,
+    /// Bodies served as given at a path, e.g. a forged `/simple/foo/` page,
+    /// instead of what the server would write.
+    pub raw: HashMap<String, RawResponse>,
+    /// Request paths whose body is cut off (half of it sent, with the
+    /// `Content-Length` of the whole, then the connection closed) the first N
+    /// times.
+    pub truncate_first: HashMap<String, usize>,
+}
+
+/// A response body served as given, see [`IndexServerOptions::raw`].
+#[derive(Debug, Clone, Default)]
+pub struct RawResponse {
+    /// The body, sent as is (already compressed if `content_encoding` says so).
+    pub body: Vec<u8>,
+    /// The `Content-Type`, e.g. `text/html`.
+    pub content_type: String,
+    /// The `Content-Encoding`, e.g. `gzip`.
+    pub content_encoding: Option<String>,
 }
 
 impl IndexServerOptions {
@@ -69,6 +87,31 @@ impl IndexServerOptions {
         Self {
             wheels_dir: wheels_dir.into(),
             ..Self::default()
+        }
+    }
+}
+
+impl RawResponse {
+    /// A gzip-compressed HTML page: `prefix`, `count` copies of `fill`, then
+    /// `suffix`, compressed as it is made, so that a page of gigabytes costs
+    /// the test only its compressed size.
+    ///
+    /// # Panics
+    ///
+    /// If compressing fails (it writes to memory).
+    pub fn gzip_html(prefix: &[u8], fill: &[u8], count: usize, suffix: &[u8]) -> Self {
+        use std::io::Write;
+
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(prefix).expect("compress");
+        for _ in 0..count {
+            encoder.write_all(fill).expect("compress");
+        }
+        encoder.write_all(suffix).expect("compress");
+        Self {
+            body: encoder.finish().expect("compress"),
+            content_type: "text/html".to_string(),
+            content_encoding: Some("gzip".to_string()),
         }
     }
 }
@@ -102,6 +145,7 @@ struct State {
     base: String,
     log: Mutex<Vec<RecordedRequest>>,
     failures_left: Mutex<HashMap<String, usize>>,
+    truncations_left: Mutex<HashMap<String, usize>>,
 }
 
 /// A running index server; stopped when dropped.
@@ -147,6 +191,7 @@ impl IndexServer {
         };
         let state = Arc::new(State {
             failures_left: Mutex::new(options.fail_first.clone()),
+            truncations_left: Mutex::new(options.truncate_first.clone()),
             options,
             base: format!("{scheme}://{addr}"),
             log: Mutex::new(Vec::new()),
@@ -266,7 +311,7 @@ fn served_files(dir: &Path) -> Vec<ServedFile> {
     files
 }
 
-fn handle(state: &State, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+fn handle(state: &State, request: &Request<Incoming>) -> Response<ServedBody> {
     let path = request.uri().path().to_string();
     let header = |name: &str| {
         request
@@ -283,6 +328,7 @@ fn handle(state: &State, request: &Request<Incoming>) -> Response<Full<Bytes>> {
         if_none_match.as_deref(),
         authorization.as_deref(),
     );
+    let response = truncate(state, &path, response);
     state.log.lock().unwrap().push(RecordedRequest {
         path,
         if_none_match,
@@ -320,6 +366,15 @@ fn respond(
             *left -= 1;
             return status(StatusCode::INTERNAL_SERVER_ERROR);
         }
+    }
+    if let Some(raw) = options.raw.get(path) {
+        let mut builder = Response::builder().header("content-type", &raw.content_type);
+        if let Some(encoding) = &raw.content_encoding {
+            builder = builder.header("content-encoding", encoding);
+        }
+        return builder
+            .body(Full::new(Bytes::from(raw.body.clone())))
+            .unwrap();
     }
     if let Some(filename) = path.strip_prefix("/files/") {
         let file = options.wheels_dir.join(filename);
@@ -386,6 +441,78 @@ fn respond(
         if_none_match,
         options.cache_control.as_deref(),
     )
+}
+
+/// A response body: whole, or cut off (see [`truncate`]).
+enum ServedBody {
+    Whole(Full<Bytes>),
+    /// The first part of a body, with no size hint, so that hyper sends the
+    /// `Content-Length` of the whole and closes the connection early.
+    CutOff(Option<Bytes>),
+}
+
+impl hyper::body::Body for ServedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            Self::Whole(full) => std::pin::Pin::new(full).poll_frame(cx),
+            Self::CutOff(part) => {
+                std::task::Poll::Ready(part.take().map(|bytes| Ok(hyper::body::Frame::data(bytes))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Whole(full) => full.is_end_stream(),
+            Self::CutOff(part) => part.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            Self::Whole(full) => full.size_hint(),
+            Self::CutOff(_) => hyper::body::SizeHint::default(),
+        }
+    }
+}
+
+/// Cut the body of `response` in half the first N times `path` is asked
+/// for: the `Content-Length` of the whole body is sent with half of it, so
+/// the connection closes before the body is complete.
+fn truncate(state: &State, path: &str, response: Response<Full<Bytes>>) -> Response<ServedBody> {
+    let mut left = state.truncations_left.lock().unwrap();
+    let Some(left) = left.get_mut(path).filter(|left| **left > 0) else {
+        return response.map(ServedBody::Whole);
+    };
+    *left -= 1;
+    let (mut parts, body) = response.into_parts();
+    let bytes = body_bytes(body).unwrap_or_default();
+    parts.headers.insert(
+        hyper::header::CONTENT_LENGTH,
+        hyper::header::HeaderValue::from(bytes.len()),
+    );
+    let part = bytes.slice(..bytes.len() / 2);
+    Response::from_parts(parts, ServedBody::CutOff(Some(part)))
+}
+
+/// The bytes of a full body (it is ready at once).
+fn body_bytes(body: Full<Bytes>) -> Option<Bytes> {
+    use http_body_util::BodyExt;
+    let mut future = std::pin::pin!(body.collect());
+    let waker = std::task::Waker::noop();
+    match future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(waker))
+    {
+        std::task::Poll::Ready(Ok(collected)) => Some(collected.to_bytes()),
+        _ => None,
+    }
 }
 
 fn content_type(format: PageFormat) -> &'static str {

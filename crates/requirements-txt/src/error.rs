@@ -44,9 +44,9 @@ pub enum RequirementsTxtError {
     Read {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
+        /// Why.
         #[source]
-        err: std::io::Error,
+        err: FileError,
     },
     /// A file named by `-r` or `-c` could not be read.
     #[error("Couldn't read the included file `{}`{location}", path.display())]
@@ -55,9 +55,22 @@ pub enum RequirementsTxtError {
         location: Location,
         /// The included file, resolved against the including file's directory.
         path: PathBuf,
-        /// The I/O error.
+        /// Why.
         #[source]
-        err: std::io::Error,
+        err: FileError,
+    },
+    /// A logical line (with its `\\` continuations) is longer than the limit.
+    #[error(
+        "Line {line} of `{}` is longer than {} KiB, the limit for a line of a requirements file",
+        file.display(), limit / 1024
+    )]
+    LineTooLong {
+        /// The requirements file.
+        file: PathBuf,
+        /// The 1-based line where the long logical line starts.
+        line: usize,
+        /// The limit, in bytes.
+        limit: usize,
     },
     /// `-r`/`-c` lines form a cycle.
     #[error("Requirements files include each other in a cycle{location}\nthe cycle is {cycle}")]
@@ -139,6 +152,46 @@ pub enum RequirementsTxtError {
         /// What was expected.
         reason: String,
     },
+}
+
+/// Why a requirements file could not be read (the file is named by the
+/// [`RequirementsTxtError`] that carries this).
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// The file could not be opened or read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A directory, a FIFO, a device: reading it would fail, block or never end.
+    #[error("It is {kind}, not a regular file; give the path of a requirements file")]
+    NotAFile {
+        /// What it is, e.g. `a directory`.
+        kind: &'static str,
+    },
+    /// The file is larger than the limit.
+    #[error("It is larger than {} MiB, the limit for a requirements file", limit / 1024 / 1024)]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The bytes are not valid in the file's encoding.
+    #[error(transparent)]
+    Encoding(Box<InvalidEncoding>),
+}
+
+/// Bytes that are not valid in a requirements file's encoding.
+#[derive(Debug, thiserror::Error)]
+#[error("Invalid {encoding} at byte offset {offset} (line {line}): {byte}; {hint}")]
+pub struct InvalidEncoding {
+    /// `UTF-8`, or the encoding a byte order mark selected.
+    pub encoding: &'static str,
+    /// The 0-based offset in the file of the first invalid byte.
+    pub offset: usize,
+    /// The 1-based line of that byte.
+    pub line: usize,
+    /// The offending byte or unit, e.g. `0xE9`.
+    pub byte: String,
+    /// What the file probably is and what to do.
+    pub hint: &'static str,
 }
 
 /// Something in a requirements file that puffin ignores, for the caller to

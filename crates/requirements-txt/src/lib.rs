@@ -19,7 +19,11 @@ mod error;
 mod lines;
 mod options;
 mod parse;
+mod read;
 mod requirement;
 
-pub use error::{Location, RequirementsTxtError, RequirementsTxtWarning};
+pub use error::{
+    FileError, InvalidEncoding, Location, RequirementsTxtError, RequirementsTxtWarning,
+};
 pub use parse::{EditableEntry, RequirementEntry, RequirementsTxt};
+pub use read::{MAX_FILE_SIZE, MAX_LINE_LENGTH};

@@ -44,8 +44,10 @@ impl LogicalLine {
     }
 }
 
-/// The logical lines of a requirements file, without comments and blank lines.
-pub(crate) fn logical_lines(content: &str) -> Vec<LogicalLine> {
+/// The logical lines of a requirements file, without comments and blank
+/// lines; `Err(line)` if the logical line starting at `line` is longer than
+/// `max_length` bytes (a logical line costs 17 bytes of memory per byte).
+pub(crate) fn logical_lines(content: &str, max_length: usize) -> Result<Vec<LogicalLine>, usize> {
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
     let mut lines = Vec::new();
     let mut pending: Option<LogicalLine> = None;
@@ -67,6 +69,9 @@ pub(crate) fn logical_lines(content: &str) -> Vec<LogicalLine> {
                 positions: Vec::new(),
             });
             line.push_str(&raw[..raw.len() - 1], start, false);
+            if line.text.len() > max_length {
+                return Err(line.first_line());
+            }
             continue;
         }
         let mut line = match pending.take() {
@@ -83,6 +88,10 @@ pub(crate) fn logical_lines(content: &str) -> Vec<LogicalLine> {
                 positions: Vec::new(),
             },
         };
+        if line.text.len() + raw.len() > max_length {
+            let first = line.positions.first().map_or(number, |pos| pos.line);
+            return Err(first);
+        }
         line.push_str(raw, start, false);
         line.positions.push(last);
         lines.push(line);
@@ -91,12 +100,12 @@ pub(crate) fn logical_lines(content: &str) -> Vec<LogicalLine> {
         line.positions.push(last);
         lines.push(line);
     }
-    lines
+    Ok(lines
         .into_iter()
         .map(strip_comment)
         .map(expand_env_vars)
         .filter(|line| !line.text.trim().is_empty())
-        .collect()
+        .collect())
 }
 
 /// A line that is only a comment: `#` after optional whitespace.
@@ -173,7 +182,8 @@ mod tests {
     use super::*;
 
     fn texts(content: &str) -> Vec<(usize, String)> {
-        logical_lines(content)
+        logical_lines(content, 1024)
+            .unwrap()
             .into_iter()
             .map(|line| (line.first_line(), line.text))
             .collect()
@@ -205,11 +215,19 @@ mod tests {
 
     #[test]
     fn positions_point_into_physical_lines() {
-        let lines = logical_lines("x \\\n  yz\n");
+        let lines = logical_lines("x \\\n  yz\n", 1024).unwrap();
         let line = &lines[0];
         assert_eq!(line.text, "x   yz");
         assert_eq!(line.origin(4), Pos { line: 2, byte: 2 });
         assert_eq!(line.origin(100), Pos { line: 2, byte: 4 });
+    }
+
+    #[test]
+    fn long_lines_are_refused() {
+        assert_eq!(logical_lines("a\nbbbb\n", 4).unwrap().len(), 2);
+        assert_eq!(logical_lines("a\nbbbbb\n", 4).unwrap_err(), 2);
+        // Continuations count as one line, reported where it starts.
+        assert_eq!(logical_lines("a\nbb\\\ncc\\\nd\n", 4).unwrap_err(), 2);
     }
 
     #[test]

@@ -1,3 +1,4 @@
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use fs_err as fs;
@@ -7,6 +8,7 @@ use url::Url;
 use crate::error::{Location, RequirementsTxtError, RequirementsTxtWarning};
 use crate::lines::{LogicalLine, logical_lines};
 use crate::options::{OptionKind, ParsedOption, parse_options, tokenize, validate_hash};
+use crate::read::{MAX_LINE_LENGTH, read_file};
 use crate::requirement::{is_url, parse_requirement};
 
 /// A parsed pip requirements file, with its `-r` and `-c` includes merged in.
@@ -80,11 +82,16 @@ pub struct EditableEntry {
 impl RequirementsTxt {
     /// Read and parse a requirements file and everything it includes.
     ///
+    /// Only regular files are read (and `/dev/stdin`), of at most
+    /// [`MAX_FILE_SIZE`](crate::MAX_FILE_SIZE) bytes and lines of at most
+    /// [`MAX_LINE_LENGTH`] bytes, in UTF-8 or, with a byte order mark, UTF-16
+    /// or UTF-32. A file included twice (`-r` diamonds) is read once.
+    ///
     /// `working_dir` resolves relative wheel paths in requirement lines (pip
     /// resolves them against the current directory); `-r`, `-c` and
     /// `--find-links` paths are resolved against the including file's directory.
     pub fn parse(path: &Path, working_dir: &Path) -> Result<Self, RequirementsTxtError> {
-        let content = fs::read_to_string(path).map_err(|err| RequirementsTxtError::Read {
+        let content = read_file(path).map_err(|err| RequirementsTxtError::Read {
             path: path.to_path_buf(),
             err,
         })?;
@@ -100,9 +107,12 @@ impl RequirementsTxt {
     ) -> Result<Self, RequirementsTxtError> {
         let mut result = Self::default();
         let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let mut stack = vec![(canonical, path.to_path_buf())];
+        let mut includes = Includes {
+            parsed: HashSet::from([(canonical.clone(), false)]),
+            stack: vec![(canonical, path.to_path_buf())],
+        };
         let working_dir = std::path::absolute(working_dir).unwrap_or(working_dir.to_path_buf());
-        result.parse_file(content, path, &working_dir, false, &mut stack)?;
+        result.parse_file(content, path, &working_dir, false, &mut includes)?;
         Ok(result)
     }
 
@@ -122,7 +132,7 @@ impl RequirementsTxt {
         file: &Path,
         working_dir: &Path,
         constraint: bool,
-        stack: &mut Vec<(PathBuf, PathBuf)>,
+        includes: &mut Includes,
     ) -> Result<(), RequirementsTxtError> {
         let context = FileContext {
             file,
@@ -134,8 +144,15 @@ impl RequirementsTxt {
             constraint,
             working_dir,
         };
-        for line in logical_lines(content) {
-            self.parse_line(&context, &line, stack)?;
+        let lines = logical_lines(content, MAX_LINE_LENGTH).map_err(|line| {
+            RequirementsTxtError::LineTooLong {
+                file: file.to_path_buf(),
+                line,
+                limit: MAX_LINE_LENGTH,
+            }
+        })?;
+        for line in lines {
+            self.parse_line(&context, &line, includes)?;
         }
         Ok(())
     }
@@ -144,7 +161,7 @@ impl RequirementsTxt {
         &mut self,
         context: &FileContext<'_>,
         line: &LogicalLine,
-        stack: &mut Vec<(PathBuf, PathBuf)>,
+        includes: &mut Includes,
     ) -> Result<(), RequirementsTxtError> {
         let tokens = tokenize(&line.text);
         let Some(first) = tokens.first() else {
@@ -153,7 +170,7 @@ impl RequirementsTxt {
         if first.text.starts_with('-') {
             let options = parse_options(context, line, &tokens)?;
             for option in options {
-                self.apply_option(context, line, option, stack)?;
+                self.apply_option(context, line, option, includes)?;
             }
             return Ok(());
         }
@@ -226,7 +243,7 @@ impl RequirementsTxt {
         context: &FileContext<'_>,
         line: &LogicalLine,
         option: ParsedOption,
-        stack: &mut Vec<(PathBuf, PathBuf)>,
+        includes: &mut Includes,
     ) -> Result<(), RequirementsTxtError> {
         let value = option.value.clone().unwrap_or_default();
         let unsupported = |reason: &str| RequirementsTxtError::UnsupportedOption {
@@ -237,7 +254,7 @@ impl RequirementsTxt {
         match option.kind {
             OptionKind::Requirement | OptionKind::Constraint => {
                 let constraint = option.kind == OptionKind::Constraint;
-                self.include(context, line, &option, &value, constraint, stack)?;
+                self.include(context, line, &option, &value, constraint, includes)?;
             }
             OptionKind::Editable => {
                 if context.constraint {
@@ -300,7 +317,7 @@ impl RequirementsTxt {
         option: &ParsedOption,
         value: &str,
         constraint: bool,
-        stack: &mut Vec<(PathBuf, PathBuf)>,
+        includes: &mut Includes,
     ) -> Result<(), RequirementsTxtError> {
         let location = || context.location(line, option.value_start, option.end);
         let path = if let Some(url) = value
@@ -326,10 +343,14 @@ impl RequirementsTxt {
         let canonical = fs::canonicalize(&path).map_err(|err| RequirementsTxtError::Include {
             location: location(),
             path: path.clone(),
-            err,
+            err: err.into(),
         })?;
-        if let Some(index) = stack.iter().position(|(seen, _)| *seen == canonical) {
-            let cycle = stack[index..]
+        if let Some(index) = includes
+            .stack
+            .iter()
+            .position(|(seen, _)| *seen == canonical)
+        {
+            let cycle = includes.stack[index..]
                 .iter()
                 .map(|(_, shown)| shown.as_path())
                 .chain([path.as_path()])
@@ -341,14 +362,19 @@ impl RequirementsTxt {
                 cycle,
             });
         }
-        let content = fs::read_to_string(&path).map_err(|err| RequirementsTxtError::Include {
+        // Each file once per kind, however often the include tree repeats it:
+        // diamonds of `-r` lines would otherwise take 2^n reads.
+        if !includes.parsed.insert((canonical.clone(), constraint)) {
+            return Ok(());
+        }
+        let content = read_file(&path).map_err(|err| RequirementsTxtError::Include {
             location: location(),
             path: path.clone(),
             err,
         })?;
-        stack.push((canonical, path.clone()));
-        let result = self.parse_file(&content, &path, context.working_dir, constraint, stack);
-        stack.pop();
+        includes.stack.push((canonical, path.clone()));
+        let result = self.parse_file(&content, &path, context.working_dir, constraint, includes);
+        includes.stack.pop();
         result
     }
 }
@@ -364,6 +390,14 @@ fn unsupported_install_option(
         reason: "`--install-option` was removed in pip 23.1 and puffin never builds from source"
             .to_string(),
     }
+}
+
+/// The includes seen so far.
+pub(crate) struct Includes {
+    /// The files already parsed (canonical path, as constraints or not).
+    parsed: HashSet<(PathBuf, bool)>,
+    /// The chain of files being parsed (canonical, as written), for cycles.
+    stack: Vec<(PathBuf, PathBuf)>,
 }
 
 /// The file being parsed: what error locations need.

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use distribution_filename::WheelFilename;
 use pep508_rs::Requirement;
 use puffin_package::pep508_panic_guard;
+use puffin_redact::redact_text;
 use url::Url;
 
 use crate::error::RequirementsTxtError;
@@ -64,7 +65,7 @@ pub(crate) fn parse_requirement(
             let start = offset + err.start.min(text.len());
             RequirementsTxtError::Requirement {
                 location: context.location(line, start, start + err.len),
-                reason: err.message.to_string(),
+                reason: redact_text(&err.message.to_string()).into_owned(),
             }
         });
     }
@@ -75,6 +76,8 @@ pub(crate) fn parse_requirement(
         target
     }
     .to_ascii_lowercase();
+    // The target may hold an expanded `${PASSWORD}`: reasons show it redacted.
+    let shown = redact_text(target);
     let unsupported = |reason: String| RequirementsTxtError::UnsupportedRequirement {
         location: whole(),
         reason,
@@ -95,13 +98,13 @@ pub(crate) fn parse_requirement(
             "a source tree"
         };
         return Err(unsupported(format!(
-            "`{target}` is {what}, which would have to be built; puffin installs wheels only (build a wheel first, or use `-e` for a local project)"
+            "`{shown}` is {what}, which would have to be built; puffin installs wheels only (build a wheel first, or use `-e` for a local project)"
         )));
     }
     let url = if is_url(target) {
         Url::parse(target).map_err(|err| RequirementsTxtError::Requirement {
             location: whole(),
-            reason: format!("`{target}` is not a valid URL: {err}"),
+            reason: format!("`{shown}` is not a valid URL: {err}"),
         })?
     } else {
         let path = normalize(&context.working_dir.join(target));
@@ -136,7 +139,7 @@ pub(crate) fn parse_requirement(
     }
     Requirement::from_str(&pep508).map_err(|err| RequirementsTxtError::Requirement {
         location: whole(),
-        reason: format!("{} (in `{pep508}`)", err.message),
+        reason: format!("{} (in `{}`)", err.message, redact_text(&pep508)),
     })
 }
 

@@ -85,3 +85,38 @@ proptest! {
         let _ = format!("{input}.tar.gz").parse::<SourceDistFilename>();
     }
 }
+
+proptest! {
+    /// A build or platform tag with `/` (from `%2F` in an index link) was
+    /// accepted, and the filename was then joined into cache paths: a valid
+    /// filename with any unsafe character inserted anywhere is refused.
+    #[test]
+    fn unsafe_characters_are_refused_anywhere(
+        filename in wheel_filename(),
+        position in any::<proptest::sample::Index>(),
+        unsafe_char in prop_oneof![
+            Just('/'), Just('\\'), Just('\0'), Just('\n'), Just(':'), Just('*'), Just('\u{7f}')
+        ],
+    ) {
+        let mut chars: Vec<char> = filename.chars().collect();
+        chars.insert(position.index(chars.len() + 1), unsafe_char);
+        let wheel: String = chars.iter().collect();
+        prop_assert!(wheel.parse::<WheelFilename>().is_err(), "{wheel:?}");
+        let sdist = wheel.replace(".whl", ".tar.gz");
+        prop_assert!(sdist.parse::<SourceDistFilename>().is_err(), "{sdist:?}");
+    }
+}
+
+/// The error says which character and why.
+#[test]
+fn unsafe_character_errors_name_the_character() {
+    let err = "foo-1.0-1%2F..-py3-none-any.whl"
+        .replace("%2F", "/")
+        .parse::<WheelFilename>()
+        .unwrap_err();
+    insta::assert_snapshot!(err, @"`foo-1.0-1/..-py3-none-any.whl` is not a valid wheel filename: it contains `/`, which cannot be in a file name");
+    let err = "foo-1.0-py3-none-any\0.whl"
+        .parse::<WheelFilename>()
+        .unwrap_err();
+    insta::assert_snapshot!(err, @"`foo-1.0-py3-none-any\\0.whl` is not a valid wheel filename: it contains the control character U+0000, which cannot be in a file name");
+}

@@ -28,7 +28,8 @@ impl ExitStatus {
     /// exit 2; everything else exits 1.
     pub(crate) fn from_error(err: &anyhow::Error) -> Self {
         if err.chain().any(|cause| {
-            cause.downcast_ref::<UserError>().is_some()
+            cause.is::<UserError>()
+                || cause.is::<InvalidInput>()
                 || cause
                     .downcast_ref::<puffin_installer::Error>()
                     .is_some_and(puffin_installer::Error::is_user_error)
@@ -77,3 +78,9 @@ pub(crate) fn installer_error(err: puffin_installer::Error, printer: Printer) ->
         err
     }
 }
+
+/// [`UserError`] for an error with causes, which are printed as `Caused by:`
+/// lines (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub(crate) struct InvalidInput(pub(crate) Box<dyn std::error::Error + Send + Sync>);

@@ -37,7 +37,12 @@ pub(crate) fn run(
             .flatten()
             .and_then(|json| puffin_package::DirectUrl::from_json(&json).ok());
         match direct_url {
-            Some(direct_url) => lines.push(format!("{} @ {}", dist.name, direct_url.url)),
+            // Older installs may have recorded credentials (PEP 610 forbids it).
+            Some(direct_url) => lines.push(format!(
+                "{} @ {}",
+                dist.name,
+                puffin_redact::remove_credentials(&direct_url.url)
+            )),
             None => lines.push(format!("{}=={}", dist.name, dist.version)),
         }
     }

@@ -48,13 +48,13 @@ pub(crate) fn run(
     let mut names = args.packages.clone();
     let cwd = std::env::current_dir().context("Failed to read the working directory")?;
     for file in &args.requirement {
-        if !file.is_file() {
+        if !file.exists() {
             return Err(
                 UserError(format!("Requirements file `{}` not found", file.display())).into(),
             );
         }
-        let parsed =
-            RequirementsTxt::parse(file, &cwd).map_err(|err| UserError(err.to_string()))?;
+        let parsed = RequirementsTxt::parse(file, &cwd)
+            .map_err(|err| crate::commands::InvalidInput(Box::new(err)))?;
         for entry in parsed.requirements {
             let name = PackageName::from_str(entry.requirement.name.as_ref())
                 .map_err(|err| UserError(err.to_string()))?;

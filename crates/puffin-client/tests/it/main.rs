@@ -1,5 +1,6 @@
 //! Integration tests of the registry client against index servers on 127.0.0.1.
 
+mod bounds;
 mod download;
 mod find_links;
 mod http_cache;

@@ -1,5 +1,6 @@
 //! Integration tests for `requirements-txt`.
 
+mod bounds;
 mod markers;
 mod properties;
 mod snapshots;

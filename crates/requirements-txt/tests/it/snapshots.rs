@@ -156,6 +156,6 @@ fn missing_file() {
         .unwrap_err();
     insta::assert_snapshot!(render_error(&err), @r"
     error: Couldn't read requirements file `/nonexistent/requirements.txt`
-      Caused by: failed to open file `/nonexistent/requirements.txt`: No such file or directory (os error 2)
+      Caused by: failed to query resolved metadata `/nonexistent/requirements.txt`: No such file or directory (os error 2)
     ");
 }
