@@ -12,6 +12,7 @@ use std::path::{Component, Path, PathBuf};
 use data_encoding::BASE64URL_NOPAD;
 use distribution_filename::WheelFilename;
 use fs_err as fs;
+use puffin_fs::normalize_path;
 use sha2::{Digest, Sha256};
 use tracing::{debug, instrument};
 
@@ -26,7 +27,7 @@ use crate::scripts::{
 };
 use crate::{
     Error, InstallWarning, Layout, LinkError, LinkFallback, LinkMode, Linker, RecordEntry,
-    WheelManifest, normalize_path, write_record,
+    WheelManifest, write_record,
 };
 
 /// `.dist-info` files of the wheel that the installer writes itself, so the

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use fs_err as fs;
 
 use crate::Error;
-use crate::uninstall::normalize_path;
+use puffin_fs::normalize_path;
 
 /// The install scheme of an environment: one directory per kind of file, as
 /// `sysconfig.get_paths()` reports them ([binary distribution format], "the

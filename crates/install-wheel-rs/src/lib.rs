@@ -29,4 +29,4 @@ pub use layout::{Layout, Scheme};
 pub use linker::{LinkFallback, LinkMode, Linker};
 pub use manifest::{MANIFEST_FILENAME, ManifestError, ManifestFile, WheelManifest, hash_file};
 pub use record::{RecordEntry, RecordError, read_record, write_record};
-pub use uninstall::{Uninstallation, normalize_path, uninstall_wheel};
+pub use uninstall::{Uninstallation, uninstall_wheel};

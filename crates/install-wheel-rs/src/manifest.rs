@@ -135,7 +135,7 @@ fn scan_dir(
             files.push(ManifestFile {
                 path: relative,
                 size,
-                executable: is_executable(&metadata),
+                executable: puffin_fs::is_executable(&metadata),
                 sha256,
             });
         } else {
@@ -161,17 +161,6 @@ pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
         size += read as u64;
     }
     Ok((BASE64URL_NOPAD.encode(&hasher.finalize()), size))
-}
-
-#[cfg(unix)]
-fn is_executable(metadata: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    metadata.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_metadata: &std::fs::Metadata) -> bool {
-    false
 }
 
 #[cfg(test)]

@@ -6,13 +6,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use fs_err as fs;
 use tracing::{debug, instrument, trace, warn};
 
-use crate::linker::temp_sibling;
 use crate::{Error, Layout, read_record};
+use puffin_fs::{normalize_path, temp_sibling};
 
 /// What [`uninstall_wheel`] removed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -204,37 +204,4 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
     fs::remove_dir_all(&moved)?;
     result.dirs_removed += 1;
     Ok(result)
-}
-
-/// Resolve `.` and `..` lexically, without touching the filesystem (`..` at
-/// the root stays at the root), for checking where a RECORD path points.
-pub fn normalize_path(path: &Path) -> PathBuf {
-    let mut normalized = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                normalized.pop();
-            }
-            other => normalized.push(other.as_os_str()),
-        }
-    }
-    normalized
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalize_resolves_parent_components() {
-        assert_eq!(
-            normalize_path(Path::new("/venv/lib/site-packages/../../../etc/passwd")),
-            Path::new("/etc/passwd")
-        );
-        assert_eq!(
-            normalize_path(Path::new("/a/./b/../../../..")),
-            Path::new("/")
-        );
-    }
 }

@@ -1,8 +1,6 @@
-use std::fs::TryLockError;
 use std::path::PathBuf;
 
-use fs_err as fs;
-use tracing::debug;
+use puffin_fs::{LockMode, LockedFile};
 
 use crate::{Cache, CacheError};
 
@@ -14,23 +12,13 @@ use crate::{Cache, CacheError};
 /// taken on `<root>/.lock`, and released by the OS if the process dies.
 #[derive(Debug)]
 pub struct CacheLock {
-    file: fs::File,
-    exclusive: bool,
+    lock: LockedFile,
 }
 
 impl CacheLock {
     /// Whether this is the exclusive lock.
     pub fn is_exclusive(&self) -> bool {
-        self.exclusive
-    }
-}
-
-impl Drop for CacheLock {
-    fn drop(&mut self) {
-        // Closing the file releases the lock too; unlocking first is just explicit.
-        if let Err(err) = self.file.file().unlock() {
-            debug!(path = %self.file.path().display(), %err, "Failed to unlock the cache");
-        }
+        self.lock.mode() == LockMode::Exclusive
     }
 }
 
@@ -54,66 +42,43 @@ impl Cache {
     /// `on_wait` once (for the CLI to print "Waiting for another puffin process
     /// to release the cache lock") and then block until it is released.
     pub fn lock_shared_with(&self, on_wait: impl FnOnce()) -> Result<CacheLock, CacheError> {
-        self.lock(false, on_wait)
+        self.lock(LockMode::Shared, on_wait)
     }
 
     /// Take the exclusive lock; if another process holds it, call `on_wait`
     /// once and then block until it is released.
     pub fn lock_exclusive_with(&self, on_wait: impl FnOnce()) -> Result<CacheLock, CacheError> {
-        self.lock(true, on_wait)
+        self.lock(LockMode::Exclusive, on_wait)
     }
 
     /// Take the lock only if that needs no waiting: `Ok(None)` if another
     /// process holds it in a conflicting mode.
     pub fn try_lock(&self, exclusive: bool) -> Result<Option<CacheLock>, CacheError> {
-        let file = self.open_lock_file()?;
-        let attempt = if exclusive {
-            file.file().try_lock()
+        self.init_for_lock()?;
+        let mode = if exclusive {
+            LockMode::Exclusive
         } else {
-            file.file().try_lock_shared()
+            LockMode::Shared
         };
-        match attempt {
-            Ok(()) => Ok(Some(CacheLock { file, exclusive })),
-            Err(TryLockError::WouldBlock) => Ok(None),
-            Err(TryLockError::Error(err)) => Err(CacheError::Lock {
-                path: self.lock_path(),
-                err,
-            }),
-        }
+        let path = self.lock_path();
+        LockedFile::try_acquire(&path, mode)
+            .map(|lock| lock.map(|lock| CacheLock { lock }))
+            .map_err(|err| CacheError::Lock { path, err })
     }
 
-    fn lock(&self, exclusive: bool, on_wait: impl FnOnce()) -> Result<CacheLock, CacheError> {
-        if let Some(lock) = self.try_lock(exclusive)? {
-            return Ok(lock);
-        }
-        on_wait();
-        debug!(path = %self.lock_path().display(), exclusive, "Waiting for the cache lock");
-        let file = self.open_lock_file()?;
-        let result = if exclusive {
-            file.file().lock()
-        } else {
-            file.file().lock_shared()
-        };
-        result.map_err(|err| CacheError::Lock {
-            path: self.lock_path(),
-            err,
-        })?;
-        Ok(CacheLock { file, exclusive })
+    fn lock(&self, mode: LockMode, on_wait: impl FnOnce()) -> Result<CacheLock, CacheError> {
+        self.init_for_lock()?;
+        let path = self.lock_path();
+        LockedFile::acquire(&path, mode, on_wait)
+            .map(|lock| CacheLock { lock })
+            .map_err(|err| CacheError::Lock { path, err })
     }
 
-    fn open_lock_file(&self) -> Result<fs::File, CacheError> {
+    fn init_for_lock(&self) -> Result<(), CacheError> {
         self.init().map_err(|err| CacheError::Init {
             path: self.root().to_path_buf(),
             err,
-        })?;
-        let path = self.lock_path();
-        fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|err| CacheError::Lock { path, err })
+        })
     }
 }
 

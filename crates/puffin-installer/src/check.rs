@@ -12,9 +12,10 @@ use std::str::FromStr;
 use data_encoding::BASE64URL_NOPAD;
 use distribution_filename::PackageName;
 use fs_err as fs;
-use install_wheel_rs::{normalize_path, read_record};
+use install_wheel_rs::read_record;
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
+use puffin_fs::normalize_path;
 use rayon::prelude::*;
 use sha2::{Digest, Sha384, Sha512};
 

@@ -1,12 +1,12 @@
 //! An exclusive lock on an environment for the whole of a sync, so that two
 //! puffin processes never change one environment at once.
 
-use std::fs::TryLockError;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use fs_err as fs;
 use install_wheel_rs::{Layout, read_record, uninstall_wheel};
+use puffin_fs::{LockMode, LockedFile};
 use tracing::debug;
 
 /// The name of the lock file at the environment's root.
@@ -15,8 +15,7 @@ pub const LOCK_FILENAME: &str = ".lock";
 /// Held while a process changes an environment; released on drop.
 #[derive(Debug)]
 pub struct EnvironmentLock {
-    _file: fs::File,
-    path: PathBuf,
+    lock: LockedFile,
 }
 
 impl EnvironmentLock {
@@ -24,35 +23,13 @@ impl EnvironmentLock {
     /// calling `on_wait` once if another process holds it, then waiting.
     pub fn acquire(root: &Path, on_wait: impl FnOnce(&Path)) -> io::Result<Self> {
         let path = root.join(LOCK_FILENAME);
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)?;
-        match file.file().try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                on_wait(&path);
-                file.file().lock().map_err(|err| {
-                    io::Error::new(
-                        err.kind(),
-                        format!("Failed to lock `{}`: {err}", path.display()),
-                    )
-                })?;
-            }
-            Err(TryLockError::Error(err)) => {
-                return Err(io::Error::new(
-                    err.kind(),
-                    format!("Failed to lock `{}`: {err}", path.display()),
-                ));
-            }
-        }
-        Ok(Self { _file: file, path })
+        let lock = LockedFile::acquire(&path, LockMode::Exclusive, || on_wait(&path))?;
+        Ok(Self { lock })
     }
 
     /// The lock file.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.lock.path()
     }
 }
 

@@ -101,7 +101,7 @@ fn verify_file(path: &Path, file: &ManifestFile) -> io::Result<Option<String>> {
             file.size
         )));
     }
-    if cfg!(unix) && is_executable(&metadata) != file.executable {
+    if cfg!(unix) && puffin_fs::is_executable(&metadata) != file.executable {
         return Ok(Some(if file.executable {
             "is not executable, but the manifest says it is".to_string()
         } else {
@@ -116,15 +116,4 @@ fn verify_file(path: &Path, file: &ManifestFile) -> io::Result<Option<String>> {
         )));
     }
     Ok(None)
-}
-
-#[cfg(unix)]
-fn is_executable(metadata: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    metadata.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_metadata: &std::fs::Metadata) -> bool {
-    false
 }

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use fs_err as fs;
 use install_wheel_rs::{
     Error, InstallOptions, Layout, LinkMode, Linker, WheelManifest, check_unpacked_wheel,
-    install_wheel, normalize_path, read_record, uninstall_wheel,
+    install_wheel, read_record, uninstall_wheel,
 };
+use puffin_fs::normalize_path;
 use puffin_test_support::WheelBuilder;
 
 use crate::common::{error_chain, install, layout, mode, scratch, tempdir, tree, unpack};

@@ -1,0 +1,22 @@
+//! Filesystem helpers shared by puffin's crates, one copy each:
+//!
+//! - [`temp_name`] / [`temp_sibling`]: names for temporary files next to
+//!   their target, unique within the process;
+//! - [`replace_via_temp`] and [`write_fresh`]: replace a file by creating the
+//!   new one under a temporary name and renaming it over the old, never by
+//!   truncating in place (which would write through a hardlink into the
+//!   cache);
+//! - [`normalize_path`]: resolve `.` and `..` lexically;
+//! - [`is_executable`]: whether any execute bit is set;
+//! - [`LockedFile`]: an advisory lock (`flock`) on a file, shared or
+//!   exclusive, released on drop.
+
+mod lock;
+mod paths;
+mod write;
+
+pub use lock::{LockMode, LockedFile};
+pub use paths::{is_executable, normalize_path};
+pub use write::{
+    FileMode, create_new_with_mode, replace_via_temp, temp_name, temp_sibling, write_fresh,
+};
