@@ -339,4 +339,40 @@ mod tests {
             "http://127.0.0.1:2/other/foo-1.0-py3-none-any.whl"
         );
     }
+
+    proptest::proptest! {
+        // Pages of up to megabytes: few cases, a debug build parses slowly.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+
+        /// Hostile pages (NUL-heavy, unclosed tags, long runs) never panic,
+        /// with a link after the junk or without.
+        #[test]
+        fn hostile_pages_never_panic(
+            junk in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(vec![0u8; 4096]),
+                    proptest::strategy::Just(b"<a href=".to_vec()),
+                    proptest::strategy::Just(b"<!--".to_vec()),
+                    proptest::strategy::Just(b"\0<\0a\0>".to_vec()),
+                    proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+                ],
+                0..32,
+            ),
+            repeat in 1usize..512,
+        ) {
+            let mut body: Vec<u8> = junk.concat().repeat(repeat.min(8));
+            let _ = parse_html(&body, &base());
+            let _ = parse_json(&body, &base());
+            body.extend(b"\"'>--></script></a><a href=\"foo-1.0-py3-none-any.whl\">x</a>");
+            let _ = parse_html(&body, &base());
+        }
+
+        /// A page of megabytes of NUL bytes parses (to nothing) without
+        /// keeping an error per byte.
+        #[test]
+        fn huge_nul_pages_parse(megabytes in 1usize..4) {
+            let body = vec![0u8; megabytes * 1024 * 1024];
+            proptest::prop_assert!(parse_html(&body, &base()).is_empty());
+        }
+    }
 }
