@@ -146,6 +146,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("script");
         write_fresh(&script, b"#!/bin/sh\n", FileMode::Executable).unwrap();
-        assert!(crate::is_executable(fs_err::metadata(&script).unwrap()));
+        assert!(crate::is_executable(&fs_err::metadata(&script).unwrap()));
     }
 }
