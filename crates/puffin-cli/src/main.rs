@@ -44,6 +44,10 @@ struct GlobalArgs {
     /// Use a temporary cache, removed when puffin exits.
     #[arg(global = true, long, conflicts_with = "cache_dir")]
     no_cache: bool,
+
+    /// Draw no progress bars (they are drawn only on a terminal anyway).
+    #[arg(global = true, long, env = "PUFFIN_NO_PROGRESS", value_parser = clap::builder::FalseyValueParser::new())]
+    no_progress: bool,
 }
 
 #[derive(Subcommand)]
@@ -64,7 +68,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let printer = Printer::new(cli.global.quiet, cli.global.verbose);
+    let printer =
+        Printer::new(cli.global.quiet, cli.global.verbose).with_progress(!cli.global.no_progress);
     printer.init_tracing();
     let result = match cli.command {
         Command::PipSync(args) => commands::pip_sync::run(args, &cli.global, printer),

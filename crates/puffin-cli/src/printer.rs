@@ -10,6 +10,7 @@ pub(crate) struct Printer {
     quiet: bool,
     verbose: u8,
     color: bool,
+    progress: bool,
 }
 
 impl Printer {
@@ -19,7 +20,15 @@ impl Printer {
             quiet,
             verbose,
             color,
+            progress: true,
         }
+    }
+
+    /// Whether progress bars may be drawn at all (`--no-progress` says no).
+    #[must_use]
+    pub(crate) fn with_progress(mut self, progress: bool) -> Self {
+        self.progress = progress;
+        self
     }
 
     /// Set up `tracing` output on stderr: warnings by default, `-v` for
@@ -41,9 +50,9 @@ impl Printer {
             .init();
     }
 
-    /// Whether progress bars may be drawn (not with `-q`).
+    /// Whether progress bars may be drawn (not with `-q` or `--no-progress`).
     pub(crate) fn shows_progress(self) -> bool {
-        !self.quiet
+        !self.quiet && self.progress
     }
 
     pub(crate) fn color(self) -> bool {
@@ -97,5 +106,17 @@ impl Printer {
                 eprintln!("    {line}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_off_with_quiet_or_no_progress() {
+        assert!(!Printer::new(true, 0).shows_progress());
+        assert!(!Printer::new(false, 0).with_progress(false).shows_progress());
+        assert!(Printer::new(false, 0).shows_progress());
     }
 }
