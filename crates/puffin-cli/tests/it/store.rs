@@ -209,3 +209,36 @@ fn two_indexes_with_different_bytes_never_share_an_entry() {
     let entries = crate::reliability::cache_entries(&context.cache);
     assert_eq!(entries.len(), 2, "{entries:#?}");
 }
+
+/// A cache in the layout before the store (`wheels-v0`, with archive hashes
+/// inside entries) is never read: the next sync removes it and says so.
+#[test]
+fn the_old_cache_layout_is_removed_with_a_message() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let legacy = context
+        .cache
+        .join("wheels-v0/path/0123456789abcdef/demo-1.0-py3-none-any");
+    fs::create_dir_all(legacy.join("demo")).unwrap();
+    fs::write(legacy.join("demo/__init__.py"), "BUILD = 'legacy'\n").unwrap();
+    fs::write(legacy.join(".puffin-archive-sha256"), "0".repeat(64)).unwrap();
+    context.build(&build_of("new"));
+    let requirements = context.requirements("demo==1.0\n");
+    let output = context
+        .pip_sync_local()
+        .arg(&requirements)
+        .output()
+        .unwrap();
+    let stderr = context.filtered(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Removed the cache's old wheel layout at `[CACHE]/wheels-v0`"),
+        "{stderr}"
+    );
+    assert!(!context.cache.join("wheels-v0").exists());
+    assert_eq!(
+        context.assert_python("import demo; print(demo.BUILD)"),
+        "new"
+    );
+}
