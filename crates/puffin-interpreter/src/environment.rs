@@ -24,6 +24,9 @@ pub struct DiscoveryOptions {
     /// The command only reads the environment (`pip-freeze`, `pip-check`):
     /// skip the checks that guard against changing a system Python.
     pub read_only: bool,
+    /// `--break-system-packages`: change an interpreter marked
+    /// `EXTERNALLY-MANAGED` (PEP 668) anyway (it still needs `--system`).
+    pub break_system_packages: bool,
     /// Where the search for `.venv` starts.
     pub cwd: PathBuf,
     /// The environment variables discovery may read (`VIRTUAL_ENV`,
@@ -50,6 +53,13 @@ impl DiscoveryOptions {
             env,
             ..Self::new(cwd)
         })
+    }
+
+    /// Set `--break-system-packages`.
+    #[must_use]
+    pub fn with_break_system_packages(mut self, break_system_packages: bool) -> Self {
+        self.break_system_packages = break_system_packages;
+        self
     }
 
     /// Set `--python`.
@@ -157,7 +167,7 @@ impl PythonEnvironment {
             "Found the target environment"
         );
         if !options.read_only {
-            environment.check_writable(options.system)?;
+            environment.check_writable(options.system, options.break_system_packages)?;
         }
         Ok(environment)
     }
@@ -247,12 +257,19 @@ impl PythonEnvironment {
 
     /// Refuse to change an interpreter that is not a virtual environment
     /// without `--system`, and one marked `EXTERNALLY-MANAGED` (PEP 668)
-    /// always. A conda environment counts as an environment of its own.
-    pub fn check_writable(&self, system: bool) -> Result<(), Error> {
+    /// unless `break_system_packages`. A virtual environment is never
+    /// externally managed; a conda environment counts as an environment of
+    /// its own.
+    pub fn check_writable(&self, system: bool, break_system_packages: bool) -> Result<(), Error> {
         if self.interpreter.is_virtualenv() {
             return Ok(());
         }
-        if let Some(message) = &self.interpreter.externally_managed {
+        if let Some(message) = self
+            .interpreter
+            .externally_managed
+            .as_ref()
+            .filter(|_| !break_system_packages)
+        {
             return Err(Error::ExternallyManaged {
                 prefix: self.interpreter.prefix.clone(),
                 message: message.clone(),

@@ -146,7 +146,7 @@ pub enum Error {
     /// PEP 668: the environment's distributor manages it.
     #[error(
         "The Python environment at `{}` is externally managed (PEP 668), so puffin will not change it:\n{message}\n\
-         Use a virtual environment instead: `puffin venv`",
+         Use a virtual environment instead: `puffin venv` (or pass --break-system-packages to override)",
         prefix.display()
     )]
     ExternallyManaged {

@@ -18,6 +18,8 @@ pub(crate) struct EnvironmentRequest {
     pub(crate) python: Option<String>,
     /// `--system`.
     pub(crate) system: bool,
+    /// `--break-system-packages`: change an `EXTERNALLY-MANAGED` Python anyway.
+    pub(crate) break_system_packages: bool,
     /// The command only reads the environment (freeze, check).
     pub(crate) read_only: bool,
     /// Create `.venv` in the working directory when no environment is found.
@@ -35,6 +37,7 @@ pub(crate) fn find_environment(
     let options = DiscoveryOptions::from_process_env()?
         .with_python(request.python.clone())
         .with_system(request.system)
+        .with_break_system_packages(request.break_system_packages)
         .with_read_only(request.read_only);
     match PythonEnvironment::discover(&options, cache) {
         Ok(environment) => Ok(environment),
@@ -103,6 +106,7 @@ pub(crate) fn read_environment(
         &EnvironmentRequest {
             python,
             system,
+            break_system_packages: false,
             read_only: true,
             create_if_missing: false,
         },

@@ -43,6 +43,11 @@ pub(crate) struct PipSyncArgs {
     #[arg(long)]
     system: bool,
 
+    /// Change a Python whose distributor marks it `EXTERNALLY-MANAGED`
+    /// (PEP 668) anyway; it still needs `--system`.
+    #[arg(long, env = "PIP_BREAK_SYSTEM_PACKAGES", value_parser = clap::builder::FalseyValueParser::new())]
+    break_system_packages: bool,
+
     /// How files are put into the environment: clone (copy-on-write), hardlink
     /// or copy [default: hardlink on Linux, clone on macOS]. A wheel whose
     /// files cannot be linked is copied whole, with one warning.
@@ -64,6 +69,16 @@ pub(crate) struct PipSyncArgs {
     /// Print what would change, and change nothing.
     #[arg(long)]
     dry_run: bool,
+
+    /// Change nothing; exit 1 (printing the difference) if the environment
+    /// does not already match the requirements.
+    #[arg(long, conflicts_with = "dry_run")]
+    check: bool,
+
+    /// Fail (exit 1) when an installed distribution requires something the
+    /// requirements do not provide, instead of warning.
+    #[arg(long)]
+    strict: bool,
 
     /// Require a `--hash` for every requirement (implied by any `--hash` in the
     /// files).
@@ -111,7 +126,7 @@ impl PipSyncArgs {
             link_mode: self.link_mode.unwrap_or_default(),
             reinstall,
             offline: self.offline,
-            dry_run: self.dry_run,
+            dry_run: self.dry_run || self.check,
             require_hashes: self.require_hashes,
             index: IndexArgs {
                 index_url: self.index_url.clone(),
@@ -135,8 +150,9 @@ pub(crate) fn run(
         &EnvironmentRequest {
             python: args.python.clone(),
             system: args.system,
+            break_system_packages: args.break_system_packages,
             read_only: false,
-            create_if_missing: args.python.is_none() && !args.dry_run,
+            create_if_missing: args.python.is_none() && !args.dry_run && !args.check,
         },
         &cache,
         printer,
@@ -159,9 +175,16 @@ pub(crate) fn run(
         .run(&requirements);
     progress.finish();
     let report = result.map_err(|err| installer_error(err, printer))?;
-    print_report(&report, args.dry_run, printer, start);
-    if !report.is_noop() && !args.dry_run && !report.installed.is_empty() {
-        warn_missing_dependencies(&environment, printer);
+    print_report(&report, args.dry_run || args.check, printer, start);
+    if args.check && !report.is_noop() {
+        printer.status("The environment does not match the requirements (--check)");
+        return Ok(ExitStatus::Failure);
+    }
+    let changed = !report.is_noop() && !args.dry_run && !args.check && !report.installed.is_empty();
+    let checked = args.strict || changed;
+    if checked && warn_missing_dependencies(&environment, printer) > 0 && args.strict {
+        printer.status("Missing dependencies with --strict");
+        return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)
 }

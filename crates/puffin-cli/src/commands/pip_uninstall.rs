@@ -37,6 +37,11 @@ pub(crate) struct PipUninstallArgs {
     /// Allow uninstalling from a Python that is not a virtual environment.
     #[arg(long)]
     system: bool,
+
+    /// Change a Python whose distributor marks it `EXTERNALLY-MANAGED`
+    /// (PEP 668) anyway; it still needs `--system`.
+    #[arg(long, env = "PIP_BREAK_SYSTEM_PACKAGES", value_parser = clap::builder::FalseyValueParser::new())]
+    break_system_packages: bool,
 }
 
 pub(crate) fn run(
@@ -69,6 +74,7 @@ pub(crate) fn run(
         &EnvironmentRequest {
             python: args.python,
             system: args.system,
+            break_system_packages: args.break_system_packages,
             read_only: false,
             create_if_missing: false,
         },

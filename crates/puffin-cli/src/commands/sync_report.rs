@@ -121,15 +121,21 @@ fn print_change(printer: Printer, sign: char, line: &str) {
 /// Warn when an installed distribution requires something the requirements
 /// do not provide (pip-sync installs only what is listed), read from each
 /// distribution's METADATA.
-pub(crate) fn warn_missing_dependencies(environment: &PythonEnvironment, printer: Printer) {
+///
+/// Returns how many problems were found.
+pub(crate) fn warn_missing_dependencies(
+    environment: &PythonEnvironment,
+    printer: Printer,
+) -> usize {
     // Its warnings were printed before the sync.
     let Ok(site_packages) = read_site_packages(environment) else {
-        return;
+        return 0;
     };
     let markers = &environment.interpreter().markers;
     let Ok(problems) = puffin_installer::check_requirements(&site_packages, markers) else {
-        return;
+        return 0;
     };
+    let count = problems.len();
     for problem in problems {
         match problem {
             RequirementProblem::Missing {
@@ -153,4 +159,5 @@ pub(crate) fn warn_missing_dependencies(environment: &PythonEnvironment, printer
             RequirementProblem::InvalidMetadata { .. } => printer.warn(problem),
         }
     }
+    count
 }

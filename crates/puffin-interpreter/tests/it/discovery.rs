@@ -280,7 +280,38 @@ fn externally_managed_is_refused_even_with_the_system_flag() {
     insta::assert_snapshot!(fixture.error(&options), @r"
     The Python environment at `[TEMP]/usr` is externally managed (PEP 668), so puffin will not change it:
     To install Python packages system-wide, use the distribution's packages.
-    Use a virtual environment instead: `puffin venv`
+    Use a virtual environment instead: `puffin venv` (or pass --break-system-packages to override)
     ");
-    fixture.discover(&options.with_read_only(true)).unwrap();
+    fixture
+        .discover(&options.clone().with_read_only(true))
+        .unwrap();
+    // `--break-system-packages` overrides PEP 668, but still needs `--system`.
+    fixture
+        .discover(&options.clone().with_break_system_packages(true))
+        .unwrap();
+    let without_system = options.with_system(false).with_break_system_packages(true);
+    assert!(matches!(
+        fixture.discover(&without_system),
+        Err(puffin_interpreter::Error::NotAVirtualEnv { .. })
+    ));
+}
+
+/// A virtual environment is never externally managed, even when the stdlib
+/// it shares with its base interpreter carries `EXTERNALLY-MANAGED`.
+#[test]
+fn a_virtual_environment_is_never_externally_managed() {
+    let fixture = Fixture::new();
+    let base = fixture.path().join("usr");
+    let venv = fixture.path().join("venv");
+    fs_err::create_dir_all(&venv).unwrap();
+    fs_err::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+    let python = venv.join("bin").join("python");
+    crate::common::fake_python(
+        &python,
+        &crate::common::answer(&venv, &base, Some("Use the distribution's packages.")),
+    );
+    let options = fixture
+        .options()
+        .with_python(Some(python.display().to_string()));
+    fixture.discover(&options).unwrap();
 }
