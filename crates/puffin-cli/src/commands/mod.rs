@@ -6,6 +6,7 @@ use crate::printer::Printer;
 
 pub(crate) mod clean;
 pub(crate) mod environment;
+pub(crate) mod output;
 pub(crate) mod pip_check;
 pub(crate) mod pip_freeze;
 pub(crate) mod pip_sync;

@@ -7,6 +7,9 @@ use puffin_installer::{check_files, check_requirements};
 use crate::GlobalArgs;
 use crate::commands::ExitStatus;
 use crate::commands::environment::read_environment;
+use crate::commands::output::{
+    OutputFormat, file_problem_json, print_json, requirement_problem_json,
+};
 use crate::printer::Printer;
 
 /// Arguments of `puffin pip-check`.
@@ -26,6 +29,10 @@ pub(crate) struct PipCheckArgs {
     /// skipped).
     #[arg(long)]
     files: bool,
+
+    /// `text` (as `pip check` prints) or `json`.
+    #[arg(long, value_enum, default_value_t)]
+    output_format: OutputFormat,
 }
 
 /// Print every unmet requirement as `pip check` does (and, with `--files`,
@@ -38,9 +45,24 @@ pub(crate) fn run(
 ) -> anyhow::Result<ExitStatus> {
     let (environment, site_packages) = read_environment(args.python, args.system, global, printer)?;
 
+    let problems = check_requirements(&site_packages, &environment.interpreter().markers)?;
+    if args.output_format == OutputFormat::Json {
+        let files = args
+            .files
+            .then(|| check_files(&site_packages, environment.root()).problems);
+        let broken = !problems.is_empty() || files.as_ref().is_some_and(|files| !files.is_empty());
+        print_json(&serde_json::json!({
+            "requirements": problems.iter().map(requirement_problem_json).collect::<Vec<_>>(),
+            "files": files.map(|files| files.iter().map(file_problem_json).collect::<Vec<_>>()),
+        }))?;
+        return Ok(if broken {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        });
+    }
     let mut stdout = std::io::stdout().lock();
     let mut broken = false;
-    let problems = check_requirements(&site_packages, &environment.interpreter().markers)?;
     if problems.is_empty() {
         writeln!(stdout, "No broken requirements found.").context("Failed to write to stdout")?;
     }

@@ -1,11 +1,16 @@
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
+use puffin_installer::{InstalledDist, SitePackages};
+use puffin_package::{DirectUrl, DirectUrlInfo};
+use serde_json::json;
 
 use crate::GlobalArgs;
 use crate::commands::ExitStatus;
 use crate::commands::environment::read_environment;
+use crate::commands::output::{OutputFormat, print_json};
 use crate::printer::Printer;
 
 /// Arguments of `puffin pip-freeze`.
@@ -19,6 +24,58 @@ pub(crate) struct PipFreezeArgs {
     /// List a Python that is not a virtual environment.
     #[arg(long)]
     system: bool,
+
+    /// Leave out distributions installed in editable mode.
+    #[arg(long)]
+    exclude_editable: bool,
+
+    /// List the distributions installed in this directory (a site-packages
+    /// or `--target` directory) instead of an environment's (repeatable).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["python", "system"])]
+    path: Vec<PathBuf>,
+
+    /// `text` (requirements, as `pip-sync` accepts them) or `json`.
+    #[arg(long, value_enum, default_value_t)]
+    output_format: OutputFormat,
+}
+
+/// One listed distribution.
+struct Frozen {
+    name: String,
+    version: String,
+    /// For direct URL installs, without credentials (PEP 610 forbids them).
+    url: Option<String>,
+    editable: bool,
+}
+
+impl Frozen {
+    fn of(dist: &InstalledDist) -> Self {
+        let direct_url = dist
+            .direct_url()
+            .ok()
+            .flatten()
+            .and_then(|json| DirectUrl::from_json(&json).ok());
+        let editable = matches!(
+            direct_url.as_ref().map(|direct_url| &direct_url.info),
+            Some(DirectUrlInfo::Dir(info)) if info.editable == Some(true)
+        );
+        Self {
+            name: dist.name.to_string(),
+            version: dist.version.to_string(),
+            url: direct_url
+                .map(|direct_url| puffin_redact::remove_credentials(&direct_url.url).into_owned()),
+            editable,
+        }
+    }
+
+    /// The requirement line: `name==version`, `name @ url` or `-e url`.
+    fn line(&self) -> String {
+        match &self.url {
+            Some(url) if self.editable => format!("-e {url}"),
+            Some(url) => format!("{} @ {url}", self.name),
+            None => format!("{}=={}", self.name, self.version),
+        }
+    }
 }
 
 /// Print every installed distribution as a requirement that `pip-sync`
@@ -28,28 +85,31 @@ pub(crate) fn run(
     global: &GlobalArgs,
     printer: Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let (_, site_packages) = read_environment(args.python, args.system, global, printer)?;
-    let mut lines = Vec::new();
-    for dist in site_packages.iter() {
-        let direct_url = dist
-            .direct_url()
-            .ok()
-            .flatten()
-            .and_then(|json| puffin_package::DirectUrl::from_json(&json).ok());
-        match direct_url {
-            // Older installs may have recorded credentials (PEP 610 forbids it).
-            Some(direct_url) => lines.push(format!(
-                "{} @ {}",
-                dist.name,
-                puffin_redact::remove_credentials(&direct_url.url)
-            )),
-            None => lines.push(format!("{}=={}", dist.name, dist.version)),
-        }
+    let site_packages = if args.path.is_empty() {
+        read_environment(args.python, args.system, global, printer)?.1
+    } else {
+        let dirs: Vec<&Path> = args.path.iter().map(PathBuf::as_path).collect();
+        SitePackages::from_dirs(&dirs)?
+    };
+    let mut frozen: Vec<Frozen> = site_packages
+        .iter()
+        .map(Frozen::of)
+        .filter(|frozen| !(args.exclude_editable && frozen.editable))
+        .collect();
+    frozen.sort_by(|a, b| a.line().cmp(&b.line()));
+    if args.output_format == OutputFormat::Json {
+        let list: Vec<_> = frozen
+            .iter()
+            .map(|frozen| {
+                json!({"name": frozen.name, "version": frozen.version, "url": frozen.url, "editable": frozen.editable})
+            })
+            .collect();
+        print_json(&json!(list))?;
+        return Ok(ExitStatus::Success);
     }
-    lines.sort();
     let mut stdout = std::io::stdout().lock();
-    for line in lines {
-        writeln!(stdout, "{line}").context("Failed to write to stdout")?;
+    for frozen in frozen {
+        writeln!(stdout, "{}", frozen.line()).context("Failed to write to stdout")?;
     }
     Ok(ExitStatus::Success)
 }

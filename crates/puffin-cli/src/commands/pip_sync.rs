@@ -17,6 +17,7 @@ use crate::GlobalArgs;
 use crate::commands::environment::{
     EnvironmentRequest, display_path, find_environment, open_cache,
 };
+use crate::commands::output::{OutputFormat, plan_json, print_json};
 use crate::commands::progress::SyncProgress;
 use crate::commands::sync_report::{print_report, warn_missing_dependencies};
 use crate::commands::{ExitStatus, UserError, installer_error};
@@ -74,6 +75,11 @@ pub(crate) struct PipSyncArgs {
     /// does not already match the requirements.
     #[arg(long, conflicts_with = "dry_run")]
     check: bool,
+
+    /// With `--dry-run`: `text` or `json` (the plan as one JSON document on
+    /// stdout, see `docs/json-output.md`).
+    #[arg(long, value_enum, default_value_t, requires = "dry_run")]
+    output_format: OutputFormat,
 
     /// Fail (exit 1) when an installed distribution requires something the
     /// requirements do not provide, instead of warning.
@@ -175,6 +181,10 @@ pub(crate) fn run(
         .run(&requirements);
     progress.finish();
     let report = result.map_err(|err| installer_error(err, printer))?;
+    if args.output_format == OutputFormat::Json {
+        print_json(&plan_json(&report.plan))?;
+        return Ok(ExitStatus::Success);
+    }
     print_report(&report, args.dry_run || args.check, printer, start);
     if args.check && !report.is_noop() {
         printer.status("The environment does not match the requirements (--check)");

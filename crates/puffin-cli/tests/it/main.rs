@@ -7,6 +7,7 @@ mod checks;
 mod common;
 mod conformance;
 mod hostile_inputs;
+mod output;
 mod pip_freeze;
 mod pip_sync;
 mod pip_uninstall;
