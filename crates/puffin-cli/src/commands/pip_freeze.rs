@@ -96,7 +96,7 @@ pub(crate) fn run(
         .map(Frozen::of)
         .filter(|frozen| !(args.exclude_editable && frozen.editable))
         .collect();
-    frozen.sort_by(|a, b| a.line().cmp(&b.line()));
+    frozen.sort_by_key(Frozen::line);
     if args.output_format == OutputFormat::Json {
         let list: Vec<_> = frozen
             .iter()
