@@ -124,6 +124,17 @@ struct Layer {
     index_url: Option<String>,
     extra_index_urls: Vec<String>,
     find_links: Vec<String>,
+    /// `no-index` in pip's configuration, or `PIP_NO_INDEX`.
+    no_index: Option<bool>,
+}
+
+/// A boolean as pip reads one from its environment and configuration files.
+fn pip_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 impl IndexLocations {
@@ -185,7 +196,14 @@ impl IndexLocations {
         env: &dyn Fn(&str) -> Option<String>,
         pip_default_index: Option<&str>,
     ) -> Result<Self, ClientError> {
-        let no_index = cli.no_index || file.no_index;
+        let (pip_config, pip_config_path) = read_pip_config(env)?;
+        // pip's precedence: the command line, the environment, the files.
+        let no_index = cli.no_index
+            || file.no_index
+            || env("PIP_NO_INDEX")
+                .and_then(|value| pip_bool(&value))
+                .or(pip_config.no_index)
+                .unwrap_or(false);
         let split = |value: Option<String>| -> Vec<String> {
             value
                 .map(|v| v.split_whitespace().map(ToString::to_string).collect())
@@ -195,13 +213,14 @@ impl IndexLocations {
             index_url: env("PUFFIN_INDEX_URL").filter(|v| !v.trim().is_empty()),
             extra_index_urls: split(env("PUFFIN_EXTRA_INDEX_URL")),
             find_links: split(env("PUFFIN_FIND_LINKS")),
+            no_index: None,
         };
         let pip_env = Layer {
             index_url: env("PIP_INDEX_URL").filter(|v| !v.trim().is_empty()),
             extra_index_urls: split(env("PIP_EXTRA_INDEX_URL")),
             find_links: split(env("PIP_FIND_LINKS")),
+            no_index: None,
         };
-        let (pip_config, pip_config_path) = read_pip_config(env)?;
 
         // The index URL: first layer wins.
         let candidates: [(Option<&String>, IndexOrigin); 6] = [
@@ -418,6 +437,7 @@ fn read_pip_config(
                         }
                     }
                     "find-links" => layer.find_links = values,
+                    "no-index" => layer.no_index = pip_bool(value),
                     _ => {}
                 }
             }
@@ -671,6 +691,30 @@ mod tests {
                 FlatIndexLocation::Url(Url::parse("http://links.invalid/page.html").unwrap()),
             ]
         );
+    }
+
+    #[test]
+    fn no_index_from_pip_env_and_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let global = dir.path().join("xdg").join("pip").join("pip.conf");
+        fs::create_dir_all(global.parent().unwrap()).unwrap();
+        fs::write(
+            &global,
+            "[global]\nindex-url = http://config.invalid/\nno-index = true\n",
+        )
+        .unwrap();
+        let none = IndexArgs::default();
+        // pip.conf's `no-index` applies...
+        let env = isolated(dir.path(), &[]);
+        let found = discover(&none, &none, &env, None).unwrap();
+        assert!(found.no_index);
+        assert_eq!(found.indexes().count(), 0);
+        // ...unless the environment says otherwise, as pip reads it.
+        let env = isolated(dir.path(), &[("PIP_NO_INDEX", "off")]);
+        assert!(!discover(&none, &none, &env, None).unwrap().no_index);
+        fs::write(&global, "[global]\nindex-url = http://config.invalid/\n").unwrap();
+        let env = isolated(dir.path(), &[("PIP_NO_INDEX", "yes")]);
+        assert!(discover(&none, &none, &env, None).unwrap().no_index);
     }
 
     #[test]
