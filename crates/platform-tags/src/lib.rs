@@ -11,6 +11,7 @@
 //! [platform compatibility tags]: https://packaging.python.org/en/latest/specifications/platform-compatibility-tags/
 
 mod platform;
+mod platform_tag;
 mod tags;
 
 pub use platform::{Arch, Os, Platform, PlatformError};

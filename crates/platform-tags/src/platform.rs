@@ -140,6 +140,11 @@ pub enum PlatformError {
     /// The CPU architecture is not one puffin knows the wheel tags of.
     #[error("Unsupported CPU architecture `{0}`")]
     UnsupportedArch(String),
+    /// A `--python-platform` that is not a known wheel platform tag.
+    #[error(
+        "Unknown platform tag `{0}`: use a wheel platform tag such as `manylinux_2_17_aarch64`, `manylinux2014_x86_64`, `musllinux_1_2_x86_64`, `macosx_14_0_arm64` or `win_amd64`"
+    )]
+    UnknownPlatformTag(String),
     /// Neither glibc nor musl was found on a Linux host.
     #[error(
         "Could not determine the C library of this Linux host: neither glibc (`ldd --version`) nor a musl loader (`/lib/ld-musl-*.so.1`) was found"

@@ -16,6 +16,7 @@ mod reporter;
 mod requirements;
 mod site_packages;
 mod sync;
+mod target;
 mod uninstaller;
 
 pub use check::{FileProblem, FilesReport, RequirementProblem, check_files, check_requirements};
@@ -32,4 +33,5 @@ pub use site_packages::{
     InstalledDist, InstalledKind, SitePackages, SitePackagesError, SitePackagesWarning,
 };
 pub use sync::{Sync, SyncOptions, SyncReport, SyncRequirements};
+pub use target::{InstallTarget, TargetPython};
 pub use uninstaller::{UninstallFailure, Uninstaller};

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use install_wheel_rs::{LinkFallback, LinkMode};
-use platform_tags::Platform;
 use puffin_cache::Cache;
 use puffin_client::{IndexArgs, IndexLocations};
 use puffin_interpreter::PythonEnvironment;
@@ -16,9 +15,9 @@ use tracing::debug;
 
 use crate::preparer::{PrepareOptions, Preparer};
 use crate::{
-    CachedWheel, EnvironmentLock, Error, InstallReason, InstalledDist, Installer, Lock, Phase,
-    Plan, PlanOptions, Reinstall, Reporter, SilentReporter, SitePackages, SyncRequirement,
-    Uninstaller, WheelSource, clean_leftovers,
+    CachedWheel, EnvironmentLock, Error, InstallReason, InstallTarget, InstalledDist, Installer,
+    Lock, Phase, Plan, PlanOptions, Reinstall, Reporter, SilentReporter, SitePackages,
+    SyncRequirement, TargetPython, Uninstaller, WheelSource, clean_leftovers,
 };
 
 /// How to sync.
@@ -37,6 +36,10 @@ pub struct SyncOptions {
     /// Index options of the command line; those of the requirements files
     /// are in [`SyncRequirements::index`].
     pub index: IndexArgs,
+    /// Where to install: the environment, `--target` or `--prefix`.
+    pub target: InstallTarget,
+    /// The interpreter to choose wheels for, when not the environment's.
+    pub python: TargetPython,
 }
 
 /// The requirements of a sync, as read from requirements files.
@@ -87,9 +90,9 @@ impl SyncReport {
 /// # Ok(()) }
 /// ```
 pub struct Sync<'a> {
-    environment: &'a PythonEnvironment,
+    pub(crate) environment: &'a PythonEnvironment,
     cache: &'a Cache,
-    options: SyncOptions,
+    pub(crate) options: SyncOptions,
     reporter: Arc<dyn Reporter>,
 }
 
@@ -165,7 +168,7 @@ impl<'a> Sync<'a> {
         Ok(Plan::build(
             &requirements.requirements,
             &site_packages,
-            &self.environment.interpreter().markers,
+            &self.markers(),
             &PlanOptions {
                 reinstall: self.options.reinstall.clone(),
             },
@@ -173,7 +176,7 @@ impl<'a> Sync<'a> {
     }
 
     fn site_packages(&self) -> Result<SitePackages, Error> {
-        let dirs = self.environment.site_packages_dirs();
+        let dirs = self.site_packages_dirs()?;
         let dirs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
         Ok(SitePackages::from_dirs(&dirs)?)
     }
@@ -210,7 +213,13 @@ impl<'a> Sync<'a> {
         if self.options.dry_run {
             return Ok(None);
         }
-        let root = self.environment.root();
+        let root = self.lock_root();
+        if self.options.target != InstallTarget::Environment {
+            fs_err::create_dir_all(root).map_err(|err| Error::Environment {
+                path: root.to_path_buf(),
+                err,
+            })?;
+        }
         let lock = EnvironmentLock::acquire(root, |path| {
             self.reporter.on_lock_wait(Lock::Environment(path));
         })
@@ -218,8 +227,8 @@ impl<'a> Sync<'a> {
             path: root.to_path_buf(),
             err,
         })?;
-        let layout = self.environment.layout();
-        for dir in self.environment.site_packages_dirs() {
+        let layout = self.layout()?;
+        for dir in self.site_packages_dirs()? {
             let removed = clean_leftovers(&layout, &dir).map_err(|err| Error::Environment {
                 path: dir.clone(),
                 err,
@@ -250,18 +259,14 @@ impl<'a> Sync<'a> {
         requirements: &SyncRequirements,
         hash_mode: bool,
     ) -> Result<crate::Prepared, Error> {
-        let interpreter = self.environment.interpreter();
-        let platform = Platform::current().map_err(|err| Error::Tags(Box::new(err)))?;
-        let tags = interpreter
-            .tags(&platform)
-            .map_err(|err| Error::Tags(Box::new(err)))?;
+        let tags = self.tags()?;
         // Direct URL wheels name their own tags: refuse one that does not fit.
         plan.check_wheel_tags(&tags)?;
         let store = WheelStore::new(self.cache);
         let options = PrepareOptions {
             locations: self.index_locations(plan, requirements)?,
             tags,
-            python_version: interpreter.version().clone(),
+            python_version: self.python_version(),
             offline: self.options.offline,
             hash_mode,
             reinstall: self.options.reinstall.clone(),
@@ -325,7 +330,7 @@ impl<'a> Sync<'a> {
             return Ok(());
         }
         let start = Instant::now();
-        let layout = self.environment.layout();
+        let layout = self.layout()?;
         let mut first_failure = None;
         for (dist, result) in removals
             .iter()
@@ -359,7 +364,7 @@ impl<'a> Sync<'a> {
             return Ok(());
         }
         let start = Instant::now();
-        let layout = self.environment.layout();
+        let layout = self.layout()?;
         let installed = Installer::new(&layout)
             .with_link_mode(self.options.link_mode)
             .with_reporter(self.reporter.clone())

@@ -274,6 +274,50 @@ fn write_cache(entry_path: &Path, entry: &CacheEntry) -> std::io::Result<()> {
     Ok(())
 }
 
+/// pip's prefix scheme (`pip install --prefix DIR`): `sysconfig`'s
+/// `posix_prefix` (or `nt`) paths with every base set to DIR.
+const PREFIX_SCHEME_SCRIPT: &str = r#"
+import json, os, sys, sysconfig
+prefix = sys.argv[1]
+scheme = "nt" if os.name == "nt" else "posix_prefix"
+base = {"base": prefix, "platbase": prefix, "installed_base": prefix, "installed_platbase": prefix}
+paths = sysconfig.get_paths(scheme=scheme, vars=base)
+json.dump({key: paths[key] for key in ("purelib", "platlib", "scripts", "data", "include")}, sys.stdout)
+"#;
+
+impl Interpreter {
+    /// The install scheme of `pip install --prefix <prefix>` for this
+    /// interpreter (its own `sysconfig`, with every base set to `prefix`).
+    pub fn prefix_scheme(&self, prefix: &Path) -> Result<SchemePaths, Error> {
+        let path = &self.sys_executable;
+        let output = Command::new(path)
+            .arg("-I")
+            .arg("-c")
+            .arg(PREFIX_SCHEME_SCRIPT)
+            .arg(prefix)
+            .output()
+            .map_err(|err| Error::Spawn {
+                path: path.clone(),
+                err,
+            })?;
+        if !output.status.success() {
+            return Err(Error::QueryFailed {
+                path: path.clone(),
+                status: output.status,
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            });
+        }
+        serde_json::from_slice(&output.stdout).map_err(|err| Error::QueryOutput {
+            path: path.clone(),
+            stdout: String::from_utf8_lossy(&output.stdout)
+                .chars()
+                .take(300)
+                .collect(),
+            err,
+        })
+    }
+}
+
 /// Run the query script with the interpreter and parse its answer.
 fn run_query(path: &Path) -> Result<Interpreter, Error> {
     // `-I`: isolated mode, so neither `PYTHONPATH` nor the user's site

@@ -24,6 +24,9 @@ pub(crate) struct EnvironmentRequest {
     pub(crate) read_only: bool,
     /// Create `.venv` in the working directory when no environment is found.
     pub(crate) create_if_missing: bool,
+    /// Use the first `python3` on `PATH` when no environment is found (for a
+    /// read-only use of the interpreter, e.g. `--target`).
+    pub(crate) system_fallback: bool,
 }
 
 /// Find the target environment; with `create_if_missing`, create `.venv` in the
@@ -53,6 +56,14 @@ pub(crate) fn find_environment(
             gourgeist::create_venv(&path, &base, &gourgeist::VenvOptions::default())
                 .with_context(|| format!("Failed to create `{}`", path.display()))?;
             PythonEnvironment::discover(&options, cache).map_err(interpreter_error)
+        }
+        // `--target` and `--prefix` only need an interpreter: without an
+        // environment, the first `python3` on `PATH`.
+        Err(puffin_interpreter::Error::NoEnvironment { .. })
+            if request.read_only && request.system_fallback =>
+        {
+            PythonEnvironment::discover(&options.with_system(true), cache)
+                .map_err(interpreter_error)
         }
         Err(err) => Err(interpreter_error(err)),
     }
@@ -109,6 +120,7 @@ pub(crate) fn read_environment(
             break_system_packages: false,
             read_only: true,
             create_if_missing: false,
+            system_fallback: false,
         },
         &cache,
         printer,

@@ -10,8 +10,11 @@ use anyhow::Context;
 use clap::Args;
 use distribution_filename::PackageName;
 use install_wheel_rs::LinkMode;
+use platform_tags::Platform;
 use puffin_client::IndexArgs;
-use puffin_installer::{Reinstall, Sync, SyncOptions, SyncRequirement, SyncRequirements};
+use puffin_installer::{
+    InstallTarget, Reinstall, Sync, SyncOptions, SyncRequirement, SyncRequirements, TargetPython,
+};
 
 use crate::GlobalArgs;
 use crate::commands::environment::{
@@ -108,6 +111,27 @@ pub(crate) struct PipSyncArgs {
     #[arg(long)]
     no_index: bool,
 
+    /// Install into this directory (put it on `PYTHONPATH`) instead of the
+    /// environment: packages and data in DIR, scripts in DIR/bin. Only what
+    /// is in DIR is kept or removed.
+    #[arg(long, value_name = "DIR", conflicts_with = "prefix")]
+    target: Option<PathBuf>,
+
+    /// Install into pip's prefix scheme under DIR (`DIR/lib/pythonX.Y/site-packages`,
+    /// `DIR/bin`, ...), computed by the interpreter.
+    #[arg(long, value_name = "DIR")]
+    prefix: Option<PathBuf>,
+
+    /// With `--target`: choose wheels for this platform instead of this
+    /// machine's (a wheel platform tag such as `manylinux2014_aarch64`).
+    #[arg(long, value_name = "TAG", requires = "target")]
+    python_platform: Option<Platform>,
+
+    /// With `--target`: choose wheels for this Python version (`3.12`)
+    /// instead of the interpreter's.
+    #[arg(long, value_name = "X.Y", requires = "target", value_parser = TargetPython::parse_version)]
+    python_version: Option<(u8, u8)>,
+
     /// Accept empty requirements, which remove everything from the environment.
     #[arg(long)]
     allow_empty_requirements: bool,
@@ -119,6 +143,16 @@ pub(crate) struct PipSyncArgs {
 }
 
 impl PipSyncArgs {
+    /// Where to install.
+    fn install_target(&self) -> InstallTarget {
+        let absolute = |dir: &PathBuf| std::path::absolute(dir).unwrap_or(dir.clone());
+        match (&self.target, &self.prefix) {
+            (Some(dir), _) => InstallTarget::Directory(absolute(dir)),
+            (None, Some(dir)) => InstallTarget::Prefix(absolute(dir)),
+            (None, None) => InstallTarget::Environment,
+        }
+    }
+
     /// The library's options.
     fn options(&self) -> SyncOptions {
         let reinstall = if self.reinstall {
@@ -140,6 +174,11 @@ impl PipSyncArgs {
                 find_links: self.find_links.clone(),
                 no_index: self.no_index,
             },
+            target: self.install_target(),
+            python: TargetPython {
+                platform: self.python_platform.clone(),
+                version: self.python_version,
+            },
         }
     }
 }
@@ -157,8 +196,13 @@ pub(crate) fn run(
             python: args.python.clone(),
             system: args.system,
             break_system_packages: args.break_system_packages,
-            read_only: false,
-            create_if_missing: args.python.is_none() && !args.dry_run && !args.check,
+            // `--target` and `--prefix` leave the environment unchanged.
+            read_only: args.install_target() != InstallTarget::Environment,
+            create_if_missing: args.python.is_none()
+                && !args.dry_run
+                && !args.check
+                && args.install_target() == InstallTarget::Environment,
+            system_fallback: true,
         },
         &cache,
         printer,

@@ -77,6 +77,7 @@ pub(crate) fn run(
             break_system_packages: args.break_system_packages,
             read_only: false,
             create_if_missing: false,
+            system_fallback: false,
         },
         &cache,
         printer,

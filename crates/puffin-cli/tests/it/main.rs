@@ -13,4 +13,5 @@ mod pip_sync;
 mod pip_uninstall;
 mod reliability;
 mod store;
+mod target;
 mod venv;
