@@ -107,6 +107,15 @@ pub enum Error {
     /// The platform's wheel tags could not be computed.
     #[error("Failed to compute the wheel tags of this platform")]
     Tags(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A bytecode compile worker could not be started.
+    #[error("Failed to start `{}` to compile bytecode", python.display())]
+    Compile {
+        /// The interpreter.
+        python: PathBuf,
+        /// Why.
+        #[source]
+        err: io::Error,
+    },
     /// The async runtime could not be started, or a task of it failed.
     #[error("Failed to run the download tasks")]
     Runtime(#[source] io::Error),

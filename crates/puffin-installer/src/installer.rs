@@ -46,6 +46,8 @@ pub struct InstallReport {
     pub warnings: Vec<String>,
     /// The installed wheels' names, in the order given.
     pub installed: Vec<WheelFilename>,
+    /// The installed `.dist-info` directories, in the same order.
+    pub dist_infos: Vec<PathBuf>,
 }
 
 /// Installs many cached wheels into one environment, across wheels in parallel.
@@ -141,6 +143,7 @@ impl<'a> Installer<'a> {
                             .map(|warning| format!("{}: {warning}", wheel.filename)),
                     );
                     report.installed.push(wheel.filename.clone());
+                    report.dist_infos.push(installation.dist_info.clone());
                 }
                 Err(failure) => failures.push(failure),
             }

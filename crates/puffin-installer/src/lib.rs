@@ -7,6 +7,7 @@
 //! the [`EnvironmentLock`].
 
 mod check;
+mod compile;
 mod error;
 mod installer;
 mod lock;
@@ -20,6 +21,7 @@ mod target;
 mod uninstaller;
 
 pub use check::{FileProblem, FilesReport, RequirementProblem, check_files, check_requirements};
+pub use compile::{CompileOptions, CompileReport, compile_bytecode};
 pub use error::Error;
 pub use installer::{CachedWheel, InstallFailure, InstallReport, Installer};
 pub use lock::{EnvironmentLock, LOCK_FILENAME, clean_leftovers};

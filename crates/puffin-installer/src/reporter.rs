@@ -28,6 +28,13 @@ pub enum Phase {
         /// How long the removal took.
         elapsed: Duration,
     },
+    /// The installed `.py` files compiled to bytecode.
+    Compiled {
+        /// Files compiled.
+        count: usize,
+        /// How long compiling took.
+        elapsed: Duration,
+    },
     /// Wheels linked into the environment.
     Installed {
         /// How many.

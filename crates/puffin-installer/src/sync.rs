@@ -36,6 +36,8 @@ pub struct SyncOptions {
     /// Index options of the command line; those of the requirements files
     /// are in [`SyncRequirements::index`].
     pub index: IndexArgs,
+    /// Compile the installed distributions' `.py` files to bytecode.
+    pub compile_bytecode: Option<crate::CompileOptions>,
     /// Where to install: the environment, `--target` or `--prefix`.
     pub target: InstallTarget,
     /// The interpreter to choose wheels for, when not the environment's.
@@ -68,6 +70,8 @@ pub struct SyncReport {
     pub fallback: Option<LinkFallback>,
     /// Warnings about odd but accepted wheels.
     pub warnings: Vec<String>,
+    /// What bytecode compilation did, when it was asked for.
+    pub compiled: Option<crate::CompileReport>,
 }
 
 impl SyncReport {
@@ -377,6 +381,16 @@ impl<'a> Sync<'a> {
             count: report.installed.len(),
             elapsed: start.elapsed(),
         });
+        if let Some(options) = self.options.compile_bytecode {
+            let start = Instant::now();
+            let files = crate::compile::python_files(&installed.dist_infos, &layout.prefix);
+            let python = self.environment.python_executable();
+            report.compiled = Some(crate::compile_bytecode(&python, files, options)?);
+            self.reporter.on_phase(Phase::Compiled {
+                count: report.compiled.map_or(0, |compiled| compiled.compiled),
+                elapsed: start.elapsed(),
+            });
+        }
         Ok(())
     }
 }

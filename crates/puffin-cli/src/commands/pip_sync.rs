@@ -13,7 +13,8 @@ use install_wheel_rs::LinkMode;
 use platform_tags::Platform;
 use puffin_client::IndexArgs;
 use puffin_installer::{
-    InstallTarget, Reinstall, Sync, SyncOptions, SyncRequirement, SyncRequirements, TargetPython,
+    CompileOptions, InstallTarget, Reinstall, Sync, SyncOptions, SyncRequirement, SyncRequirements,
+    TargetPython,
 };
 
 use crate::GlobalArgs;
@@ -111,26 +112,30 @@ pub(crate) struct PipSyncArgs {
     #[arg(long)]
     no_index: bool,
 
-    /// Install into this directory (put it on `PYTHONPATH`) instead of the
-    /// environment: packages and data in DIR, scripts in DIR/bin. Only what
-    /// is in DIR is kept or removed.
+    /// Install into this directory (for `PYTHONPATH`), scripts in DIR/bin;
+    /// only what is in DIR is kept or removed.
     #[arg(long, value_name = "DIR", conflicts_with = "prefix")]
     target: Option<PathBuf>,
 
-    /// Install into pip's prefix scheme under DIR (`DIR/lib/pythonX.Y/site-packages`,
-    /// `DIR/bin`, ...), computed by the interpreter.
+    /// Install into pip's prefix scheme under DIR, as the interpreter computes it.
     #[arg(long, value_name = "DIR")]
     prefix: Option<PathBuf>,
 
-    /// With `--target`: choose wheels for this platform instead of this
-    /// machine's (a wheel platform tag such as `manylinux2014_aarch64`).
+    /// With `--target`: choose wheels for this platform tag (`manylinux2014_aarch64`).
     #[arg(long, value_name = "TAG", requires = "target")]
     python_platform: Option<Platform>,
 
-    /// With `--target`: choose wheels for this Python version (`3.12`)
-    /// instead of the interpreter's.
+    /// With `--target`: choose wheels for this Python version (`3.12`).
     #[arg(long, value_name = "X.Y", requires = "target", value_parser = TargetPython::parse_version)]
     python_version: Option<(u8, u8)>,
+
+    /// Compile the installed `.py` files to bytecode.
+    #[arg(long, env = "PUFFIN_COMPILE_BYTECODE", value_parser = clap::builder::FalseyValueParser::new())]
+    compile_bytecode: bool,
+
+    /// Seconds one file may take to compile before it is skipped.
+    #[arg(long, env = "PUFFIN_COMPILE_BYTECODE_TIMEOUT", default_value_t = 60)]
+    compile_timeout: u64,
 
     /// Accept empty requirements, which remove everything from the environment.
     #[arg(long)]
@@ -174,6 +179,10 @@ impl PipSyncArgs {
                 find_links: self.find_links.clone(),
                 no_index: self.no_index,
             },
+            compile_bytecode: self.compile_bytecode.then(|| CompileOptions {
+                timeout: std::time::Duration::from_secs(self.compile_timeout),
+                ..CompileOptions::default()
+            }),
             target: self.install_target(),
             python: TargetPython {
                 platform: self.python_platform.clone(),

@@ -181,6 +181,14 @@ impl Reporter for SyncProgress {
                 packages(count),
                 elapsed(time)
             )),
+            Phase::Compiled {
+                count,
+                elapsed: time,
+            } => self.printer.status(format_args!(
+                "Compiled {count} {} in {}",
+                if count == 1 { "file" } else { "files" },
+                elapsed(time)
+            )),
         }
     }
 }

@@ -3,6 +3,7 @@
 // Tests print `Skipping: <why>` when a fixture is missing.
 #![allow(clippy::print_stdout)]
 
+mod bytecode;
 mod checks;
 mod common;
 mod conformance;
