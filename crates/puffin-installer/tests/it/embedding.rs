@@ -79,6 +79,7 @@ impl puffin_installer::Reporter for Recorder {
             }
             puffin_installer::Phase::Uninstalled { count, .. } => format!("uninstalled {count}"),
             puffin_installer::Phase::Installed { count, .. } => format!("installed {count}"),
+            puffin_installer::Phase::Compiled { count, .. } => format!("compiled {count}"),
         };
         self.push(format!("phase: {name}"));
     }
