@@ -163,12 +163,17 @@ pub struct Rollback {
 
 impl fmt::Display for Rollback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.removed == 0 && self.restored == 0 {
+            return f.write_str("nothing had changed yet");
+        }
+        let files = |count: usize| if count == 1 { "file" } else { "files" };
         write!(
             f,
-            "removed {} new {} and restored {}",
+            "{} new {} removed, {} {} put back",
             self.removed,
-            if self.removed == 1 { "file" } else { "files" },
-            self.restored
+            files(self.removed),
+            self.restored,
+            files(self.restored)
         )
     }
 }

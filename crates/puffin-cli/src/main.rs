@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod commands;
 mod printer;
+mod signals;
 
 use printer::Printer;
 
@@ -44,6 +45,10 @@ struct GlobalArgs {
     /// Use a temporary cache, removed when puffin exits.
     #[arg(global = true, long, conflicts_with = "cache_dir")]
     no_cache: bool,
+
+    /// Set by SIGINT and SIGTERM (see [`signals`]).
+    #[arg(skip)]
+    cancellation: puffin_installer::Cancellation,
 }
 
 #[derive(Subcommand)]
@@ -66,6 +71,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let printer = Printer::new(cli.global.quiet, cli.global.verbose);
     printer.init_tracing();
+    if let Err(err) = signals::install(cli.global.cancellation.clone(), printer) {
+        tracing::debug!(%err, "Failed to install the signal handlers");
+    }
     let result = match cli.command {
         Command::PipSync(args) => commands::pip_sync::run(args, &cli.global, printer),
         Command::PipUninstall(args) => commands::pip_uninstall::run(args, &cli.global, printer),

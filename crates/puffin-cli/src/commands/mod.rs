@@ -15,12 +15,13 @@ pub(crate) mod sync_report;
 pub(crate) mod venv;
 
 /// How a command ended: 0 on success, 1 when an install failed, 2 on bad usage
-/// or input.
+/// or input, 128 + the signal's number when cancelled by a signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ExitStatus {
     Success,
     Failure,
     Error,
+    Signal(u8),
 }
 
 impl ExitStatus {
@@ -47,6 +48,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::from(0),
             ExitStatus::Failure => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Signal(code) => ExitCode::from(code),
         }
     }
 }

@@ -156,14 +156,44 @@ pub(crate) fn run(
     let result = Sync::new(&environment, &cache)
         .with_options(args.options())
         .with_reporter(progress.clone())
+        .with_cancellation(global.cancellation.clone())
         .run(&requirements);
     progress.finish();
-    let report = result.map_err(|err| installer_error(err, printer))?;
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => return failed(err, printer),
+    };
     print_report(&report, args.dry_run, printer, start);
     if !report.is_noop() && !args.dry_run && !report.installed.is_empty() {
         warn_missing_dependencies(&environment, printer);
     }
     Ok(ExitStatus::Success)
+}
+
+/// Print why a sync failed and what became of the environment.
+fn failed(err: puffin_installer::Error, printer: Printer) -> anyhow::Result<ExitStatus> {
+    match err {
+        puffin_installer::Error::RolledBack { err, rollback } => {
+            let err = installer_error(*err, printer);
+            printer.error(&err);
+            printer.status(format_args!(
+                "The environment was restored to its state before the sync ({rollback})"
+            ));
+            Ok(ExitStatus::from_error(&err))
+        }
+        puffin_installer::Error::Cancelled { rollback } => {
+            match rollback {
+                Some(rollback) => printer.status(format_args!(
+                    "Cancelled: the environment was restored to its state before the sync ({rollback})"
+                )),
+                None => printer.status("Cancelled: the environment was not changed"),
+            }
+            Ok(ExitStatus::Signal(
+                crate::signals::exit_code().unwrap_or(130),
+            ))
+        }
+        err => Err(installer_error(err, printer)),
+    }
 }
 
 /// Read every requirements file and merge them, after the seeds.
