@@ -21,7 +21,9 @@ mod site_packages;
 mod sync;
 mod uninstaller;
 
-pub use check::{FileProblem, FilesReport, RequirementProblem, check_files, check_requirements};
+pub use check::{
+    FileProblem, FilesReport, RequirementProblem, check_files, check_requirements, unowned_files,
+};
 pub use error::Error;
 pub use install_wheel_rs::{Cancellation, Recovery, Rollback};
 pub use installer::{CachedWheel, InstallFailure, InstallReport, Installer};

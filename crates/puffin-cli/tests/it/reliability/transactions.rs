@@ -89,7 +89,7 @@ fn sigint_during_a_large_sync_restores_the_environment() {
     let (mut rolled_back, mut unchanged, mut finished) = (0, 0, 0);
     for round in 0..8 {
         let delay = typical.as_millis() as u64 * (20 + rng.below(80)) / 100;
-        let mut child = sync_command(&context, &context.venv, &new)
+        let child = sync_command(&context, &context.venv, &new)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
