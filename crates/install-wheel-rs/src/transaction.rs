@@ -491,7 +491,7 @@ fn roll_back_journal(journal: &Path, roots: &[PathBuf]) -> Result<Rollback, Erro
             ops.push((number, kind, entry.path()));
         }
     }
-    ops.sort_by(|a, b| b.0.cmp(&a.0));
+    ops.sort_by_key(|op| std::cmp::Reverse(op.0));
     let mut total = Rollback::default();
     let mut first_error = None;
     for (_, kind, dir) in &ops {
