@@ -3,7 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::{LinkMode, ManifestError, RecordError};
+use crate::{LinkMode, ManifestError, RecordError, TransactionError};
 
 /// Everything that can go wrong installing or uninstalling one wheel.
 ///
@@ -205,6 +205,9 @@ pub enum Error {
     /// Linking, copying or writing a file failed.
     #[error(transparent)]
     Link(#[from] LinkError),
+    /// The transaction's journal failed, or the work was cancelled.
+    #[error(transparent)]
+    Transaction(#[from] TransactionError),
     /// The installed distribution has no RECORD, so its files are unknown.
     #[error(
         "`{path}` is missing: puffin cannot tell which files belong to this package. Remove its `.dist-info` directory by hand and reinstall it"
@@ -235,6 +238,13 @@ pub enum Error {
     /// Any other I/O error; `fs_err` names the path in the message.
     #[error(transparent)]
     Io(#[from] io::Error),
+}
+
+impl Error {
+    /// Whether the work stopped because it was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Self::Transaction(TransactionError::Cancelled))
+    }
 }
 
 /// A file could not be linked, copied or written into the environment.

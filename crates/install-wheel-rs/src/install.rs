@@ -25,9 +25,10 @@ use crate::scripts::{
     EntryPoint, check_script_name, is_entry_point_wrapper, launcher, parse_entry_points,
     reserved_data_path, reserved_script_name, rewrite_shebang,
 };
+use crate::transaction::{OpKind, PathKind};
 use crate::{
     Error, InstallWarning, Layout, LinkError, LinkFallback, LinkMode, Linker, RecordEntry,
-    WheelManifest, write_record,
+    Transaction, WheelManifest, write_record,
 };
 
 /// `.dist-info` files of the wheel that the installer writes itself, so the
@@ -57,6 +58,10 @@ pub struct InstallOptions<'a> {
     pub requested: bool,
     /// The installer's name, written to `INSTALLER`, e.g. `puffin`.
     pub installer: &'a str,
+    /// The transaction the install is part of: what is at the wheel's
+    /// destinations is moved into its journal first, and the files are
+    /// recorded so that a rollback removes them. `None` overwrites in place.
+    pub transaction: Option<&'a Transaction>,
 }
 
 impl Default for InstallOptions<'_> {
@@ -66,6 +71,7 @@ impl Default for InstallOptions<'_> {
             direct_url: None,
             requested: false,
             installer: "puffin",
+            transaction: None,
         }
     }
 }
@@ -175,6 +181,14 @@ pub fn install_wheel(
         entry_points: &entry_points,
     };
     let plan = Plan::new(&wheel, layout, site_packages, &staging.path)?;
+    let final_dist_info = site_packages.join(&dist_info);
+    if let Some(transaction) = options.transaction {
+        let destinations =
+            plan.destinations(&entry_points, layout, &staging.path, &final_dist_info);
+        transaction
+            .op(OpKind::Install)?
+            .prepare_install(&destinations)?;
+    }
     for dir in &plan.dirs {
         fs::create_dir_all(dir).map_err(|err| LinkError::CreateDir {
             path: dir.clone(),
@@ -193,7 +207,6 @@ pub fn install_wheel(
     )?);
 
     // Step 4: the generated `.dist-info` files, RECORD last, then publish.
-    let final_dist_info = site_packages.join(&dist_info);
     let files = write_dist_info(
         &staging.path,
         &final_dist_info,
@@ -201,6 +214,9 @@ pub fn install_wheel(
         record,
         options,
     )?;
+    if let Some(transaction) = options.transaction {
+        transaction.cancellation().check()?;
+    }
     staging.publish(&final_dist_info)?;
 
     Ok(Installation {
@@ -610,6 +626,36 @@ impl Plan {
             }
         }
         Ok(plan)
+    }
+
+    /// Every path the install writes in the environment, for the journal:
+    /// the linked files (not those of the staging `.dist-info`), scripts,
+    /// launchers, and the `.dist-info` itself.
+    fn destinations(
+        &self,
+        entry_points: &[EntryPoint],
+        layout: &Layout,
+        staging: &Path,
+        final_dist_info: &Path,
+    ) -> Vec<(PathKind, PathBuf)> {
+        let links = self
+            .links
+            .iter()
+            .map(|task| task.dst.clone())
+            .filter(|dst| !dst.starts_with(staging));
+        let scripts = self.scripts.iter().map(|(_, dst)| dst.clone());
+        let launchers = entry_points
+            .iter()
+            .map(|entry_point| layout.scheme.scripts.join(&entry_point.name));
+        links
+            .chain(scripts)
+            .chain(launchers)
+            .map(|path| (PathKind::File, path))
+            .chain(std::iter::once((
+                PathKind::DistInfo,
+                final_dist_info.to_path_buf(),
+            )))
+            .collect()
     }
 
     fn add_parent(&mut self, dst: &Path) {

@@ -7,7 +7,10 @@
 //! install as [recording installed projects] (PEP 376/627) says, the
 //! `.dist-info` last. [`uninstall_wheel`] removes what RECORD lists, confined to
 //! the scheme directories. [`WheelManifest`] is the file list stored with each
-//! unzipped wheel in the cache, so installs never walk the tree.
+//! unzipped wheel in the cache, so installs never walk the tree. A
+//! [`Transaction`] makes many installs and uninstalls all-or-nothing: a
+//! journal in site-packages lets it roll back on an error or a
+//! [`Cancellation`], and lets [`recover`] finish one that was killed.
 //!
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/
 //! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
@@ -20,6 +23,7 @@ mod linker;
 mod manifest;
 mod record;
 mod scripts;
+mod transaction;
 mod uninstall;
 
 pub use dist_info::InstallWarning;
@@ -29,4 +33,7 @@ pub use layout::{Layout, Scheme};
 pub use linker::{LinkFallback, LinkMode, Linker};
 pub use manifest::{MANIFEST_FILENAME, ManifestError, ManifestFile, WheelManifest, hash_file};
 pub use record::{RecordEntry, RecordError, read_record, write_record};
-pub use uninstall::{Uninstallation, uninstall_wheel};
+pub use transaction::{
+    Cancellation, JOURNAL_DIR, Recovery, Rollback, Transaction, TransactionError, recover,
+};
+pub use uninstall::{Uninstallation, uninstall_wheel, uninstall_wheel_with};

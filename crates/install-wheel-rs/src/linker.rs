@@ -22,7 +22,7 @@ use tracing::{debug, trace};
 pub(crate) use puffin_fs::{FileMode, temp_name, temp_sibling};
 use puffin_fs::{create_new_with_mode, replace_via_temp};
 
-use crate::{Error, LinkError};
+use crate::{Cancellation, Error, LinkError, TransactionError};
 
 /// How files go from the cache into an environment.
 ///
@@ -208,6 +208,7 @@ pub struct Linker {
     mode: LinkMode,
     state: Mutex<LinkerState>,
     fault: Option<Fault>,
+    cancellation: Option<Cancellation>,
 }
 
 impl Default for Linker {
@@ -250,7 +251,23 @@ impl Linker {
             mode,
             state: Mutex::new(LinkerState::default()),
             fault: None,
+            cancellation: None,
         }
+    }
+
+    /// Stop linking, between two files, once `cancellation` is set: the
+    /// install fails with [`TransactionError::Cancelled`].
+    #[must_use]
+    pub fn with_cancellation(mut self, cancellation: Cancellation) -> Self {
+        self.cancellation = Some(cancellation);
+        self
+    }
+
+    /// `Err(Cancelled)` once the cancellation is set.
+    fn check_cancelled(&self) -> Result<(), TransactionError> {
+        self.cancellation
+            .as_ref()
+            .map_or(Ok(()), Cancellation::check)
     }
 
     /// The requested mode.
@@ -327,6 +344,7 @@ impl Linker {
         debug!(%mode, error = %failed, file = %tasks[failed_index].dst.display(), "A later file cannot be linked: copying the whole wheel instead");
         self.undo(tasks, failed_index)?;
         for (index, task) in tasks.iter().enumerate() {
+            self.check_cancelled()?;
             self.place(LinkMode::Copy, index, task)
                 .map_err(|err| link_error(LinkMode::Copy, task, err))?;
         }
@@ -364,6 +382,9 @@ impl Linker {
             match attempt {
                 Attempt::Initial(mode) => match self.place(mode, 0, first) {
                     Ok(()) => attempt = Attempt::Confirmed(mode),
+                    Err(_) if self.check_cancelled().is_err() => {
+                        return Err(TransactionError::Cancelled.into());
+                    }
                     Err(err) if mode.is_capability_error(&err) => {
                         let next = mode.next_mode().expect("copy has no capability errors");
                         debug!(%mode, %next, error = %err, from = %first.src.display(), to = %first.dst.display(), "Link mode not possible here, falling back");
@@ -405,6 +426,9 @@ impl Linker {
                 .into_iter()
                 .collect()
         };
+        if !failures.is_empty() {
+            self.check_cancelled()?;
+        }
         let mut capability_failure = None;
         for (index, err) in failures {
             if !mode.is_capability_error(&err) {
@@ -455,6 +479,9 @@ impl Linker {
     /// never truncated in place (which would write through a hardlink into the
     /// cache).
     fn place(&self, mode: LinkMode, index: usize, task: &LinkTask) -> io::Result<()> {
+        if self.check_cancelled().is_err() {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+        }
         if let Some(fault) = self.fault
             && mode != LinkMode::Copy
             && fault.index == index

@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use fs_err as fs;
 use tracing::{debug, instrument, trace, warn};
 
-use crate::{Error, Layout, read_record};
 use puffin_fs::{normalize_path, temp_sibling};
+
+use crate::transaction::{Aside, Op, OpKind, PathKind, remove_empty_dirs};
+use crate::{Error, Layout, RecordEntry, Transaction, read_record};
 
 /// What [`uninstall_wheel`] removed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -28,36 +30,32 @@ pub struct Uninstallation {
 }
 
 /// Uninstall the distribution whose `.dist-info` directory is `dist_info`
+/// (inside purelib or platlib of `layout`), deleting its files:
+/// [`uninstall_wheel_with`] without a transaction.
+pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallation, Error> {
+    uninstall_wheel_with(layout, dist_info, None)
+}
+
+/// Uninstall the distribution whose `.dist-info` directory is `dist_info`
 /// (inside purelib or platlib of `layout`).
 ///
-/// The `.dist-info` is first renamed aside, so that a crash never leaves one
-/// claiming files that are gone. Then every file in RECORD is removed, with the
+/// The `.dist-info` goes first, so that a crash never leaves one claiming
+/// files that are gone. Then every file in RECORD goes, with the
 /// `__pycache__` bytecode of removed `.py` files, then directories left empty
-/// (up to, never including, the scheme directories), then the `.dist-info`.
+/// (up to, never including, the scheme directories). Within a `transaction`
+/// the `.dist-info` and files are moved into its journal (a rollback puts
+/// them back; the commit deletes them); without one the `.dist-info` is
+/// renamed aside, the files deleted, and the `.dist-info` deleted last.
 /// A RECORD entry that is absolute or resolves (following `..` and symlinked
 /// directories) outside purelib, platlib, scripts, data and include is
 /// skipped and reported in [`Uninstallation::skipped`].
 #[instrument(skip_all, fields(dist_info = %dist_info.display()))]
-pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallation, Error> {
-    let scheme = &layout.scheme;
-    let outside = || Error::DistInfoOutsideScheme {
-        path: dist_info.to_path_buf(),
-        purelib: scheme.purelib.clone(),
-        platlib: scheme.platlib.clone(),
-    };
-    let site_packages = dist_info.parent().ok_or_else(outside)?;
-    let site_packages_canonical = fs::canonicalize(site_packages)?;
-    let in_scheme = [&scheme.purelib, &scheme.platlib]
-        .into_iter()
-        .any(|lib| fs::canonicalize(lib).is_ok_and(|lib| lib == site_packages_canonical));
-    if !in_scheme {
-        return Err(outside());
-    }
-    // Entries are resolved against the canonical site-packages, so that the
-    // lexical check below compares like with like.
-    let dist_info_lexical =
-        site_packages_canonical.join(dist_info.file_name().ok_or_else(outside)?);
-
+pub fn uninstall_wheel_with(
+    layout: &Layout,
+    dist_info: &Path,
+    transaction: Option<&Transaction>,
+) -> Result<Uninstallation, Error> {
+    let site_packages = check_dist_info(layout, dist_info)?;
     let record_path = dist_info.join("RECORD");
     let record = match fs::File::open(&record_path) {
         Ok(file) => read_record(io::BufReader::new(file)).map_err(|err| Error::InvalidRecord {
@@ -69,42 +67,89 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
         }
         Err(err) => return Err(err.into()),
     };
-
-    // Move the `.dist-info` out of the way first.
-    let moved = temp_sibling(dist_info, ".tmp-puffin-uninstall-");
-    fs::rename(dist_info, &moved)?;
-    debug!(moved = %moved.display(), "Moved the .dist-info aside");
-
-    let canonical_roots: Vec<PathBuf> = scheme
+    let canonical_roots: Vec<PathBuf> = layout
+        .scheme
         .dirs()
         .iter()
         .filter_map(|dir| fs::canonicalize(dir).ok())
         .collect();
-    let inside = |path: &Path, roots: &[PathBuf]| {
-        roots
-            .iter()
-            .any(|root| path != root && path.starts_with(root))
-    };
-
     let mut result = Uninstallation::default();
+    let resolved = resolve_entries(
+        &record,
+        &site_packages,
+        dist_info,
+        &canonical_roots,
+        &mut result,
+    );
+
+    let mut disposal = match transaction {
+        Some(transaction) => Disposal::Journal(transaction.op(OpKind::Uninstall)?),
+        None => Disposal::Delete { moved: None },
+    };
+    disposal.dist_info(dist_info)?;
+    let touched = disposal.files(&resolved, &mut result)?;
+    let bytecode = find_bytecode(&touched)?;
+    let files: Vec<PathBuf> = bytecode.iter().map(|(_, file)| file.clone()).collect();
+    disposal.files(&files, &mut result)?;
+
+    let mut dirs: BTreeSet<PathBuf> = touched.into_keys().collect();
+    dirs.extend(bytecode.into_iter().map(|(pycache, _)| pycache));
+    result.dirs_removed += remove_empty_dirs(&dirs, &canonical_roots);
+    disposal.finish()?;
+    result.dirs_removed += 1;
+    Ok(result)
+}
+
+/// The canonical site-packages directory of `dist_info`, which must be
+/// purelib or platlib.
+fn check_dist_info(layout: &Layout, dist_info: &Path) -> Result<PathBuf, Error> {
+    let scheme = &layout.scheme;
+    let outside = || Error::DistInfoOutsideScheme {
+        path: dist_info.to_path_buf(),
+        purelib: scheme.purelib.clone(),
+        platlib: scheme.platlib.clone(),
+    };
+    let site_packages = dist_info.parent().ok_or_else(outside)?;
+    dist_info.file_name().ok_or_else(outside)?;
+    let site_packages_canonical = fs::canonicalize(site_packages)?;
+    let in_scheme = [&scheme.purelib, &scheme.platlib]
+        .into_iter()
+        .any(|lib| fs::canonicalize(lib).is_ok_and(|lib| lib == site_packages_canonical));
+    if !in_scheme {
+        return Err(outside());
+    }
+    Ok(site_packages_canonical)
+}
+
+/// The files RECORD lists outside the `.dist-info`, resolved against the
+/// canonical `site_packages` (following symlinked directories) and confined
+/// to the scheme directories; the others are added to `result.skipped`.
+fn resolve_entries(
+    record: &[RecordEntry],
+    site_packages: &Path,
+    dist_info: &Path,
+    canonical_roots: &[PathBuf],
+    result: &mut Uninstallation,
+) -> Vec<PathBuf> {
+    // Entries are resolved against the canonical site-packages, so that the
+    // lexical check below compares like with like.
+    let dist_info_lexical = site_packages.join(dist_info.file_name().unwrap_or_default());
     // Lexical parent → canonical parent (None when it does not exist).
     let mut canonical_parents: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
-    // Canonical directories that lost files → stems of removed `.py` files.
-    let mut touched: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
-
-    for entry in &record {
+    let mut resolved = Vec::new();
+    for entry in record {
         let relative = Path::new(&entry.path);
         if relative.has_root() || relative.is_absolute() {
             warn!(path = %entry.path, "Skipping an absolute RECORD entry");
             result.skipped.push(relative.to_path_buf());
             continue;
         }
-        let lexical = normalize_path(&site_packages_canonical.join(relative));
+        let lexical = normalize_path(&site_packages.join(relative));
         // Files of the `.dist-info` go with the moved directory.
         if lexical.starts_with(&dist_info_lexical) {
             continue;
         }
-        if !inside(&lexical, &canonical_roots) {
+        if !inside(&lexical, canonical_roots) {
             warn!(path = %lexical.display(), "Skipping a RECORD entry outside the environment");
             result.skipped.push(lexical);
             continue;
@@ -121,39 +166,30 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
             trace!(path = %lexical.display(), "Already gone");
             continue;
         };
-        if !inside(&canonical_parent.join(file_name), &canonical_roots) {
+        if !inside(&canonical_parent.join(file_name), canonical_roots) {
             warn!(path = %lexical.display(), resolved = %canonical_parent.display(), "Skipping a RECORD entry that resolves outside the environment");
             result.skipped.push(lexical);
             continue;
         }
-        let path = canonical_parent.join(file_name);
-        let removed = match fs::remove_file(&path) {
-            Ok(()) => {
-                trace!(path = %path.display(), "Removed");
-                result.files_removed += 1;
-                true
-            }
-            // Already gone (deleted by hand, or by an interrupted run): its
-            // directory and bytecode must still be cleaned up.
-            Err(err) if err.kind() == io::ErrorKind::NotFound => true,
-            Err(err) if err.kind() == io::ErrorKind::IsADirectory => {
-                warn!(path = %path.display(), "Skipping a RECORD entry that is a directory");
-                false
-            }
-            Err(err) => return Err(err.into()),
-        };
-        if removed {
-            let stems = touched.entry(canonical_parent).or_default();
-            if let Some(stem) = file_name.to_str().and_then(|name| name.strip_suffix(".py")) {
-                stems.insert(stem.to_string());
-            }
-        }
+        resolved.push(canonical_parent.join(file_name));
     }
+    resolved
+}
 
-    // Bytecode of removed modules: `__pycache__/{stem}.{tag}.pyc`.
-    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    for (dir, stems) in &touched {
-        dirs.insert(dir.clone());
+/// Whether `path` is strictly inside one of `roots`.
+fn inside(path: &Path, roots: &[PathBuf]) -> bool {
+    roots
+        .iter()
+        .any(|root| path != root && path.starts_with(root))
+}
+
+/// The bytecode of removed modules, `__pycache__/{stem}.{tag}.pyc` in the
+/// directories of `touched`, as `(__pycache__, file)`.
+fn find_bytecode(
+    touched: &BTreeMap<PathBuf, BTreeSet<String>>,
+) -> Result<Vec<(PathBuf, PathBuf)>, Error> {
+    let mut bytecode = Vec::new();
+    for (dir, stems) in touched {
         if stems.is_empty() {
             continue;
         }
@@ -172,36 +208,103 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
                     .split_once('.')
                     .is_some_and(|(stem, _)| stems.contains(stem));
             if is_bytecode {
-                fs::remove_file(entry.path())?;
-                result.files_removed += 1;
+                bytecode.push((pycache.clone(), entry.path()));
             }
         }
-        dirs.insert(pycache);
+    }
+    Ok(bytecode)
+}
+
+/// How an uninstall gets rid of files: deleting them, or moving them into
+/// a transaction's journal.
+enum Disposal<'a> {
+    Delete {
+        /// The `.dist-info`, renamed aside until the end.
+        moved: Option<PathBuf>,
+    },
+    Journal(Op<'a>),
+}
+
+impl Disposal<'_> {
+    /// Move the `.dist-info` out of the way, first.
+    fn dist_info(&mut self, dist_info: &Path) -> Result<(), Error> {
+        match self {
+            Self::Delete { moved } => {
+                let aside = temp_sibling(dist_info, ".tmp-puffin-uninstall-");
+                fs::rename(dist_info, &aside)?;
+                debug!(moved = %aside.display(), "Moved the .dist-info aside");
+                *moved = Some(aside);
+            }
+            Self::Journal(op) => {
+                let index = op.record(&[(PathKind::DistInfo, dist_info.to_path_buf())])?;
+                op.move_aside(index, PathKind::DistInfo, dist_info)?;
+            }
+        }
+        Ok(())
     }
 
-    // Directories left empty, deepest first (children sort after their
-    // parents), climbing while they empty out. A parent that is not empty yet
-    // is tried again when its last child goes.
-    for dir in dirs.iter().rev() {
-        let mut dir = dir.as_path();
-        // Never a scheme directory or one of its parents (`bin` is inside
-        // the `data` root, the venv).
-        while inside(dir, &canonical_roots)
-            && !canonical_roots.iter().any(|root| root.starts_with(dir))
-        {
-            match fs::remove_dir(dir) {
-                Ok(()) => {
-                    trace!(dir = %dir.display(), "Removed empty directory");
-                    result.dirs_removed += 1;
+    /// Get rid of `files`; returns the directories that lost files (or
+    /// whose files were already gone), with the stems of `.py` files.
+    fn files(
+        &self,
+        files: &[PathBuf],
+        result: &mut Uninstallation,
+    ) -> Result<BTreeMap<PathBuf, BTreeSet<String>>, Error> {
+        let first = match self {
+            Self::Journal(op) => {
+                let entries: Vec<(PathKind, PathBuf)> = files
+                    .iter()
+                    .map(|file| (PathKind::File, file.clone()))
+                    .collect();
+                op.record(&entries)?
+            }
+            Self::Delete { .. } => 0,
+        };
+        let mut touched: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
+        for (offset, path) in files.iter().enumerate() {
+            let aside = match self {
+                Self::Journal(op) => op.move_aside(first + offset, PathKind::File, path)?,
+                Self::Delete { .. } => delete(path)?,
+            };
+            match aside {
+                Aside::Moved => result.files_removed += 1,
+                // Already gone (deleted by hand, or by an interrupted run): its
+                // directory and bytecode must still be cleaned up.
+                Aside::Missing => {}
+                Aside::Directory => {
+                    warn!(path = %path.display(), "Skipping a RECORD entry that is a directory");
+                    continue;
                 }
-                Err(_) => break,
             }
-            let Some(parent) = dir.parent() else { break };
-            dir = parent;
+            let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+                continue;
+            };
+            let stems = touched.entry(parent.to_path_buf()).or_default();
+            if let Some(stem) = name.to_str().and_then(|name| name.strip_suffix(".py")) {
+                stems.insert(stem.to_string());
+            }
         }
+        Ok(touched)
     }
 
-    fs::remove_dir_all(&moved)?;
-    result.dirs_removed += 1;
-    Ok(result)
+    /// Delete the renamed `.dist-info` (without a transaction).
+    fn finish(self) -> Result<(), Error> {
+        if let Self::Delete { moved: Some(moved) } = self {
+            fs::remove_dir_all(&moved)?;
+        }
+        Ok(())
+    }
+}
+
+/// Delete one file of an uninstall.
+fn delete(path: &Path) -> Result<Aside, Error> {
+    match fs::remove_file(path) {
+        Ok(()) => {
+            trace!(path = %path.display(), "Removed");
+            Ok(Aside::Moved)
+        }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Aside::Missing),
+        Err(err) if err.kind() == io::ErrorKind::IsADirectory => Ok(Aside::Directory),
+        Err(err) => Err(err.into()),
+    }
 }

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod commands;
 mod printer;
+mod signals;
 
 use printer::Printer;
 
@@ -48,6 +49,10 @@ struct GlobalArgs {
     /// Draw no progress bars (they are drawn only on a terminal anyway).
     #[arg(global = true, long, env = "PUFFIN_NO_PROGRESS", value_parser = clap::builder::FalseyValueParser::new())]
     no_progress: bool,
+
+    /// Set by SIGINT and SIGTERM (see [`signals`]).
+    #[arg(skip)]
+    cancellation: puffin_installer::Cancellation,
 }
 
 #[derive(Subcommand)]
@@ -71,6 +76,9 @@ fn main() -> ExitCode {
     let printer =
         Printer::new(cli.global.quiet, cli.global.verbose).with_progress(!cli.global.no_progress);
     printer.init_tracing();
+    if let Err(err) = signals::install(cli.global.cancellation.clone(), printer) {
+        tracing::debug!(%err, "Failed to install the signal handlers");
+    }
     let result = match cli.command {
         Command::PipSync(args) => commands::pip_sync::run(args, &cli.global, printer),
         Command::PipUninstall(args) => commands::pip_uninstall::run(args, &cli.global, printer),

@@ -4,6 +4,7 @@
 //! the hash its RECORD says ([`check_files`]), which catches a file edited in
 //! place, also through a hardlink into the cache.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use std::str::FromStr;
 use data_encoding::BASE64URL_NOPAD;
 use distribution_filename::PackageName;
 use fs_err as fs;
-use install_wheel_rs::read_record;
+use install_wheel_rs::{Layout, read_record};
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
 use puffin_fs::normalize_path;
@@ -237,6 +238,13 @@ pub enum FileProblem {
         /// Why.
         reason: String,
     },
+    /// A file in site-packages or the scripts directory that no RECORD
+    /// lists: typically left by an install that was interrupted before
+    /// puffin journaled its changes (see [`unowned_files`]).
+    Unowned {
+        /// The file.
+        path: PathBuf,
+    },
     /// The distribution's RECORD is missing or cannot be parsed, so its files
     /// are unknown.
     InvalidRecord {
@@ -278,6 +286,11 @@ impl fmt::Display for FileProblem {
             } => write!(
                 f,
                 "{dist} {version}: `{}` cannot be checked: {reason}",
+                path.display()
+            ),
+            Self::Unowned { path } => write!(
+                f,
+                "`{}` belongs to no installed distribution: no RECORD lists it",
                 path.display()
             ),
             Self::InvalidRecord {
@@ -420,6 +433,89 @@ fn hash_with(algorithm: &str, path: &Path) -> io::Result<String> {
         _ => Sha512::digest(fs::read(path)?).to_vec(),
     };
     Ok(BASE64URL_NOPAD.encode(&bytes))
+}
+
+/// Files in purelib, platlib (recursively) and the scripts directory (its
+/// top level) of `layout` that no RECORD of `site_packages` lists, sorted:
+/// what an install interrupted before puffin journaled its changes left
+/// behind. Left out as not a distribution's files: `.dist-info` and
+/// `.egg-info` directories, bytecode (`__pycache__`, `*.pyc`), top-level
+/// `.pth` files and `_virtualenv.py`, puffin's own journal and temporary
+/// files, the top-level names an `.egg-info` distribution lists in its
+/// `top_level.txt`, and, in the scripts directory, symlinks (the
+/// interpreter) and activation scripts.
+pub fn unowned_files(site_packages: &SitePackages, layout: &Layout) -> Vec<PathBuf> {
+    let canonical = |path: &Path| fs::canonicalize(path).unwrap_or_else(|_| normalize_path(path));
+    let mut owned = BTreeSet::new();
+    let mut egg_names = BTreeSet::new();
+    for dist in site_packages.iter() {
+        let base = canonical(dist.path.parent().unwrap_or(Path::new("")));
+        if dist.kind != InstalledKind::DistInfo {
+            if let Ok(text) = fs::read_to_string(dist.path.join("top_level.txt")) {
+                egg_names.extend(text.lines().map(|line| line.trim().to_string()));
+            }
+            continue;
+        }
+        let Ok(record) = fs::read(dist.record_path()) else {
+            continue;
+        };
+        for entry in read_record(record.as_slice()).unwrap_or_default() {
+            owned.insert(normalize_path(&base.join(&entry.path)));
+        }
+    }
+    let scheme = &layout.scheme;
+    let mut libs = vec![canonical(&scheme.purelib)];
+    libs.push(canonical(&scheme.platlib));
+    libs.dedup();
+    let mut found = Vec::new();
+    for lib in &libs {
+        walk_lib(lib, lib, &egg_names, &mut found);
+    }
+    let scripts = canonical(&scheme.scripts);
+    for entry in fs::read_dir(&scripts).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+        if is_file && !is_environment_script(&name) {
+            found.push(entry.path());
+        }
+    }
+    found.retain(|path| !owned.contains(path));
+    found.sort();
+    found
+}
+
+/// Collect the files below `dir` (in the site-packages directory `lib`)
+/// that may belong to a distribution.
+fn walk_lib(lib: &Path, dir: &Path, egg_names: &BTreeSet<String>, found: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let top = dir == lib;
+        let stem = name.split('.').next().unwrap_or_default();
+        let skip = name == "__pycache__"
+            || name.ends_with(".pyc")
+            || name.ends_with(".dist-info")
+            || name.ends_with(".egg-info")
+            || (top && name.ends_with(".pth"))
+            || (top && name == "_virtualenv.py")
+            || (top && (name.starts_with(".puffin-") || name.starts_with(".tmp-puffin-")))
+            || (top && egg_names.contains(stem));
+        if skip {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => walk_lib(lib, &path, egg_names, found),
+            Ok(_) => found.push(path),
+            Err(_) => {}
+        }
+    }
+}
+
+/// Files of the scripts directory that the environment itself has.
+fn is_environment_script(name: &str) -> bool {
+    ["activate", "deactivate", "Activate", "python"]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use install_wheel_rs::Rollback;
+
 use crate::{InstallFailure, PlanError, SitePackagesError, UninstallFailure};
 
 /// An error of a sync, or of one of its steps.
@@ -119,6 +121,46 @@ pub enum Error {
     /// The async runtime could not be started, or a task of it failed.
     #[error("Failed to run the download tasks")]
     Runtime(#[source] io::Error),
+    /// The sync failed while it changed the environment, and every change
+    /// was undone: the environment is as it was before.
+    #[error("The environment was restored to its state before the sync ({rollback})")]
+    RolledBack {
+        /// Why the sync failed.
+        #[source]
+        err: Box<Error>,
+        /// What the rollback undid.
+        rollback: Rollback,
+    },
+    /// The sync was cancelled (Ctrl-C); the changes it had made, if any,
+    /// were undone.
+    #[error("The sync was cancelled; the environment is as it was before it")]
+    Cancelled {
+        /// What the rollback undid; `None` when nothing had changed yet.
+        rollback: Option<Rollback>,
+    },
+    /// The sync failed, and undoing its changes failed too: the journal is
+    /// kept, and the next puffin command that locks the environment
+    /// finishes the rollback.
+    #[error(
+        "Failed to restore the environment after this error: {err}. The next puffin command that changes the environment finishes the rollback"
+    )]
+    RollbackFailed {
+        /// Why the sync failed.
+        err: Box<Error>,
+        /// Why the rollback failed.
+        #[source]
+        rollback_err: Box<install_wheel_rs::Error>,
+    },
+    /// The environment's transaction could not begin, commit or be
+    /// recovered.
+    #[error("Failed to change the environment at `{}`", path.display())]
+    Transaction {
+        /// The site-packages directory holding the journal.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        err: Box<install_wheel_rs::Error>,
+    },
 }
 
 impl Error {
@@ -126,6 +168,9 @@ impl Error {
     /// configuration) rather than a failure of the work itself: the CLI exits
     /// 2 for these, 1 otherwise.
     pub fn is_user_error(&self) -> bool {
+        if let Self::RolledBack { err, .. } = self {
+            return err.is_user_error();
+        }
         matches!(
             self,
             Self::RequirementsNotFound(_)

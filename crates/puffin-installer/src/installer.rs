@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use distribution_filename::WheelFilename;
-use install_wheel_rs::{InstallOptions, Layout, LinkFallback, LinkMode, Linker};
+use install_wheel_rs::{InstallOptions, Layout, LinkFallback, LinkMode, Linker, Transaction};
 use rayon::prelude::*;
 use tracing::instrument;
 
@@ -60,6 +60,7 @@ pub struct Installer<'a> {
     link_mode: LinkMode,
     installer_name: &'a str,
     reporter: Arc<dyn Reporter>,
+    transaction: Option<&'a Transaction>,
 }
 
 impl<'a> Installer<'a> {
@@ -71,7 +72,16 @@ impl<'a> Installer<'a> {
             link_mode: LinkMode::default(),
             installer_name: "puffin",
             reporter: Arc::new(SilentReporter),
+            transaction: None,
         }
+    }
+
+    /// Install within `transaction`: what the wheels replace is moved into
+    /// its journal, and linking stops when its cancellation is set.
+    #[must_use]
+    pub fn with_transaction(mut self, transaction: &'a Transaction) -> Self {
+        self.transaction = Some(transaction);
+        self
     }
 
     /// Report each installed wheel to `reporter`.
@@ -99,7 +109,10 @@ impl<'a> Installer<'a> {
     /// together, each wrapped as `Failed to install: <name> @ <version>`.
     #[instrument(skip_all, fields(wheels = wheels.len()))]
     pub fn install(self, wheels: &[CachedWheel]) -> Result<InstallReport, Vec<InstallFailure>> {
-        let linker = Linker::new(self.link_mode);
+        let mut linker = Linker::new(self.link_mode);
+        if let Some(transaction) = self.transaction {
+            linker = linker.with_cancellation(transaction.cancellation().clone());
+        }
         let results: Vec<_> = wheels
             .par_iter()
             .map(|wheel| {
@@ -107,6 +120,7 @@ impl<'a> Installer<'a> {
                     direct_url: wheel.direct_url.as_deref(),
                     requested: true,
                     installer: self.installer_name,
+                    transaction: self.transaction,
                 };
                 install_wheel_rs::install_wheel(
                     self.layout,

@@ -4,7 +4,10 @@
 //! ([`SitePackages`]), the [`Plan`], the [`Preparer`] that turns missing
 //! distributions into verified entries of the wheel store (find, download,
 //! hash, unzip, publish), the parallel [`Installer`] and [`Uninstaller`], and
-//! the [`EnvironmentLock`].
+//! the [`EnvironmentLock`]. A sync changes the environment in one
+//! transaction: on an error or a [`Cancellation`] it is rolled back, and a
+//! run that was killed is finished by [`recover_environment`] under the next
+//! lock.
 
 mod check;
 mod compile;
@@ -20,11 +23,14 @@ mod sync;
 mod target;
 mod uninstaller;
 
-pub use check::{FileProblem, FilesReport, RequirementProblem, check_files, check_requirements};
+pub use check::{
+    FileProblem, FilesReport, RequirementProblem, check_files, check_requirements, unowned_files,
+};
 pub use compile::{CompileOptions, CompileReport, compile_bytecode};
 pub use error::Error;
+pub use install_wheel_rs::{Cancellation, Recovery, Rollback};
 pub use installer::{CachedWheel, InstallFailure, InstallReport, Installer};
-pub use lock::{EnvironmentLock, LOCK_FILENAME, clean_leftovers};
+pub use lock::{EnvironmentLock, LOCK_FILENAME, clean_leftovers, recover_environment};
 pub use plan::{
     InstallReason, PROTECTED_PACKAGES, Plan, PlanError, PlanOptions, PlannedInstall,
     PlannedRequirement, Reinstall, SyncRequirement, WheelSource, exact_pin,

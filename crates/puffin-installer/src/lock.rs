@@ -5,9 +5,11 @@ use std::io;
 use std::path::Path;
 
 use fs_err as fs;
-use install_wheel_rs::{Layout, read_record, uninstall_wheel};
+use install_wheel_rs::{Layout, Recovery, read_record, uninstall_wheel};
 use puffin_fs::{LockMode, LockedFile};
 use tracing::debug;
+
+use crate::Error;
 
 /// The name of the lock file at the environment's root.
 pub const LOCK_FILENAME: &str = ".lock";
@@ -31,6 +33,33 @@ impl EnvironmentLock {
     pub fn path(&self) -> &Path {
         self.lock.path()
     }
+}
+
+/// Finish what a killed run left in the environment `layout`: roll back (or,
+/// if it had committed, clean up) an unfinished transaction, then
+/// [`clean_leftovers`] in purelib and platlib. Call only while holding the
+/// [`EnvironmentLock`], before changing anything. Returns what was
+/// recovered, for the caller to tell the user.
+pub fn recover_environment(layout: &Layout) -> Result<Option<Recovery>, Error> {
+    let scheme = &layout.scheme;
+    let recovery = install_wheel_rs::recover(layout).map_err(|err| Error::Transaction {
+        path: scheme.purelib.clone(),
+        err: Box::new(err),
+    })?;
+    let mut dirs = vec![&scheme.purelib];
+    if scheme.platlib != scheme.purelib {
+        dirs.push(&scheme.platlib);
+    }
+    for dir in dirs {
+        let removed = clean_leftovers(layout, dir).map_err(|err| Error::Environment {
+            path: dir.clone(),
+            err,
+        })?;
+        if removed > 0 {
+            debug!(removed, dir = %dir.display(), "Removed leftovers of an interrupted run");
+        }
+    }
+    Ok(recovery)
 }
 
 /// Remove what a killed run left in a site-packages directory of `layout`:

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use distribution_filename::WheelFilename;
+use install_wheel_rs::Recovery;
 
 use crate::{InstalledDist, Plan};
 
@@ -59,6 +60,10 @@ pub enum Lock<'a> {
 pub trait Reporter: Send + Sync {
     /// Another process holds a lock the sync needs; it waits for it.
     fn on_lock_wait(&self, _lock: Lock<'_>) {}
+
+    /// A run that was killed while it changed the environment was finished
+    /// (rolled back, or its cleanup completed) before this one started.
+    fn on_recovery(&self, _recovery: &Recovery) {}
 
     /// Something a person should know that does not stop the sync, such as a
     /// yanked file or an odd entry in site-packages.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use install_wheel_rs::{LinkFallback, LinkMode};
+use install_wheel_rs::{Cancellation, Layout, LinkFallback, LinkMode, Transaction};
 use puffin_cache::Cache;
 use puffin_client::{IndexArgs, IndexLocations};
 use puffin_interpreter::PythonEnvironment;
@@ -17,7 +17,7 @@ use crate::preparer::{PrepareOptions, Preparer};
 use crate::{
     CachedWheel, EnvironmentLock, Error, InstallReason, InstallTarget, InstalledDist, Installer,
     Lock, Phase, Plan, PlanOptions, Reinstall, Reporter, SilentReporter, SitePackages,
-    SyncRequirement, TargetPython, Uninstaller, WheelSource, clean_leftovers,
+    SyncRequirement, TargetPython, Uninstaller, WheelSource, recover_environment,
 };
 
 /// How to sync.
@@ -72,6 +72,8 @@ pub struct SyncReport {
     pub warnings: Vec<String>,
     /// What bytecode compilation did, when it was asked for.
     pub compiled: Option<crate::CompileReport>,
+    /// The installed `.dist-info` directories.
+    pub dist_infos: Vec<PathBuf>,
 }
 
 impl SyncReport {
@@ -98,6 +100,7 @@ pub struct Sync<'a> {
     cache: &'a Cache,
     pub(crate) options: SyncOptions,
     reporter: Arc<dyn Reporter>,
+    cancellation: Cancellation,
 }
 
 impl<'a> Sync<'a> {
@@ -108,7 +111,17 @@ impl<'a> Sync<'a> {
             cache,
             options: SyncOptions::default(),
             reporter: Arc::new(SilentReporter),
+            cancellation: Cancellation::new(),
         }
+    }
+
+    /// Stop when `cancellation` is set: before the environment changes, the
+    /// sync returns [`Error::Cancelled`] at once; while it changes, it stops
+    /// between two file operations and rolls back first.
+    #[must_use]
+    pub fn with_cancellation(mut self, cancellation: Cancellation) -> Self {
+        self.cancellation = cancellation;
+        self
     }
 
     /// Sync with these options.
@@ -129,8 +142,10 @@ impl<'a> Sync<'a> {
     ///
     /// Takes the cache's shared lock and (unless a dry run) the environment's
     /// lock, removes what killed runs left, plans, prepares every missing
-    /// wheel in the store, removes what is extraneous or replaced, and links
-    /// the new wheels in.
+    /// wheel in the store, then, in one transaction, removes what is
+    /// extraneous or replaced and links the new wheels in. On any error (or
+    /// a cancellation) the transaction rolls back, and the error is
+    /// [`Error::RolledBack`] (or [`Error::Cancelled`]).
     pub fn run(&self, requirements: &SyncRequirements) -> Result<SyncReport, Error> {
         let start = Instant::now();
         self.sweep_store();
@@ -157,10 +172,46 @@ impl<'a> Sync<'a> {
             elapsed: start.elapsed(),
         });
         report.downloaded = prepared.downloaded;
-        self.uninstall(&report.plan)?;
         report.installed = prepared.wheels;
-        self.install(&mut report)?;
+        self.apply(&mut report)?;
+        self.compile(&mut report)?;
         Ok(report)
+    }
+
+    /// Uninstall and install in one transaction: commit, or roll back and
+    /// return the error.
+    fn apply(&self, report: &mut SyncReport) -> Result<(), Error> {
+        let layout = self.layout()?;
+        let transaction = Transaction::begin(&layout, self.cancellation.clone())
+            .map_err(|err| transaction_error(&layout, err))?;
+        let result = self
+            .uninstall(&report.plan, &transaction)
+            .and_then(|()| self.install(report, &transaction))
+            .and_then(|()| {
+                self.cancellation
+                    .check()
+                    .map_err(|err| transaction_error(&layout, err.into()))
+            });
+        let Err(err) = result else {
+            return transaction
+                .commit()
+                .map_err(|err| transaction_error(&layout, err));
+        };
+        let cancelled = self.cancellation.is_cancelled();
+        debug!(%err, cancelled, "Rolling back the sync");
+        match transaction.rollback() {
+            Ok(rollback) if cancelled => Err(Error::Cancelled {
+                rollback: Some(rollback),
+            }),
+            Ok(rollback) => Err(Error::RolledBack {
+                err: Box::new(err),
+                rollback,
+            }),
+            Err(rollback_err) => Err(Error::RollbackFailed {
+                err: Box::new(err),
+                rollback_err: Box::new(rollback_err),
+            }),
+        }
     }
 
     /// Compare the requirements with what is installed, changing nothing.
@@ -231,15 +282,8 @@ impl<'a> Sync<'a> {
             path: root.to_path_buf(),
             err,
         })?;
-        let layout = self.layout()?;
-        for dir in self.site_packages_dirs()? {
-            let removed = clean_leftovers(&layout, &dir).map_err(|err| Error::Environment {
-                path: dir.clone(),
-                err,
-            })?;
-            if removed > 0 {
-                debug!(removed, dir = %dir.display(), "Removed leftovers of an interrupted run");
-            }
+        if let Some(recovery) = recover_environment(&self.layout()?)? {
+            self.reporter.on_recovery(&recovery);
         }
         Ok(Some(lock))
     }
@@ -317,7 +361,7 @@ impl<'a> Sync<'a> {
 
     /// Remove what the plan replaces or does not list, in parallel; the first
     /// failure is returned once every distribution was attempted.
-    fn uninstall(&self, plan: &Plan) -> Result<(), Error> {
+    fn uninstall(&self, plan: &Plan, transaction: &Transaction) -> Result<(), Error> {
         let removals: Vec<&InstalledDist> = plan
             .extraneous
             .iter()
@@ -336,10 +380,11 @@ impl<'a> Sync<'a> {
         let start = Instant::now();
         let layout = self.layout()?;
         let mut first_failure = None;
-        for (dist, result) in removals
-            .iter()
-            .zip(Uninstaller::new(&layout).uninstall(&removals))
-        {
+        for (dist, result) in removals.iter().zip(
+            Uninstaller::new(&layout)
+                .with_transaction(transaction)
+                .uninstall(&removals),
+        ) {
             match result {
                 Ok(uninstallation) => {
                     for skipped in &uninstallation.skipped {
@@ -363,7 +408,7 @@ impl<'a> Sync<'a> {
     }
 
     /// Link the prepared wheels into the environment.
-    fn install(&self, report: &mut SyncReport) -> Result<(), Error> {
+    fn install(&self, report: &mut SyncReport, transaction: &Transaction) -> Result<(), Error> {
         if report.installed.is_empty() {
             return Ok(());
         }
@@ -372,25 +417,50 @@ impl<'a> Sync<'a> {
         let installed = Installer::new(&layout)
             .with_link_mode(self.options.link_mode)
             .with_reporter(self.reporter.clone())
+            .with_transaction(transaction)
             .install(&report.installed)
             .map_err(Error::Install)?;
         report.link_modes = installed.link_modes;
         report.fallback = installed.fallback;
         report.warnings = installed.warnings;
+        report.dist_infos = installed.dist_infos;
         self.reporter.on_phase(Phase::Installed {
             count: report.installed.len(),
             elapsed: start.elapsed(),
         });
-        if let Some(options) = self.options.compile_bytecode {
-            let start = Instant::now();
-            let files = crate::compile::python_files(&installed.dist_infos, &layout.prefix);
-            let python = self.environment.python_executable();
-            report.compiled = Some(crate::compile_bytecode(&python, files, options)?);
-            self.reporter.on_phase(Phase::Compiled {
-                count: report.compiled.map_or(0, |compiled| compiled.compiled),
-                elapsed: start.elapsed(),
-            });
-        }
         Ok(())
+    }
+
+    /// Compile the installed `.py` files, once the transaction committed
+    /// (bytecode is not part of it: a rollback never leaves `.pyc` behind).
+    fn compile(&self, report: &mut SyncReport) -> Result<(), Error> {
+        let Some(options) = self.options.compile_bytecode else {
+            return Ok(());
+        };
+        if report.dist_infos.is_empty() {
+            return Ok(());
+        }
+        let start = Instant::now();
+        let files = crate::compile::python_files(&report.dist_infos, &self.layout()?.prefix);
+        let python = self.environment.python_executable();
+        let compiled = crate::compile_bytecode(&python, files, options)?;
+        report.compiled = Some(compiled);
+        self.reporter.on_phase(Phase::Compiled {
+            count: compiled.compiled,
+            elapsed: start.elapsed(),
+        });
+        Ok(())
+    }
+}
+
+/// A transaction that could not begin or commit; a cancellation before any
+/// change is [`Error::Cancelled`].
+fn transaction_error(layout: &Layout, err: install_wheel_rs::Error) -> Error {
+    if err.is_cancelled() {
+        return Error::Cancelled { rollback: None };
+    }
+    Error::Transaction {
+        path: layout.scheme.purelib.clone(),
+        err: Box::new(err),
     }
 }

@@ -1,7 +1,7 @@
 //! Uninstall many distributions from one environment, in parallel, through
 //! their RECORD files.
 
-use install_wheel_rs::{Layout, Uninstallation};
+use install_wheel_rs::{Layout, Transaction, Uninstallation};
 use rayon::prelude::*;
 use tracing::instrument;
 
@@ -40,12 +40,24 @@ pub enum UninstallFailure {
 #[derive(Debug)]
 pub struct Uninstaller<'a> {
     layout: &'a Layout,
+    transaction: Option<&'a Transaction>,
 }
 
 impl<'a> Uninstaller<'a> {
     /// An uninstaller for the environment described by `layout`.
     pub fn new(layout: &'a Layout) -> Self {
-        Self { layout }
+        Self {
+            layout,
+            transaction: None,
+        }
+    }
+
+    /// Uninstall within `transaction`: files are moved into its journal
+    /// (deleted when it commits, put back when it rolls back).
+    #[must_use]
+    pub fn with_transaction(mut self, transaction: &'a Transaction) -> Self {
+        self.transaction = Some(transaction);
+        self
     }
 
     /// Uninstall every distribution, across distributions in parallel (their
@@ -66,13 +78,12 @@ impl<'a> Uninstaller<'a> {
                         path: dist.path.clone(),
                     });
                 }
-                install_wheel_rs::uninstall_wheel(self.layout, &dist.path).map_err(|err| {
-                    UninstallFailure::Uninstall {
+                install_wheel_rs::uninstall_wheel_with(self.layout, &dist.path, self.transaction)
+                    .map_err(|err| UninstallFailure::Uninstall {
                         name: dist.name.to_string(),
                         version: dist.version.to_string(),
                         err: Box::new(err),
-                    }
-                })
+                    })
             })
             .collect()
     }

@@ -41,6 +41,7 @@ fn install_recorded(layout: &Layout, builder: &WheelBuilder, cache: &Path) -> Pa
         direct_url: Some(r#"{"url":"file:///w/x.whl","archive_info":{}}"#),
         requested: true,
         installer: "puffin",
+        transaction: None,
     };
     install_wheel(
         layout,

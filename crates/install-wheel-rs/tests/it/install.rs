@@ -40,6 +40,7 @@ fn record_lists_everything_installed() {
         ),
         requested: true,
         installer: "puffin",
+        transaction: None,
     };
     let installation = install_wheel(
         &layout,

@@ -8,4 +8,5 @@ mod conformance;
 mod errors;
 mod install;
 mod link_modes;
+mod transaction;
 mod uninstall;

@@ -16,12 +16,13 @@ pub(crate) mod sync_report;
 pub(crate) mod venv;
 
 /// How a command ended: 0 on success, 1 when an install failed, 2 on bad usage
-/// or input.
+/// or input, 128 + the signal's number when cancelled by a signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ExitStatus {
     Success,
     Failure,
     Error,
+    Signal(u8),
 }
 
 impl ExitStatus {
@@ -48,6 +49,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::from(0),
             ExitStatus::Failure => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Signal(code) => ExitCode::from(code),
         }
     }
 }
@@ -85,3 +87,32 @@ pub(crate) fn installer_error(err: puffin_installer::Error, printer: Printer) ->
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub(crate) struct InvalidInput(pub(crate) Box<dyn std::error::Error + Send + Sync>);
+
+/// Print why a sync failed and what became of the environment.
+pub(crate) fn sync_failed(
+    err: puffin_installer::Error,
+    printer: Printer,
+) -> anyhow::Result<ExitStatus> {
+    match err {
+        puffin_installer::Error::RolledBack { err, rollback } => {
+            let err = installer_error(*err, printer);
+            printer.error(&err);
+            printer.status(format_args!(
+                "The environment was restored to its state before the sync ({rollback})"
+            ));
+            Ok(ExitStatus::from_error(&err))
+        }
+        puffin_installer::Error::Cancelled { rollback } => {
+            match rollback {
+                Some(rollback) => printer.status(format_args!(
+                    "Cancelled: the environment was restored to its state before the sync ({rollback})"
+                )),
+                None => printer.status("Cancelled: the environment was not changed"),
+            }
+            Ok(ExitStatus::Signal(
+                crate::signals::exit_code().unwrap_or(130),
+            ))
+        }
+        err => Err(installer_error(err, printer)),
+    }
+}

@@ -2,7 +2,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use clap::Args;
-use puffin_installer::{check_files, check_requirements};
+use puffin_installer::{FileProblem, check_files, check_requirements, unowned_files};
 
 use crate::GlobalArgs;
 use crate::commands::ExitStatus;
@@ -26,7 +26,8 @@ pub(crate) struct PipCheckArgs {
 
     /// Also check that every installed file still has the hash its RECORD
     /// says (files outside the environment and rows without a hash are
-    /// skipped).
+    /// skipped), and list files in site-packages and the scripts directory
+    /// that no RECORD lists (left by interrupted installs).
     #[arg(long)]
     files: bool,
 
@@ -72,7 +73,13 @@ pub(crate) fn run(
     }
 
     if args.files {
-        let report = check_files(&site_packages, environment.root());
+        let mut report = check_files(&site_packages, environment.root());
+        let unowned = unowned_files(&site_packages, &environment.layout());
+        report.problems.extend(
+            unowned
+                .into_iter()
+                .map(|path| FileProblem::Unowned { path }),
+        );
         if report.problems.is_empty() {
             writeln!(stdout, "No modified files found.").context("Failed to write to stdout")?;
         }

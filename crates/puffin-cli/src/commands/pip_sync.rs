@@ -11,11 +11,7 @@ use clap::Args;
 use distribution_filename::PackageName;
 use install_wheel_rs::LinkMode;
 use platform_tags::Platform;
-use puffin_client::IndexArgs;
-use puffin_installer::{
-    CompileOptions, InstallTarget, Reinstall, Sync, SyncOptions, SyncRequirement, SyncRequirements,
-    TargetPython,
-};
+use puffin_installer::{InstallTarget, Sync, SyncRequirement, SyncRequirements, TargetPython};
 
 use crate::GlobalArgs;
 use crate::commands::environment::{
@@ -24,8 +20,12 @@ use crate::commands::environment::{
 use crate::commands::output::{OutputFormat, plan_json, print_json};
 use crate::commands::progress::SyncProgress;
 use crate::commands::sync_report::{print_report, warn_missing_dependencies};
-use crate::commands::{ExitStatus, UserError, installer_error};
+use crate::commands::{ExitStatus, UserError, installer_error, sync_failed};
 use crate::printer::Printer;
+
+/// Turning the arguments into the library's options.
+#[path = "pip_sync_options.rs"]
+mod options;
 
 /// Arguments of `puffin pip-sync`.
 #[derive(Args, Debug, Default)]
@@ -147,51 +147,6 @@ pub(crate) struct PipSyncArgs {
     seed_requirements: Vec<SyncRequirement>,
 }
 
-impl PipSyncArgs {
-    /// Where to install.
-    fn install_target(&self) -> InstallTarget {
-        let absolute = |dir: &PathBuf| std::path::absolute(dir).unwrap_or(dir.clone());
-        match (&self.target, &self.prefix) {
-            (Some(dir), _) => InstallTarget::Directory(absolute(dir)),
-            (None, Some(dir)) => InstallTarget::Prefix(absolute(dir)),
-            (None, None) => InstallTarget::Environment,
-        }
-    }
-
-    /// The library's options.
-    fn options(&self) -> SyncOptions {
-        let reinstall = if self.reinstall {
-            Reinstall::All
-        } else if self.reinstall_package.is_empty() {
-            Reinstall::None
-        } else {
-            Reinstall::Packages(self.reinstall_package.iter().cloned().collect())
-        };
-        SyncOptions {
-            link_mode: self.link_mode.unwrap_or_default(),
-            reinstall,
-            offline: self.offline,
-            dry_run: self.dry_run || self.check,
-            require_hashes: self.require_hashes,
-            index: IndexArgs {
-                index_url: self.index_url.clone(),
-                extra_index_urls: self.extra_index_url.clone(),
-                find_links: self.find_links.clone(),
-                no_index: self.no_index,
-            },
-            compile_bytecode: self.compile_bytecode.then(|| CompileOptions {
-                timeout: std::time::Duration::from_secs(self.compile_timeout),
-                ..CompileOptions::default()
-            }),
-            target: self.install_target(),
-            python: TargetPython {
-                platform: self.python_platform.clone(),
-                version: self.python_version,
-            },
-        }
-    }
-}
-
 pub(crate) fn run(
     args: PipSyncArgs,
     global: &GlobalArgs,
@@ -231,9 +186,13 @@ pub(crate) fn run(
     let result = Sync::new(&environment, &cache)
         .with_options(args.options())
         .with_reporter(progress.clone())
+        .with_cancellation(global.cancellation.clone())
         .run(&requirements);
     progress.finish();
-    let report = result.map_err(|err| installer_error(err, printer))?;
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => return sync_failed(err, printer),
+    };
     if args.output_format == OutputFormat::Json {
         print_json(&plan_json(&report.plan))?;
         return Ok(ExitStatus::Success);
@@ -287,14 +246,20 @@ pub(crate) fn seed(
 ) -> anyhow::Result<ExitStatus> {
     let requirement =
         pep508_rs::Requirement::from_str("pip").context("Invalid seed requirement")?;
-    let args = PipSyncArgs {
-        python: Some(python.display().to_string()),
-        seed_requirements: vec![SyncRequirement {
-            requirement,
-            hashes: Vec::new(),
-            origin: "--seed".to_string(),
-        }],
-        ..PipSyncArgs::default()
-    };
-    run(args, global, printer)
+    let origin = "--seed".to_string();
+    let seed_requirements = vec![SyncRequirement {
+        requirement,
+        hashes: Vec::new(),
+        origin,
+    }];
+    let python = Some(python.display().to_string());
+    run(
+        PipSyncArgs {
+            python,
+            seed_requirements,
+            ..PipSyncArgs::default()
+        },
+        global,
+        printer,
+    )
 }

@@ -5,8 +5,9 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use distribution_filename::PackageName;
+use install_wheel_rs::Transaction;
 use owo_colors::OwoColorize;
-use puffin_installer::{EnvironmentLock, Uninstaller};
+use puffin_installer::{EnvironmentLock, Uninstaller, recover_environment};
 use requirements_txt::RequirementsTxt;
 
 use crate::GlobalArgs;
@@ -93,8 +94,11 @@ pub(crate) fn run(
             path.display()
         ));
     })?;
-    let site_packages = site_packages(&environment, printer)?;
     let layout = environment.layout();
+    if let Some(recovery) = recover_environment(&layout)? {
+        printer.warn(recovery);
+    }
+    let site_packages = site_packages(&environment, printer)?;
 
     let mut dists = Vec::new();
     for name in &names {
@@ -105,7 +109,7 @@ pub(crate) fn run(
         }
         dists.extend(installed);
     }
-    Uninstaller::new(&layout).uninstall_all(&dists)?;
+    uninstall(&layout, &dists, global)?;
     let removed: Vec<String> = dists
         .iter()
         .map(|dist| format!("{}=={}", dist.name, dist.version))
@@ -127,4 +131,29 @@ pub(crate) fn run(
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// Uninstall `dists` in one transaction: all of them, or, on an error or a
+/// signal, none.
+fn uninstall(
+    layout: &install_wheel_rs::Layout,
+    dists: &[&puffin_installer::InstalledDist],
+    global: &GlobalArgs,
+) -> anyhow::Result<()> {
+    if dists.is_empty() {
+        return Ok(());
+    }
+    let transaction = Transaction::begin(layout, global.cancellation.clone())?;
+    let result = Uninstaller::new(layout)
+        .with_transaction(&transaction)
+        .uninstall_all(dists);
+    match result {
+        Ok(()) => Ok(transaction.commit()?),
+        Err(err) => {
+            let rollback = transaction.rollback()?;
+            Err(anyhow::Error::new(err).context(format!(
+                "The environment was restored to its state before the uninstall ({rollback})"
+            )))
+        }
+    }
 }

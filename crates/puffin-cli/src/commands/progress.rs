@@ -83,6 +83,10 @@ impl Reporter for SyncProgress {
         }
     }
 
+    fn on_recovery(&self, recovery: &puffin_installer::Recovery) {
+        self.above_bars(|| self.printer.warn(recovery));
+    }
+
     fn on_warning(&self, message: &str) {
         self.above_bars(|| self.printer.warn(message));
     }

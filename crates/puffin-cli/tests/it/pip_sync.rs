@@ -1907,10 +1907,16 @@ fn a_failed_install_is_repaired_by_the_next_sync() {
     context.assert_python("import alpha.more, beta.more, gamma.more");
 }
 
-/// An upgrade whose new version fails to install exits 1 and leaves no
-/// half-installed new version behind.
+/// An upgrade whose new version fails to install (a file where another
+/// package has a directory, `EISDIR`) exits 1, says that the environment was
+/// restored, and leaves the old version installed, registered and
+/// importable, with no file of the new version.
+///
+/// Regression: the old version was already uninstalled, and the new one was
+/// left half linked without a `.dist-info`: `import demo` found 2.0 files
+/// while `pip-freeze` listed nothing.
 #[test]
-fn a_failed_upgrade_leaves_no_half_installed_version() {
+fn a_failed_upgrade_restores_the_old_version() {
     let Some(context) = TestContext::new() else {
         return;
     };
@@ -1923,6 +1929,7 @@ fn a_failed_upgrade_leaves_no_half_installed_version() {
             .arg(context.requirements("demo==1.0\n")),
     );
     fs::create_dir_all(context.site_packages().join("demo/new.py/inner")).unwrap();
+    let before = crate::reliability::tree_listing(&context.venv, &[".lock"]);
     let (code, stderr) = outcome(
         &context,
         context
@@ -1931,14 +1938,55 @@ fn a_failed_upgrade_leaves_no_half_installed_version() {
     );
     insta::assert_snapshot!(stderr);
     assert_eq!(code, Some(1));
-    let installed = context.installed();
-    assert!(
-        !installed.contains(&"demo==2.0".to_string()),
-        "{installed:?}"
+    assert_eq!(context.installed(), ["demo==1.0"]);
+    assert_eq!(
+        context.assert_python("import demo; print(demo.VERSION)"),
+        "1.0"
     );
-    assert!(
-        !context.site_packages().join("demo-2.0.dist-info").exists(),
-        "a half-installed demo 2.0 is left"
+    let mut after = crate::reliability::tree_listing(&context.venv, &[".lock"]);
+    // Python's bytecode of the check above.
+    after.retain(|path, _| !path.contains("__pycache__"));
+    assert_eq!(after, before);
+}
+
+/// A read-only scripts directory makes the launcher of the new version
+/// fail after its other files were linked: the old version is restored.
+#[test]
+fn a_read_only_scripts_directory_restores_the_old_version() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: `geteuid` has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        println!("Skipping: root writes into read-only directories");
+        return;
+    }
+    context.build(&simple_wheel("demo", "1.0").console_script("demo", "demo:main"));
+    context.build(&simple_wheel("demo", "2.0").console_script("demo2", "demo:main"));
+    success(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==1.0\n")),
+    );
+    let bin = context.venv.join("bin");
+    let before = crate::reliability::tree_listing(&context.venv, &[".lock"]);
+    fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let (code, stderr) = outcome(
+        &context,
+        context
+            .pip_sync_local()
+            .arg(context.requirements("demo==2.0\n")),
+    );
+    fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("The environment was restored"), "{stderr}");
+    assert_eq!(context.installed(), ["demo==1.0"]);
+    assert_eq!(
+        crate::reliability::tree_listing(&context.venv, &[".lock"]),
+        before
     );
 }
 

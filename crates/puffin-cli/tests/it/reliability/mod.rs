@@ -13,6 +13,7 @@ mod crash;
 mod full_disk;
 mod pip_check;
 mod poisoned_cache;
+mod transactions;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -92,7 +93,10 @@ fn read_dirs(dir: &Path) -> Vec<PathBuf> {
 
 /// Whether a file name is one of puffin's temporary names.
 fn is_temporary(name: &str) -> bool {
-    name.starts_with(".tmp") || name.starts_with(".puffin-tmp-") || name.contains(".stale-")
+    name.starts_with(".tmp")
+        || name.starts_with(".puffin-tmp-")
+        || name.starts_with(".puffin-txn")
+        || name.contains(".stale-")
 }
 
 /// Every entry in the cache's wheels bucket has a manifest and verifies

@@ -108,3 +108,39 @@ fn files_against_record() {
     demo 1.0: `[TEMP]/.venv/lib/python[X.Y]/site-packages/demo/b.py` is missing
     ");
 }
+
+/// Files that an install interrupted before installs were journaled left
+/// behind (payload and a launcher, but no `.dist-info`) are listed as
+/// unowned; bytecode, `.pth` files and the environment's own scripts are not.
+///
+/// Regression: such files were invisible to `pip-check --files` and stayed
+/// in the environment forever.
+#[test]
+fn files_no_record_lists_are_unowned() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(&simple_wheel("demo", "1.0"));
+    let requirements = context.requirements("demo==1.0\n");
+    let output = context
+        .pip_sync_local()
+        .arg(&requirements)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", context.filtered(&output));
+    let site_packages = site_packages(&context.venv);
+    fs::create_dir_all(site_packages.join("half/sub")).unwrap();
+    fs::write(site_packages.join("half/sub/module.py"), "").unwrap();
+    fs::write(context.venv.join("bin/half"), "#!/bin/sh\n").unwrap();
+    fs::create_dir_all(site_packages.join("demo/__pycache__")).unwrap();
+    fs::write(site_packages.join("demo/__pycache__/x.cpython-312.pyc"), "").unwrap();
+    fs::write(site_packages.join("paths.pth"), "\n").unwrap();
+
+    let (code, stdout) = check(&context, &["--files"]);
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(stdout, @r"
+    No broken requirements found.
+    `[TEMP]/.venv/bin/half` belongs to no installed distribution: no RECORD lists it
+    `[TEMP]/.venv/lib/python[X.Y]/site-packages/half/sub/module.py` belongs to no installed distribution: no RECORD lists it
+    ");
+}

@@ -1,0 +1,667 @@
+//! All-or-nothing changes to an environment: a journal in site-packages
+//! records every file an install adds and every file an install or uninstall
+//! replaces, so that a failed, cancelled or killed run can be undone.
+//!
+//! The journal is the directory `<purelib>/.puffin-txn/`. Each install or
+//! uninstall of one distribution is an *operation*: a directory
+//! `<n>-install` or `<n>-uninstall` with a `paths` file (every path it may
+//! touch, NUL-terminated, written before the path is touched) and a `moved/`
+//! directory holding, as `moved/<i>`, what was at path `i` before. Files are
+//! moved aside by rename, never copied, and nothing is fsync'd per file: only
+//! the transaction's state changes are (begun: the journal exists;
+//! committed: it was renamed to `.puffin-txn-committed`).
+//!
+//! An install op first moves aside whatever is at its destinations, then
+//! writes a `linking` marker, then links. Rolling it back removes its
+//! destinations only when the marker exists (everything there is new), then
+//! renames back what was moved. An uninstall op moves its files aside instead
+//! of deleting them; rolling it back renames them back. Ops are undone in
+//! reverse order, and every step can be repeated, so a rollback that is
+//! itself killed is finished by [`recover`].
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use fs_err as fs;
+use rayon::prelude::*;
+use tracing::{debug, trace, warn};
+
+use crate::{Error, Layout};
+
+/// The journal directory's name inside purelib.
+pub const JOURNAL_DIR: &str = ".puffin-txn";
+/// The journal's name once the transaction committed.
+const COMMITTED_DIR: &str = ".puffin-txn-committed";
+/// An op's list of paths.
+const PATHS_FILE: &str = "paths";
+/// An op's directory of what it moved aside.
+const MOVED_DIR: &str = "moved";
+/// Written once an install op moved aside everything at its destinations.
+const LINKING_MARKER: &str = "linking";
+/// Ops with at least this many paths move them aside in parallel.
+const PARALLEL_THRESHOLD: usize = 200;
+
+/// The bit of [`Cancellation`] set while a transaction changes the environment.
+const CHANGING: u8 = 1;
+/// The bit of [`Cancellation`] set once cancelled.
+const CANCELLED: u8 = 2;
+
+/// A flag that asks running work to stop: checked between file operations,
+/// it makes the current transaction fail and roll back. Cloning shares it.
+#[derive(Debug, Clone, Default)]
+pub struct Cancellation(Arc<AtomicU8>);
+
+impl Cancellation {
+    /// A flag that is not set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Ask the work to stop. Returns whether a transaction is changing the
+    /// environment: then wait for its rollback; otherwise nothing was
+    /// changed and no transaction will begin, so the caller may exit at once.
+    pub fn cancel(&self) -> bool {
+        self.0.fetch_or(CANCELLED, Ordering::SeqCst) & CHANGING != 0
+    }
+
+    /// Whether [`Cancellation::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed) & CANCELLED != 0
+    }
+
+    /// `Err(Cancelled)` once cancelled.
+    pub fn check(&self) -> Result<(), TransactionError> {
+        if self.is_cancelled() {
+            return Err(TransactionError::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// Mark a transaction as changing the environment, unless cancelled.
+    fn start_changing(&self) -> Result<(), TransactionError> {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |state| {
+                (state & CANCELLED == 0).then_some(state | CHANGING)
+            })
+            .map(|_| ())
+            .map_err(|_| TransactionError::Cancelled)
+    }
+
+    fn stop_changing(&self) {
+        self.0.fetch_and(!CHANGING, Ordering::SeqCst);
+    }
+}
+
+/// What can go wrong in a transaction.
+#[derive(Debug, thiserror::Error)]
+pub enum TransactionError {
+    /// The work was cancelled (Ctrl-C); the transaction is rolled back.
+    #[error("The operation was cancelled")]
+    Cancelled,
+    /// A journal of an unfinished transaction is in the way.
+    #[error(
+        "The environment has an unfinished transaction at `{path}`: run any puffin command that changes the environment to finish it"
+    )]
+    Unfinished {
+        /// The journal directory.
+        path: PathBuf,
+    },
+    /// A file could not be moved into the journal.
+    #[error("Failed to move `{from}` aside to `{to}`")]
+    MoveAside {
+        /// The file in the environment.
+        from: PathBuf,
+        /// Its place in the journal.
+        to: PathBuf,
+        /// The OS error.
+        #[source]
+        err: io::Error,
+    },
+    /// A file could not be restored from the journal.
+    #[error("Failed to restore `{to}` from `{from}`")]
+    Restore {
+        /// The file in the journal.
+        from: PathBuf,
+        /// Its place in the environment.
+        to: PathBuf,
+        /// The OS error.
+        #[source]
+        err: io::Error,
+    },
+    /// The journal could not be written or read.
+    #[error("Failed to update the journal at `{path}`")]
+    Journal {
+        /// The journal file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        err: io::Error,
+    },
+}
+
+impl TransactionError {
+    fn journal(path: &Path) -> impl FnOnce(io::Error) -> Self + '_ {
+        move |err| Self::Journal {
+            path: path.to_path_buf(),
+            err,
+        }
+    }
+}
+
+/// What a rollback undid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rollback {
+    /// Files and `.dist-info` directories added by the transaction, removed.
+    pub removed: usize,
+    /// Files and `.dist-info` directories put back where they were.
+    pub restored: usize,
+}
+
+impl fmt::Display for Rollback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.removed == 0 && self.restored == 0 {
+            return f.write_str("nothing had changed yet");
+        }
+        let files = |count: usize| if count == 1 { "file" } else { "files" };
+        write!(
+            f,
+            "{} new {} removed, {} {} put back",
+            self.removed,
+            files(self.removed),
+            self.restored,
+            files(self.restored)
+        )
+    }
+}
+
+/// What [`recover`] found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// An interrupted transaction that had not committed was rolled back:
+    /// the environment is as it was before it.
+    RolledBack(Rollback),
+    /// A transaction that had committed was interrupted while it removed its
+    /// journal: the removal was finished.
+    Completed,
+}
+
+impl fmt::Display for Recovery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RolledBack(rollback) => write!(
+                f,
+                "Rolled back an interrupted change to the environment ({rollback})"
+            ),
+            Self::Completed => f.write_str(
+                "Finished the cleanup of an interrupted change to the environment, which had completed",
+            ),
+        }
+    }
+}
+
+/// A change to one environment that commits or rolls back as a whole. Pass
+/// it to [`crate::install_wheel`] (in [`crate::InstallOptions`]) and
+/// [`crate::uninstall_wheel_with`]; the ops of one transaction may run in
+/// parallel. Dropped without [`Transaction::commit`], it rolls back.
+#[derive(Debug)]
+pub struct Transaction {
+    journal: PathBuf,
+    roots: Vec<PathBuf>,
+    next_op: AtomicUsize,
+    cancellation: Cancellation,
+    finished: bool,
+}
+
+impl Transaction {
+    /// Start a transaction on the environment `layout`: create its journal
+    /// in purelib (fsync'd). Fails when `cancellation` is already set, or
+    /// when an unfinished journal exists (call [`recover`] first, while
+    /// holding the environment's lock).
+    pub fn begin(layout: &Layout, cancellation: Cancellation) -> Result<Self, Error> {
+        let site_packages = &layout.scheme.purelib;
+        for name in [JOURNAL_DIR, COMMITTED_DIR] {
+            let path = site_packages.join(name);
+            if fs::symlink_metadata(&path).is_ok() {
+                return Err(TransactionError::Unfinished { path }.into());
+            }
+        }
+        cancellation.start_changing()?;
+        let journal = site_packages.join(JOURNAL_DIR);
+        let created = fs::create_dir_all(site_packages)
+            .and_then(|()| fs::create_dir(&journal))
+            .and_then(|()| sync_dir(site_packages))
+            .map_err(TransactionError::journal(&journal));
+        if let Err(err) = created {
+            cancellation.stop_changing();
+            return Err(err.into());
+        }
+        debug!(journal = %journal.display(), "Began a transaction");
+        Ok(Self {
+            journal,
+            roots: layout.scheme.dirs().map(Path::to_path_buf).to_vec(),
+            next_op: AtomicUsize::new(0),
+            cancellation,
+            finished: false,
+        })
+    }
+
+    /// The flag that cancels this transaction's work.
+    pub fn cancellation(&self) -> &Cancellation {
+        &self.cancellation
+    }
+
+    /// Make the changes permanent: rename the journal to committed (fsync'd),
+    /// then remove it with everything moved aside. A failure to remove it
+    /// is left to the next [`recover`].
+    pub fn commit(mut self) -> Result<(), Error> {
+        self.finished = true;
+        let committed = self.journal.with_file_name(COMMITTED_DIR);
+        let result = fs::rename(&self.journal, &committed)
+            .and_then(|()| sync_dir(self.journal.parent().unwrap_or(Path::new("."))))
+            .map_err(TransactionError::journal(&self.journal));
+        self.cancellation.stop_changing();
+        result?;
+        debug!("Committed the transaction");
+        if let Err(err) = fs::remove_dir_all(&committed) {
+            warn!(%err, "Failed to remove the journal of a committed transaction");
+        }
+        Ok(())
+    }
+
+    /// Undo every op, newest first, then remove the journal. On an error the
+    /// journal is kept, for [`recover`] to try again.
+    pub fn rollback(mut self) -> Result<Rollback, Error> {
+        self.finished = true;
+        let result = roll_back_journal(&self.journal, &self.roots);
+        self.cancellation.stop_changing();
+        result
+    }
+
+    /// Start an op of `kind`.
+    pub(crate) fn op(&self, kind: OpKind) -> Result<Op<'_>, Error> {
+        let number = self.next_op.fetch_add(1, Ordering::Relaxed);
+        let dir = self.journal.join(format!("{number:06}-{}", kind.name()));
+        let moved = dir.join(MOVED_DIR);
+        fs::create_dir_all(&moved).map_err(TransactionError::journal(&moved))?;
+        let paths_file = dir.join(PATHS_FILE);
+        let file = fs::OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&paths_file)
+            .map_err(TransactionError::journal(&paths_file))?;
+        Ok(Op {
+            transaction: self,
+            dir,
+            moved,
+            state: Mutex::new(OpState {
+                file,
+                count: 0,
+                paths_file,
+            }),
+        })
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        if !self.finished {
+            // A panic or an early return of the embedder: never leave the
+            // environment half changed.
+            if let Err(err) = roll_back_journal(&self.journal, &self.roots) {
+                warn!(%err, "Failed to roll back a dropped transaction");
+            }
+            self.cancellation.stop_changing();
+        }
+    }
+}
+
+/// The kind of an op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpKind {
+    Install,
+    Uninstall,
+}
+
+impl OpKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Install => "install",
+            Self::Uninstall => "uninstall",
+        }
+    }
+}
+
+/// What was at a path when an op moved it aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Aside {
+    /// It was moved into the journal.
+    Moved,
+    /// Nothing was there.
+    Missing,
+    /// A directory, which is left alone (a file entry never replaces one).
+    Directory,
+}
+
+/// The kind of entry a path of an op is: a file, or a `.dist-info`
+/// directory (moved and removed whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PathKind {
+    File,
+    DistInfo,
+}
+
+struct OpState {
+    file: fs::File,
+    count: usize,
+    paths_file: PathBuf,
+}
+
+/// One install or uninstall in a transaction.
+pub(crate) struct Op<'a> {
+    transaction: &'a Transaction,
+    dir: PathBuf,
+    moved: PathBuf,
+    state: Mutex<OpState>,
+}
+
+impl Op<'_> {
+    /// Record `paths` (each before it is touched); returns the index of the
+    /// first. One write, no fsync.
+    pub(crate) fn record(&self, paths: &[(PathKind, PathBuf)]) -> Result<usize, Error> {
+        let mut bytes = Vec::new();
+        for (entry, path) in paths {
+            bytes.push(match entry {
+                PathKind::File => b'f',
+                PathKind::DistInfo => b'd',
+            });
+            bytes.extend_from_slice(&path_bytes(path));
+            bytes.push(0);
+        }
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let first = state.count;
+        let OpState {
+            file, paths_file, ..
+        } = &mut *state;
+        file.write_all(&bytes)
+            .map_err(TransactionError::journal(paths_file))?;
+        state.count += paths.len();
+        Ok(first)
+    }
+
+    /// Move what is at `path` (recorded as `index`) into the journal, unless
+    /// it is missing, or a directory and `entry` is a file.
+    pub(crate) fn move_aside(
+        &self,
+        index: usize,
+        entry: PathKind,
+        path: &Path,
+    ) -> Result<Aside, Error> {
+        self.transaction.cancellation.check()?;
+        let to = self.moved.join(index.to_string());
+        #[allow(clippy::disallowed_methods)] // NotFound is the usual case: no message to build.
+        let metadata = match std::fs::symlink_metadata(path) {
+            Ok(metadata) => metadata,
+            Err(err) if is_missing(&err) => return Ok(Aside::Missing),
+            Err(err) => {
+                return Err(TransactionError::MoveAside {
+                    from: path.to_path_buf(),
+                    to,
+                    err,
+                }
+                .into());
+            }
+        };
+        if metadata.is_dir() && entry == PathKind::File {
+            return Ok(Aside::Directory);
+        }
+        #[allow(clippy::disallowed_methods)] // Wrapped with both paths.
+        std::fs::rename(path, &to).map_err(|err| TransactionError::MoveAside {
+            from: path.to_path_buf(),
+            to,
+            err,
+        })?;
+        trace!(path = %path.display(), "Moved aside");
+        Ok(Aside::Moved)
+    }
+
+    /// Record the destinations of an install and move aside what is at
+    /// them; after this, everything at them is the install's own.
+    pub(crate) fn prepare_install(&self, paths: &[(PathKind, PathBuf)]) -> Result<(), Error> {
+        let first = self.record(paths)?;
+        let aside = |(offset, (entry, path)): (usize, &(PathKind, PathBuf))| {
+            self.move_aside(first + offset, *entry, path).map(|_| ())
+        };
+        if paths.len() >= PARALLEL_THRESHOLD {
+            paths.par_iter().enumerate().try_for_each(aside)?;
+        } else {
+            paths.iter().enumerate().try_for_each(aside)?;
+        }
+        let marker = self.dir.join(LINKING_MARKER);
+        fs::write(&marker, b"").map_err(TransactionError::journal(&marker))?;
+        Ok(())
+    }
+}
+
+/// Finish what an interrupted transaction left in the environment `layout`:
+/// remove the journal of one that committed, roll back one that did not.
+/// Call while holding the environment's lock, before any change. `None`
+/// when there was nothing to do.
+pub fn recover(layout: &Layout) -> Result<Option<Recovery>, Error> {
+    let site_packages = &layout.scheme.purelib;
+    let committed = site_packages.join(COMMITTED_DIR);
+    let journal = site_packages.join(JOURNAL_DIR);
+    let mut recovery = None;
+    if fs::symlink_metadata(&committed).is_ok() {
+        fs::remove_dir_all(&committed).map_err(TransactionError::journal(&committed))?;
+        recovery = Some(Recovery::Completed);
+    }
+    if fs::symlink_metadata(&journal).is_ok() {
+        let roots: Vec<PathBuf> = layout.scheme.dirs().map(Path::to_path_buf).to_vec();
+        let rollback = roll_back_journal(&journal, &roots)?;
+        recovery = Some(Recovery::RolledBack(rollback));
+    }
+    if let Some(recovery) = &recovery {
+        debug!(%recovery, "Recovered an interrupted transaction");
+    }
+    Ok(recovery)
+}
+
+/// Undo the ops of the journal at `journal`, newest first, then remove it.
+fn roll_back_journal(journal: &Path, roots: &[PathBuf]) -> Result<Rollback, Error> {
+    let mut ops: Vec<(usize, OpKind, PathBuf)> = Vec::new();
+    for entry in fs::read_dir(journal).map_err(TransactionError::journal(journal))? {
+        let entry = entry.map_err(TransactionError::journal(journal))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((number, kind)) = name.split_once('-') else {
+            continue;
+        };
+        let kind = match kind {
+            "install" => OpKind::Install,
+            "uninstall" => OpKind::Uninstall,
+            _ => continue,
+        };
+        if let Ok(number) = number.parse() {
+            ops.push((number, kind, entry.path()));
+        }
+    }
+    ops.sort_by_key(|op| std::cmp::Reverse(op.0));
+    let mut total = Rollback::default();
+    let mut first_error = None;
+    for (_, kind, dir) in &ops {
+        match roll_back_op(dir, *kind, roots) {
+            Ok(rollback) => {
+                total.removed += rollback.removed;
+                total.restored += rollback.restored;
+            }
+            Err(err) => {
+                warn!(op = %dir.display(), %err, "Failed to roll back an operation");
+                first_error.get_or_insert(err);
+            }
+        }
+    }
+    if let Some(err) = first_error {
+        return Err(err);
+    }
+    fs::remove_dir_all(journal).map_err(TransactionError::journal(journal))?;
+    debug!(
+        removed = total.removed,
+        restored = total.restored,
+        "Rolled back"
+    );
+    Ok(total)
+}
+
+/// Undo one op: remove what an install added (only once it moved aside
+/// everything at its destinations), then rename back what was moved aside.
+fn roll_back_op(dir: &Path, kind: OpKind, roots: &[PathBuf]) -> Result<Rollback, Error> {
+    let paths = read_paths(&dir.join(PATHS_FILE))?;
+    let mut rollback = Rollback::default();
+    let marker = dir.join(LINKING_MARKER);
+    if kind == OpKind::Install && fs::symlink_metadata(&marker).is_ok() {
+        let mut parents = BTreeSet::new();
+        for (entry, path) in &paths {
+            if remove_added(*entry, path)? {
+                rollback.removed += 1;
+            }
+            if let Some(parent) = path.parent() {
+                parents.insert(parent.to_path_buf());
+            }
+        }
+        remove_empty_dirs(&parents, roots);
+        // From here on the destinations may hold restored files again.
+        fs::remove_file(&marker).map_err(TransactionError::journal(&marker))?;
+    }
+    let moved = dir.join(MOVED_DIR);
+    for (index, (_, path)) in paths.iter().enumerate() {
+        let from = moved.join(index.to_string());
+        if fs::symlink_metadata(&from).is_err() {
+            continue;
+        }
+        let restore = |err| TransactionError::Restore {
+            from: from.clone(),
+            to: path.clone(),
+            err,
+        };
+        if let Some(parent) = path.parent() {
+            #[allow(clippy::disallowed_methods)] // Wrapped with both paths.
+            std::fs::create_dir_all(parent).map_err(restore)?;
+        }
+        #[allow(clippy::disallowed_methods)] // Wrapped with both paths.
+        std::fs::rename(&from, path).map_err(restore)?;
+        rollback.restored += 1;
+    }
+    Ok(rollback)
+}
+
+/// Remove what an install put at `path`: a file, or its `.dist-info`.
+/// A directory at a file's path is not the install's (it failed there).
+fn remove_added(entry: PathKind, path: &Path) -> Result<bool, Error> {
+    #[allow(clippy::disallowed_methods)] // NotFound is the usual case.
+    let Ok(metadata) = std::fs::symlink_metadata(path) else {
+        return Ok(false);
+    };
+    match (entry, metadata.is_dir()) {
+        (PathKind::File, true) => Ok(false),
+        (PathKind::DistInfo, true) => {
+            fs::remove_dir_all(path)?;
+            Ok(true)
+        }
+        (_, false) => {
+            fs::remove_file(path)?;
+            trace!(path = %path.display(), "Removed added file");
+            Ok(true)
+        }
+    }
+}
+
+/// Remove the directories of `dirs` that are empty, deepest first, climbing
+/// while they empty out; never a scheme directory or one of its parents.
+pub(crate) fn remove_empty_dirs(dirs: &BTreeSet<PathBuf>, roots: &[PathBuf]) -> usize {
+    let mut removed = 0;
+    for dir in dirs.iter().rev() {
+        let mut dir = dir.as_path();
+        while roots
+            .iter()
+            .any(|root| dir != root && dir.starts_with(root))
+            && !roots.iter().any(|root| root.starts_with(dir))
+        {
+            #[allow(clippy::disallowed_methods)] // Not empty is the usual failure.
+            if std::fs::remove_dir(dir).is_err() {
+                break;
+            }
+            trace!(dir = %dir.display(), "Removed empty directory");
+            removed += 1;
+            let Some(parent) = dir.parent() else { break };
+            dir = parent;
+        }
+    }
+    removed
+}
+
+/// The entries of an op's `paths` file; a last entry cut short by a kill
+/// (without its terminating NUL) is left out: nothing was done to it.
+fn read_paths(file: &Path) -> Result<Vec<(PathKind, PathBuf)>, Error> {
+    let bytes = match fs::read(file) {
+        Ok(bytes) => bytes,
+        // Killed while creating the op: it did nothing.
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(TransactionError::journal(file)(err).into()),
+    };
+    let mut paths = Vec::new();
+    let mut parts: Vec<&[u8]> = bytes.split(|byte| *byte == 0).collect();
+    parts.pop();
+    for part in parts {
+        let Some((kind, path)) = part.split_first() else {
+            continue;
+        };
+        let entry = if *kind == b'd' {
+            PathKind::DistInfo
+        } else {
+            PathKind::File
+        };
+        paths.push((entry, path_from_bytes(path)));
+    }
+    Ok(paths)
+}
+
+fn is_missing(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::NotFound || err.raw_os_error() == Some(libc::ENOTDIR)
+}
+
+#[cfg(unix)]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    path.to_string_lossy().into_owned().into_bytes()
+}
+
+#[cfg(unix)]
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Make a directory's entries durable (a state change of the journal).
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}

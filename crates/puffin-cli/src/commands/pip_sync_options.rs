@@ -1,0 +1,53 @@
+//! `pip-sync`'s arguments as the library's [`SyncOptions`].
+
+use std::path::PathBuf;
+
+use puffin_client::IndexArgs;
+use puffin_installer::{CompileOptions, InstallTarget, Reinstall, SyncOptions, TargetPython};
+
+use super::PipSyncArgs;
+
+impl PipSyncArgs {
+    /// Where to install.
+    pub(super) fn install_target(&self) -> InstallTarget {
+        let absolute = |dir: &PathBuf| std::path::absolute(dir).unwrap_or(dir.clone());
+        match (&self.target, &self.prefix) {
+            (Some(dir), _) => InstallTarget::Directory(absolute(dir)),
+            (None, Some(dir)) => InstallTarget::Prefix(absolute(dir)),
+            (None, None) => InstallTarget::Environment,
+        }
+    }
+
+    /// The library's options.
+    pub(super) fn options(&self) -> SyncOptions {
+        let reinstall = if self.reinstall {
+            Reinstall::All
+        } else if self.reinstall_package.is_empty() {
+            Reinstall::None
+        } else {
+            Reinstall::Packages(self.reinstall_package.iter().cloned().collect())
+        };
+        SyncOptions {
+            link_mode: self.link_mode.unwrap_or_default(),
+            reinstall,
+            offline: self.offline,
+            dry_run: self.dry_run || self.check,
+            require_hashes: self.require_hashes,
+            index: IndexArgs {
+                index_url: self.index_url.clone(),
+                extra_index_urls: self.extra_index_url.clone(),
+                find_links: self.find_links.clone(),
+                no_index: self.no_index,
+            },
+            compile_bytecode: self.compile_bytecode.then(|| CompileOptions {
+                timeout: std::time::Duration::from_secs(self.compile_timeout),
+                ..CompileOptions::default()
+            }),
+            target: self.install_target(),
+            python: TargetPython {
+                platform: self.python_platform.clone(),
+                version: self.python_version,
+            },
+        }
+    }
+}
