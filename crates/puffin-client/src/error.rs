@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use distribution_filename::PackageName;
+use puffin_package::HashDigest;
 
 /// An error from finding or downloading wheels. URLs in messages never
 /// contain credentials.
@@ -133,29 +134,19 @@ pub enum ClientError {
     /// A downloaded file's hash is not the expected one.
     #[error(
         "Hash mismatch for `{filename}` (from `{url}`):\n  expected: {}\n  computed: {computed}\nIf you trust this file, use `--hash={sha256}` in the requirement instead",
-        expected.join("\n            ")
+        expected.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n            ")
     )]
     HashMismatch {
         /// The wheel filename.
         filename: String,
         /// Where it came from, credentials removed (a URL or a path).
         url: String,
-        /// The expected hashes that did not match, as `<algorithm>:<hex>`.
-        expected: Vec<String>,
-        /// The computed hash of the first mismatching algorithm, as `<algorithm>:<hex>`.
-        computed: String,
-        /// The file's `sha256:<hex>`, ready to paste as `--hash`.
-        sha256: String,
-    },
-    /// A required hash uses an algorithm puffin does not support.
-    #[error(
-        "Unsupported hash `{hash}` for `{filename}`: use `sha256:<hex>`, `sha384:<hex>` or `sha512:<hex>`"
-    )]
-    UnsupportedHash {
-        /// The wheel filename.
-        filename: String,
-        /// The hash as given.
-        hash: String,
+        /// The expected hashes that did not match.
+        expected: Vec<HashDigest>,
+        /// The computed hash in the algorithm of the first expected one.
+        computed: HashDigest,
+        /// The file's SHA-256, ready to paste as `--hash`.
+        sha256: HashDigest,
     },
     /// Reading or writing a local file failed.
     #[error(transparent)]

@@ -9,6 +9,7 @@ use futures::StreamExt;
 use pep440_rs::{Version, VersionSpecifiers};
 use platform_tags::Tags;
 use puffin_cache::Cache;
+use puffin_package::HashDigest;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use tokio::io::AsyncWriteExt;
@@ -16,7 +17,7 @@ use tracing::{debug, instrument};
 use url::Url;
 
 use crate::auth::{CredentialStore, redact};
-use crate::hashes::{self, Hasher};
+use crate::hashes::{self, Computed, Hasher};
 use crate::http::{self, RetryPolicy};
 use crate::http_cache::{self, CachedPage};
 use crate::select::{self, Candidate, CandidateLocation};
@@ -42,17 +43,9 @@ pub struct DownloadedWheel {
     /// The file: in the destination directory, or a local find-links wheel
     /// where it is.
     pub path: PathBuf,
-    /// Its SHA-256 in hex, when it was computed (always for a download; for a
+    /// Its SHA-256, when it was computed (always for a download; for a
     /// local wheel only when hashes were checked).
-    pub sha256: Option<String>,
-}
-
-/// The hex SHA-256 among computed digests (`sha256:<hex>`, SHA-256 first).
-fn sha256_hex(computed: &[String]) -> Option<String> {
-    computed
-        .iter()
-        .find_map(|digest| digest.strip_prefix("sha256:"))
-        .map(ToString::to_string)
+    pub sha256: Option<HashDigest>,
 }
 
 /// Reads an environment variable.
@@ -271,7 +264,7 @@ impl RegistryClient {
         &self,
         wheel: &SelectedWheel,
         dest_dir: &Path,
-        required_hashes: &[String],
+        required_hashes: &[HashDigest],
     ) -> Result<PathBuf, ClientError> {
         self.fetch_wheel(wheel, dest_dir, required_hashes)
             .await
@@ -285,14 +278,14 @@ impl RegistryClient {
         &self,
         wheel: &SelectedWheel,
         dest_dir: &Path,
-        required_hashes: &[String],
+        required_hashes: &[HashDigest],
     ) -> Result<DownloadedWheel, ClientError> {
         let filename = wheel.filename.to_string();
         match &wheel.source {
             WheelSourceLocation::Path(path) => {
                 let mut sha256 = None;
                 if !required_hashes.is_empty() || !wheel.hashes.is_empty() {
-                    let expected: Vec<String> = wheel
+                    let expected: Vec<HashDigest> = wheel
                         .hashes
                         .iter()
                         .chain(required_hashes)
@@ -310,7 +303,7 @@ impl RegistryClient {
                         &wheel.hashes,
                         required_hashes,
                     )?;
-                    sha256 = sha256_hex(&computed);
+                    sha256 = Some(computed.sha256);
                 }
                 Ok(DownloadedWheel {
                     path: path.clone(),
@@ -350,7 +343,7 @@ impl RegistryClient {
         wheel: &SelectedWheel,
         url: &Url,
         dest_dir: &Path,
-        required_hashes: &[String],
+        required_hashes: &[HashDigest],
     ) -> Result<DownloadedWheel, ClientError> {
         let filename = wheel.filename.to_string();
         let response = self.get(url, HeaderMap::new()).await?;
@@ -412,7 +405,7 @@ impl RegistryClient {
         debug!(path = %dest.display(), "Downloaded");
         Ok(DownloadedWheel {
             path: dest,
-            sha256: sha256_hex(&computed),
+            sha256: Some(computed.sha256),
         })
     }
 
@@ -732,7 +725,7 @@ fn find_links_dir(dir: &Path) -> Result<Vec<Candidate>, ClientError> {
 }
 
 /// Hash a local file for the algorithms of `expected`.
-fn hash_file(path: &Path, expected: &[String]) -> Result<Vec<String>, ClientError> {
+fn hash_file(path: &Path, expected: &[HashDigest]) -> Result<Computed, ClientError> {
     let mut file = fs::File::open(path)?;
     let mut hasher = Hasher::for_expected(expected);
     let mut buffer = vec![0; 1024 * 1024];

@@ -14,6 +14,7 @@ use std::str::FromStr;
 use distribution_filename::{PackageName, SourceDistFilename, WheelFilename};
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use platform_tags::Tags;
+use puffin_package::HashDigest;
 use url::Url;
 
 use crate::{ClientError, IndexFile};
@@ -39,8 +40,8 @@ pub struct SelectedWheel {
     pub filename: WheelFilename,
     /// Where it is.
     pub source: WheelSourceLocation,
-    /// Hashes the index gives, as `<algorithm>:<hex>`; checked on download.
-    pub hashes: Vec<String>,
+    /// Hashes the index gives; checked on download.
+    pub hashes: Vec<HashDigest>,
     /// `Some(reason)` if the file is yanked (only selected for an exact `==` pin).
     pub yanked: Option<String>,
     /// Messages for a person, e.g. about a yanked file.

@@ -264,16 +264,15 @@ impl<'a> Preparer<'a> {
         requirement: &PlannedRequirement,
         selected: &SelectedWheel,
     ) -> Result<StoredWheel, Error> {
-        let hashes: Vec<String> = self
-            .required_hashes(requirement)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         let download_dir = self.store.temp_dir()?;
         let downloaded = self
             .client()
             .await?
-            .fetch_wheel(selected, download_dir.path(), &hashes)
+            .fetch_wheel(
+                selected,
+                download_dir.path(),
+                self.required_hashes(requirement),
+            )
             .await
             .map_err(|err| Error::Download {
                 filename: selected.filename.to_string(),
@@ -284,9 +283,8 @@ impl<'a> Preparer<'a> {
         let selected = selected.clone();
         let origin_error = requirement.clone();
         let published = tokio::task::spawn_blocking(move || -> Result<_, Error> {
-            let sha256 = match &downloaded.sha256 {
-                Some(hex) => HashDigest::new(HashAlgorithm::Sha256, hex)
-                    .map_err(|err| Error::Runtime(std::io::Error::other(err)))?,
+            let sha256 = match downloaded.sha256 {
+                Some(sha256) => sha256,
                 // A local wheel checked against no hash is read here.
                 None => sha256_file(&downloaded.path)
                     .map_err(|err| read_io_error(err, &downloaded.path, &origin_error))?,

@@ -44,7 +44,10 @@ async fn selects_from(format: PageFormat) {
     );
     assert_eq!(index.as_str(), server.url());
     assert_eq!(selected.hashes.len(), 1);
-    assert!(selected.hashes[0].starts_with("sha256:"));
+    assert_eq!(
+        selected.hashes[0].algorithm(),
+        puffin_package::HashAlgorithm::Sha256
+    );
 
     let selected = select(&client, "Foo", "==1.1").await.unwrap();
     assert_eq!(selected.filename.to_string(), "foo-1.1-py3-none-any.whl");
