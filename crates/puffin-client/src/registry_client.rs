@@ -19,7 +19,7 @@ use url::Url;
 use crate::auth::{CredentialStore, redact};
 use crate::hashes::{self, Computed, Hasher};
 use crate::http::{self, RetryPolicy};
-use crate::http_cache::{self, CachedPage};
+use crate::http_cache::{self, CachedPage, Refresh};
 use crate::select::{self, Candidate, CandidateLocation};
 use crate::simple::{self, IndexFile};
 use crate::{
@@ -68,6 +68,7 @@ pub struct RegistryClientBuilder {
     cache: Cache,
     locations: IndexLocations,
     offline: bool,
+    refresh: Refresh,
     retry: RetryPolicy,
     extra_cert_files: Vec<PathBuf>,
     reporter: Option<Arc<dyn Reporter>>,
@@ -81,6 +82,7 @@ impl RegistryClientBuilder {
             cache,
             locations: IndexLocations::find_links_only(Vec::new()),
             offline: false,
+            refresh: Refresh::None,
             retry: RetryPolicy {
                 retries: 3,
                 base: Duration::from_millis(250),
@@ -100,6 +102,13 @@ impl RegistryClientBuilder {
     /// `--offline`: use only cached index pages and local find-links directories.
     pub fn offline(mut self, offline: bool) -> Self {
         self.offline = offline;
+        self
+    }
+
+    /// Which cached index pages to revalidate before use, however fresh
+    /// (ignored offline).
+    pub fn refresh(mut self, refresh: Refresh) -> Self {
+        self.refresh = refresh;
         self
     }
 
@@ -156,6 +165,7 @@ impl RegistryClientBuilder {
             cache: self.cache,
             locations: self.locations,
             offline: self.offline,
+            refresh: self.refresh,
             retry: self.retry,
             credentials,
             reporter: self.reporter,
@@ -171,6 +181,7 @@ pub struct RegistryClient {
     cache: Cache,
     locations: IndexLocations,
     offline: bool,
+    refresh: Refresh,
     retry: RetryPolicy,
     credentials: CredentialStore,
     reporter: Option<Arc<dyn Reporter>>,
@@ -221,8 +232,9 @@ impl RegistryClient {
         package: &PackageName,
     ) -> Result<Option<Vec<IndexFile>>, ClientError> {
         let url = project_url(index, package);
+        let refresh = self.refresh.applies_to(package);
         match self
-            .fetch_page(&url, &self.cache.simple_entry(index, package))
+            .fetch_page(&url, &self.cache.simple_entry(index, package), refresh)
             .await?
         {
             Page::Found(files) => Ok(Some(files)),
@@ -415,10 +427,11 @@ impl RegistryClient {
         let mut candidates = Vec::new();
         let mut searched = Vec::new();
         let mut not_cached = false;
+        let refresh = self.refresh.applies_to(package);
         for index in self.locations.indexes() {
             let url = project_url(index, package);
             match self
-                .fetch_page(&url, &self.cache.simple_entry(index, package))
+                .fetch_page(&url, &self.cache.simple_entry(index, package), refresh)
                 .await?
             {
                 Page::Found(files) => {
@@ -443,7 +456,7 @@ impl RegistryClient {
                 }
                 FlatIndexLocation::Url(page) => {
                     match self
-                        .fetch_page(page, &self.cache.flat_index_entry(page))
+                        .fetch_page(page, &self.cache.flat_index_entry(page), refresh)
                         .await?
                     {
                         Page::Found(files) => {
@@ -480,8 +493,14 @@ impl RegistryClient {
         Ok(candidates)
     }
 
-    /// Fetch a page through the HTTP cache.
-    async fn fetch_page(&self, url: &Url, cache_path: &Path) -> Result<Page, ClientError> {
+    /// Fetch a page through the HTTP cache; with `refresh`, a fresh cached
+    /// page is revalidated all the same.
+    async fn fetch_page(
+        &self,
+        url: &Url,
+        cache_path: &Path,
+        refresh: bool,
+    ) -> Result<Page, ClientError> {
         let cached = CachedPage::read(cache_path);
         if self.offline {
             return Ok(match cached {
@@ -491,6 +510,7 @@ impl RegistryClient {
         }
         if let Some(page) = &cached
             && page.is_fresh()
+            && !refresh
         {
             debug!(url = %redact(url), "Fresh in the cache");
             return Ok(Page::Found(page.files.clone()));

@@ -9,7 +9,7 @@ use std::time::Instant;
 use install_wheel_rs::{LinkFallback, LinkMode};
 use platform_tags::Platform;
 use puffin_cache::Cache;
-use puffin_client::{IndexArgs, IndexLocations};
+use puffin_client::{IndexArgs, IndexLocations, Refresh};
 use puffin_interpreter::PythonEnvironment;
 use puffin_store::WheelStore;
 use tracing::debug;
@@ -30,6 +30,9 @@ pub struct SyncOptions {
     pub reinstall: Reinstall,
     /// Never use the network: only the store and local find-links.
     pub offline: bool,
+    /// Which packages to look up on their indexes again, however fresh their
+    /// cached pages (see [`PrepareOptions::refresh`]).
+    pub refresh: Refresh,
     /// Plan only: change nothing.
     pub dry_run: bool,
     /// Require a `--hash` for every requirement (also on when any has one).
@@ -265,6 +268,7 @@ impl<'a> Sync<'a> {
             offline: self.options.offline,
             hash_mode,
             reinstall: self.options.reinstall.clone(),
+            refresh: self.options.refresh.clone(),
         };
         let preparer =
             Preparer::new(&store, self.cache, options).with_reporter(self.reporter.clone());

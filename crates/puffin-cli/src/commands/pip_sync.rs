@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use distribution_filename::PackageName;
 use install_wheel_rs::LinkMode;
-use puffin_client::IndexArgs;
+use puffin_client::{IndexArgs, Refresh};
 use puffin_installer::{Reinstall, Sync, SyncOptions, SyncRequirement, SyncRequirements};
 
 use crate::GlobalArgs;
@@ -61,6 +61,18 @@ pub(crate) struct PipSyncArgs {
     #[arg(long)]
     offline: bool,
 
+    /// Ask the indexes again, however fresh their cached pages: without it,
+    /// an index page is reused for up to 10 minutes (whatever `max-age` the
+    /// server sends), and an exact pin already in the cache is installed
+    /// without asking at all. A wheel the cache holds under the hash the
+    /// index gives is still not downloaded again.
+    #[arg(long)]
+    refresh: bool,
+
+    /// Like `--refresh`, for this package only (repeatable).
+    #[arg(long, value_name = "NAME")]
+    refresh_package: Vec<PackageName>,
+
     /// Print what would change, and change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -107,10 +119,18 @@ impl PipSyncArgs {
         } else {
             Reinstall::Packages(self.reinstall_package.iter().cloned().collect())
         };
+        let refresh = if self.refresh {
+            Refresh::All
+        } else if self.refresh_package.is_empty() {
+            Refresh::None
+        } else {
+            Refresh::Packages(self.refresh_package.iter().cloned().collect())
+        };
         SyncOptions {
             link_mode: self.link_mode.unwrap_or_default(),
             reinstall,
             offline: self.offline,
+            refresh,
             dry_run: self.dry_run,
             require_hashes: self.require_hashes,
             index: IndexArgs {

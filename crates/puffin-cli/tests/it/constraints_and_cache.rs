@@ -136,3 +136,121 @@ fn hashes_in_constraints_count_as_hash_options() {
     success(context.pip_sync_local().arg(&requirements));
     assert_eq!(context.installed(), ["good==1.0"]);
 }
+
+/// `puffin pip-sync` into a new environment `name` with the index at `index`.
+fn sync_into(
+    context: &TestContext,
+    name: &str,
+    requirements: &Path,
+    index: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let venv = context.create_venv(name);
+    success(
+        context
+            .command_in("pip-sync", &venv)
+            .arg(requirements)
+            .args(["--index-url", index])
+            .args(extra),
+    );
+    crate::common::installed(&venv)
+}
+
+/// Make every cached index page under `dir` look fetched `seconds` earlier.
+fn age_cached_pages(dir: &Path, seconds: u64) {
+    let fetched_at = regex::Regex::new(r#""fetched_at":(\d+)"#).unwrap();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            age_cached_pages(&path, seconds);
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let aged = fetched_at.replace(&text, |captures: &regex::Captures<'_>| {
+            let time: u64 = captures[1].parse().unwrap();
+            format!(r#""fetched_at":{}"#, time - seconds)
+        });
+        fs::write(&path, aged.as_bytes()).unwrap();
+    }
+}
+
+/// Issue 14, item 8: a page was cached for whatever `max-age` the server
+/// sent (a year hid new releases for a year); it is now fresh for 10 minutes
+/// at most, and `--refresh-package` asks the index at once.
+#[test]
+fn index_pages_are_fresh_for_ten_minutes_at_most() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let mut options = puffin_test_support::IndexServerOptions::new(&context.wheels);
+    options.cache_control = Some("max-age=31536000".to_string());
+    let server = context.server_with(options);
+    let requirements = context.requirements("demo\n");
+    assert_eq!(
+        sync_into(&context, "first", &requirements, &server.url(), &[]),
+        ["demo==1.0"]
+    );
+
+    // A new release within the freshness: the cached page is used.
+    context.wheel("demo", "2.0");
+    server.clear_requests();
+    assert_eq!(
+        sync_into(&context, "fresh", &requirements, &server.url(), &[]),
+        ["demo==1.0"]
+    );
+    assert_eq!(server.count("/simple/demo/"), 0, "{:?}", server.requests());
+
+    // Asked for, the index is asked again.
+    let refreshed = ["--refresh-package", "demo"];
+    assert_eq!(
+        sync_into(
+            &context,
+            "refreshed",
+            &requirements,
+            &server.url(),
+            &refreshed
+        ),
+        ["demo==2.0"]
+    );
+    assert_eq!(server.count("/simple/demo/"), 1, "{:?}", server.requests());
+
+    // Eleven minutes later, a year of `max-age` notwithstanding, it is stale.
+    context.wheel("demo", "3.0");
+    age_cached_pages(&context.cache.join("simple-v0"), 11 * 60);
+    assert_eq!(
+        sync_into(&context, "stale", &requirements, &server.url(), &[]),
+        ["demo==3.0"]
+    );
+}
+
+/// Issue 14, item 8: exact pins already in the store need no network, and
+/// `--refresh` asks the index but reuses the stored wheel the index names by
+/// its hash instead of downloading it again.
+#[test]
+fn refresh_asks_the_index_but_reuses_stored_wheels() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let server = context.server();
+    let requirements = context.requirements("demo==1.0\n");
+    sync_into(&context, "first", &requirements, &server.url(), &[]);
+    let wheel_path = "/files/demo-1.0-py3-none-any.whl";
+    assert_eq!(server.count(wheel_path), 1);
+
+    server.clear_requests();
+    sync_into(&context, "warm", &requirements, &server.url(), &[]);
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+
+    let installed = sync_into(
+        &context,
+        "refreshed",
+        &requirements,
+        &server.url(),
+        &["--refresh"],
+    );
+    assert_eq!(installed, ["demo==1.0"]);
+    assert_eq!(server.count("/simple/demo/"), 1, "{:?}", server.requests());
+    assert_eq!(server.count(wheel_path), 0, "{:?}", server.requests());
+}
