@@ -111,22 +111,28 @@ pub enum ClientError {
         url: String,
     },
     /// No version matches the specifiers.
-    #[error("No version of `{package}` matches `{specifiers}`{available}")]
+    #[error("No version of `{package}` matches `{specifiers}` in {searched}{available}")]
     NoMatchingVersion {
         /// The project.
         package: PackageName,
         /// The specifiers, e.g. `==1.0`.
         specifiers: String,
+        /// Where it was looked for, e.g. "the index `http://...`", credentials
+        /// redacted.
+        searched: String,
         /// `" (available: 1.0, 1.1)"` or an empty string.
         available: String,
     },
     /// Versions match, but no wheel of them fits this environment.
-    #[error("No wheel of `{package}{specifiers}` fits this environment:\n{}", reasons.join("\n"))]
+    #[error("No wheel of `{package}{specifiers}` in {searched} fits this environment:\n{}", reasons.join("\n"))]
     NoCompatibleWheel {
         /// The project.
         package: PackageName,
         /// The specifiers, e.g. `==1.0`.
         specifiers: String,
+        /// Where it was looked for, e.g. "the index `http://...`", credentials
+        /// redacted.
+        searched: String,
         /// One line per version considered, e.g.
         /// `- 1.0: only a source distribution: building from source is not supported yet`.
         reasons: Vec<String>,

@@ -20,7 +20,7 @@ use crate::auth::{CredentialStore, redact};
 use crate::hashes::{self, Computed, Hasher};
 use crate::http::{self, RetryPolicy};
 use crate::http_cache::{self, CachedPage, Refresh};
-use crate::select::{self, Candidate, CandidateLocation};
+use crate::select::{self, Candidate, CandidateLocation, Candidates};
 use crate::simple::{self, IndexFile};
 use crate::{
     ClientError, FlatIndexLocation, IndexLocations, Reporter, SelectedWheel, WheelSourceLocation,
@@ -422,57 +422,16 @@ impl RegistryClient {
     }
 
     /// Every file of `package`: from the first index that has it, and from
-    /// every find-links location.
-    async fn candidates(&self, package: &PackageName) -> Result<Vec<Candidate>, ClientError> {
-        let mut candidates = Vec::new();
-        let mut searched = Vec::new();
-        let mut not_cached = false;
+    /// every find-links location; with where they were looked for.
+    async fn candidates(&self, package: &PackageName) -> Result<Candidates, ClientError> {
+        let mut candidates = Candidates::default();
         let refresh = self.refresh.applies_to(package);
-        for index in self.locations.indexes() {
-            let url = project_url(index, package);
-            match self
-                .fetch_page(&url, &self.cache.simple_entry(index, package), refresh)
-                .await?
-            {
-                Page::Found(files) => {
-                    debug!(index = %redact(index), files = files.len(), "Found the project");
-                    // Listed even if none of its files turns out to be the project's.
-                    searched.push(format!("the index `{}`", redact(index)));
-                    candidates.extend(files.into_iter().map(|file| Candidate {
-                        file,
-                        location: CandidateLocation::Listed(index.clone()),
-                    }));
-                    break;
-                }
-                Page::NotFound => searched.push(format!("the index `{}`", redact(index))),
-                Page::NotCached => not_cached = true,
-            }
-        }
-        for link in &self.locations.find_links {
-            match link {
-                FlatIndexLocation::Path(dir) => {
-                    candidates.extend(find_links_dir(dir)?);
-                    searched.push(format!("`{}`", dir.display()));
-                }
-                FlatIndexLocation::Url(page) => {
-                    match self
-                        .fetch_page(page, &self.cache.flat_index_entry(page), refresh)
-                        .await?
-                    {
-                        Page::Found(files) => {
-                            candidates.extend(files.into_iter().map(|file| Candidate {
-                                file,
-                                location: CandidateLocation::Listed(page.clone()),
-                            }));
-                        }
-                        Page::NotFound => {}
-                        Page::NotCached => not_cached = true,
-                    }
-                    searched.push(format!("`{}`", redact(page)));
-                }
-            }
-        }
+        let mut not_cached = self
+            .index_candidates(package, refresh, &mut candidates)
+            .await?;
+        not_cached |= self.find_links_candidates(refresh, &mut candidates).await?;
         let has_project = candidates
+            .files
             .iter()
             .any(|c| file_project_name(&c.file.filename).is_some_and(|name| &name == package));
         if !has_project {
@@ -483,14 +442,83 @@ impl RegistryClient {
             }
             return Err(ClientError::PackageNotFound {
                 package: package.clone(),
-                searched: if searched.is_empty() {
-                    "no location (no index and no `--find-links`)".to_string()
-                } else {
-                    searched.join(", ")
-                },
+                searched: candidates.searched(),
             });
         }
         Ok(candidates)
+    }
+
+    /// Add the files of the first index that has `package`; returns whether
+    /// a page was missing from the cache while offline.
+    async fn index_candidates(
+        &self,
+        package: &PackageName,
+        refresh: bool,
+        candidates: &mut Candidates,
+    ) -> Result<bool, ClientError> {
+        let mut not_cached = false;
+        for index in self.locations.indexes() {
+            let url = project_url(index, package);
+            let page = self
+                .fetch_page(&url, &self.cache.simple_entry(index, package), refresh)
+                .await?;
+            if matches!(page, Page::NotCached) {
+                not_cached = true;
+                continue;
+            }
+            // Listed even if none of its files turns out to be the project's.
+            candidates
+                .searched
+                .push(format!("the index `{}`", redact(index)));
+            if let Page::Found(files) = page {
+                debug!(index = %redact(index), files = files.len(), "Found the project");
+                candidates
+                    .files
+                    .extend(files.into_iter().map(|file| Candidate {
+                        file,
+                        location: CandidateLocation::Listed(index.clone()),
+                    }));
+                break;
+            }
+        }
+        Ok(not_cached)
+    }
+
+    /// Add the files of every find-links location; returns whether a page
+    /// was missing from the cache while offline.
+    async fn find_links_candidates(
+        &self,
+        refresh: bool,
+        candidates: &mut Candidates,
+    ) -> Result<bool, ClientError> {
+        let mut not_cached = false;
+        for link in &self.locations.find_links {
+            match link {
+                FlatIndexLocation::Path(dir) => {
+                    candidates.files.extend(find_links_dir(dir)?);
+                    candidates.searched.push(format!("`{}`", dir.display()));
+                }
+                FlatIndexLocation::Url(page) => {
+                    match self
+                        .fetch_page(page, &self.cache.flat_index_entry(page), refresh)
+                        .await?
+                    {
+                        Page::Found(files) => {
+                            candidates
+                                .files
+                                .extend(files.into_iter().map(|file| Candidate {
+                                    file,
+                                    location: CandidateLocation::Listed(page.clone()),
+                                }));
+                        }
+                        Page::NotFound => {}
+                        Page::NotCached => not_cached = true,
+                    }
+                    candidates.searched.push(format!("`{}`", redact(page)));
+                }
+            }
+        }
+        Ok(not_cached)
     }
 
     /// Fetch a page through the HTTP cache; with `refresh`, a fresh cached

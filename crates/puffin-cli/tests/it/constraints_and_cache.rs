@@ -254,3 +254,38 @@ fn refresh_asks_the_index_but_reuses_stored_wheels() {
     assert_eq!(server.count("/simple/demo/"), 1, "{:?}", server.requests());
     assert_eq!(server.count(wheel_path), 0, "{:?}", server.requests());
 }
+
+/// Issue 14, item 9: "no matching version" and "no compatible wheel" named
+/// only the find-links locations; they list every index searched, without
+/// its credentials.
+#[test]
+fn no_matching_version_lists_the_indexes_searched() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let mut options = puffin_test_support::IndexServerOptions::new(&context.wheels);
+    options.basic_auth = Some(("user".to_string(), "s3cret".to_string()));
+    let server = context.server_with(options);
+    let empty = context.root.join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let extra = puffin_test_support::IndexServer::start(
+        puffin_test_support::IndexServerOptions::new(&empty),
+    );
+    context.add_filter(extra.url(), "[EXTRA]");
+    let with_credentials = server.url().replace("://", "://user:s3cret@");
+    let output = failure(
+        context
+            .pip_sync()
+            .arg(context.requirements("demo==3.0\n"))
+            .args(["--index-url", &with_credentials])
+            .args(["--extra-index-url", &extra.url()]),
+    );
+    let stderr = context.filtered(&output);
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    insta::assert_snapshot!(stderr, @r"
+    Using Python [VERSION] environment at .venv
+    error: Failed to find `demo` ([TEMP]/requirements.txt:1)
+      Caused by: No version of `demo` matches `==3.0` in the index `[EXTRA]`, the index `[INDEX]` (available: 1.0)
+    ");
+}
