@@ -289,3 +289,48 @@ fn no_matching_version_lists_the_indexes_searched() {
       Caused by: No version of `demo` matches `==3.0` in the index `[EXTRA]`, the index `[INDEX]` (available: 1.0)
     ");
 }
+
+/// The one store entry of `name` in the cache.
+fn store_entry(cache: &Path, name: &str) -> std::path::PathBuf {
+    let entries: Vec<_> = fs::read_dir(cache.join("wheels-v1").join(name))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.file_name().unwrap().len() == 64)
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    entries.into_iter().next().unwrap()
+}
+
+/// Issue 14, item 9: after a killed `puffin clean`, the next sync failed with
+/// "The cache entry ... exists but has no valid manifest; run `puffin clean`
+/// to remove it"; it now replaces the half-removed entry by itself.
+#[test]
+fn a_sync_recovers_from_a_killed_clean() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let requirements = context.requirements("demo==1.0\n");
+    success(context.pip_sync_local().arg(&requirements));
+
+    // `puffin clean` removes depth first in name order: the manifest (a
+    // dot file) first, then the package's directory; killed there.
+    let entry = store_entry(&context.cache, "demo");
+    fs::remove_file(entry.join(".puffin-manifest.json")).unwrap();
+    fs::remove_dir_all(entry.join("demo")).unwrap();
+
+    let second = context.create_venv("second");
+    success(
+        context
+            .command_in("pip-sync", &second)
+            .arg(&requirements)
+            .arg("--no-index")
+            .arg("--find-links")
+            .arg(&context.wheels),
+    );
+    assert_eq!(
+        crate::common::assert_python(&second, "import demo; print(demo.VERSION)"),
+        "1.0"
+    );
+    assert!(entry.join(".puffin-manifest.json").is_file());
+}
