@@ -15,7 +15,7 @@ use puffin_installer::{Reinstall, Sync, SyncOptions, SyncRequirement, SyncRequir
 
 use crate::GlobalArgs;
 use crate::commands::environment::{
-    EnvironmentRequest, display_path, find_environment, open_cache,
+    EnvironmentRequest, cache_write_hint, display_path, find_environment, open_cache,
 };
 use crate::commands::progress::SyncProgress;
 use crate::commands::sync_report::{print_report, warn_missing_dependencies};
@@ -178,7 +178,7 @@ pub(crate) fn run(
         .with_reporter(progress.clone())
         .run(&requirements);
     progress.finish();
-    let report = result.map_err(|err| installer_error(err, printer))?;
+    let report = result.map_err(|err| cache_write_hint(installer_error(err, printer), &cache))?;
     print_report(&report, args.dry_run, printer, start);
     if !report.is_noop() && !args.dry_run && !report.installed.is_empty() {
         warn_missing_dependencies(&environment, printer);

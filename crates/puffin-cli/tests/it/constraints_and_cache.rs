@@ -334,3 +334,78 @@ fn a_sync_recovers_from_a_killed_clean() {
     );
     assert!(entry.join(".puffin-manifest.json").is_file());
 }
+
+/// `puffin pip-sync <args>` into `venv` with the cache mounted read-only (a
+/// bind mount in a new mount namespace, which even root cannot write), or
+/// `None` after printing `Skipping: ...` where that cannot be done.
+fn sync_with_read_only_cache(context: &TestContext, venv: &Path, args: &[&str]) -> Option<Output> {
+    let mount = r#"mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@""#;
+    let probe = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", mount])
+        .arg(&context.cache)
+        .arg("true")
+        .output();
+    if !probe.is_ok_and(|output| output.status.success()) {
+        println!("Skipping: cannot mount the cache read-only (needs root and `unshare -m`)");
+        return None;
+    }
+    let output = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", mount])
+        .arg(&context.cache)
+        .arg(assert_cmd::cargo::cargo_bin!("puffin"))
+        .arg("pip-sync")
+        .arg("--cache-dir")
+        .arg(&context.cache)
+        .args(["--link-mode", "copy"])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &context.root)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("NO_COLOR", "1")
+        .env("VIRTUAL_ENV", venv)
+        .current_dir(&context.root)
+        .output()
+        .unwrap();
+    Some(output)
+}
+
+/// Issue 14, item 9: a read-only cache failed even for packages already in
+/// the store (opening the lock file for writing); a warm sync now reads it
+/// without the network, and a sync that must add to it says to pass
+/// `--no-cache` or `--cache-dir`.
+#[test]
+fn a_read_only_cache_serves_a_warm_sync() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    context.wheel("other", "1.0");
+    let server = context.server();
+    let requirements = context.requirements("demo==1.0\n");
+    sync_into(&context, "first", &requirements, &server.url(), &[]);
+    server.clear_requests();
+
+    let second = context.create_venv("second");
+    let requirements = requirements.display().to_string();
+    let args = ["--index-url", &server.url(), &requirements];
+    let Some(output) = sync_with_read_only_cache(&context, &second, &args) else {
+        return;
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(crate::common::installed(&second), ["demo==1.0"]);
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+
+    let more = context.write("more.txt", "demo==1.0\nother==1.0\n");
+    let more = more.display().to_string();
+    let args = ["--index-url", &server.url(), &more];
+    let output = sync_with_read_only_cache(&context, &second, &args).unwrap();
+    assert!(!output.status.success());
+    let stderr = context.filtered(&output);
+    let first_error = stderr.lines().find(|line| line.starts_with("error:"));
+    insta::assert_snapshot!(first_error.unwrap(), @"error: The cache at `[CACHE]` cannot be written, and this sync needs to add to it; pass --no-cache to use a temporary cache, or --cache-dir <DIR> for a writable one");
+}
