@@ -132,6 +132,10 @@ impl Cache {
     }
 
     /// Create the root and its `CACHEDIR.TAG` if they are missing.
+    ///
+    /// An existing root whose tag cannot be written (a read-only cache) is
+    /// fine: what is in it can still be read, and what would have to be
+    /// written fails where it is written, naming the path.
     pub fn init(&self) -> io::Result<()> {
         let tag = self.root.join("CACHEDIR.TAG");
         if tag.is_file() {
@@ -139,7 +143,12 @@ impl Cache {
         }
         fs::create_dir_all(&self.root)?;
         // Another process may be writing it too; both write the same bytes.
-        fs::write(&tag, CACHEDIR_TAG)?;
+        if let Err(err) = fs::write(&tag, CACHEDIR_TAG) {
+            if !self.root.is_dir() {
+                return Err(err);
+            }
+            debug!(%err, "The cache is not writable; reading it as it is");
+        }
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use distribution_filename::PackageName;
+use puffin_package::HashDigest;
 
 /// An error from finding or downloading wheels. URLs in messages never
 /// contain credentials.
@@ -110,22 +111,28 @@ pub enum ClientError {
         url: String,
     },
     /// No version matches the specifiers.
-    #[error("No version of `{package}` matches `{specifiers}`{available}")]
+    #[error("No version of `{package}` matches `{specifiers}` in {searched}{available}")]
     NoMatchingVersion {
         /// The project.
         package: PackageName,
         /// The specifiers, e.g. `==1.0`.
         specifiers: String,
+        /// Where it was looked for, e.g. "the index `http://...`", credentials
+        /// redacted.
+        searched: String,
         /// `" (available: 1.0, 1.1)"` or an empty string.
         available: String,
     },
     /// Versions match, but no wheel of them fits this environment.
-    #[error("No wheel of `{package}{specifiers}` fits this environment:\n{}", reasons.join("\n"))]
+    #[error("No wheel of `{package}{specifiers}` in {searched} fits this environment:\n{}", reasons.join("\n"))]
     NoCompatibleWheel {
         /// The project.
         package: PackageName,
         /// The specifiers, e.g. `==1.0`.
         specifiers: String,
+        /// Where it was looked for, e.g. "the index `http://...`", credentials
+        /// redacted.
+        searched: String,
         /// One line per version considered, e.g.
         /// `- 1.0: only a source distribution: building from source is not supported yet`.
         reasons: Vec<String>,
@@ -133,29 +140,19 @@ pub enum ClientError {
     /// A downloaded file's hash is not the expected one.
     #[error(
         "Hash mismatch for `{filename}` (from `{url}`):\n  expected: {}\n  computed: {computed}\nIf you trust this file, use `--hash={sha256}` in the requirement instead",
-        expected.join("\n            ")
+        expected.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n            ")
     )]
     HashMismatch {
         /// The wheel filename.
         filename: String,
         /// Where it came from, credentials removed (a URL or a path).
         url: String,
-        /// The expected hashes that did not match, as `<algorithm>:<hex>`.
-        expected: Vec<String>,
-        /// The computed hash of the first mismatching algorithm, as `<algorithm>:<hex>`.
-        computed: String,
-        /// The file's `sha256:<hex>`, ready to paste as `--hash`.
-        sha256: String,
-    },
-    /// A required hash uses an algorithm puffin does not support.
-    #[error(
-        "Unsupported hash `{hash}` for `{filename}`: use `sha256:<hex>`, `sha384:<hex>` or `sha512:<hex>`"
-    )]
-    UnsupportedHash {
-        /// The wheel filename.
-        filename: String,
-        /// The hash as given.
-        hash: String,
+        /// The expected hashes that did not match.
+        expected: Vec<HashDigest>,
+        /// The computed hash in the algorithm of the first expected one.
+        computed: HashDigest,
+        /// The file's SHA-256, ready to paste as `--hash`.
+        sha256: HashDigest,
     },
     /// Reading or writing a local file failed.
     #[error(transparent)]

@@ -1,20 +1,52 @@
 //! HTTP caching of index pages in `simple-v0/`: the parsed file list with the
 //! validators (`ETag`, `Last-Modified`) and freshness (`Cache-Control:
-//! max-age`) of the response. A fresh page is used without a request; a stale
-//! one is revalidated with `If-None-Match` / `If-Modified-Since`, and a `304`
-//! reuses it. Written atomically (a temporary file in the same directory,
-//! renamed into place).
+//! max-age`, at most [`MAX_FRESHNESS_SECS`]) of the response. A fresh page is
+//! used without a request; a stale one is revalidated with `If-None-Match` /
+//! `If-Modified-Since`, and a `304` reuses it. Written atomically (a
+//! temporary file in the same directory, renamed into place).
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use distribution_filename::PackageName;
 use fs_err as fs;
 use reqwest::header::{AGE, CACHE_CONTROL, ETAG, HeaderMap, LAST_MODIFIED};
 use serde::{Deserialize, Serialize};
 use tracing::debug;
 
 use crate::IndexFile;
+
+/// The longest a cached index page is used without asking the server,
+/// whatever `max-age` the server sent: a day-long `max-age` hid new releases
+/// for a day. `--refresh` asks the server at once.
+pub const MAX_FRESHNESS_SECS: u64 = 10 * 60;
+
+/// Which cached index pages to revalidate with the server before use,
+/// however fresh they are (`--refresh`, `--refresh-package`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Refresh {
+    /// Use fresh pages as they are.
+    #[default]
+    None,
+    /// Revalidate every page.
+    All,
+    /// Revalidate the pages of these packages (and the find-links pages
+    /// looked at for them).
+    Packages(BTreeSet<PackageName>),
+}
+
+impl Refresh {
+    /// Whether `package`'s pages are revalidated.
+    pub fn applies_to(&self, package: &PackageName) -> bool {
+        match self {
+            Self::None => false,
+            Self::All => true,
+            Self::Packages(packages) => packages.contains(package),
+        }
+    }
+}
 
 /// A cached page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,7 +57,8 @@ pub(crate) struct CachedPage {
     pub(crate) last_modified: Option<String>,
     /// When the response was received (or last revalidated), in seconds since the epoch.
     pub(crate) fetched_at: u64,
-    /// How long the page is fresh after `fetched_at`, in seconds (0 without `max-age`).
+    /// How long the page is fresh after `fetched_at`, in seconds (0 without
+    /// `max-age`, at most [`MAX_FRESHNESS_SECS`]).
     pub(crate) max_age: u64,
     /// `no-cache`: always revalidate.
     pub(crate) no_cache: bool,
@@ -48,7 +81,8 @@ pub(crate) fn now() -> u64 {
         .unwrap_or_default()
 }
 
-/// Read `Cache-Control` (and `Age`, which is subtracted from `max-age`).
+/// Read `Cache-Control` (and `Age`, which is subtracted from `max-age`); the
+/// freshness is capped at [`MAX_FRESHNESS_SECS`].
 pub(crate) fn freshness(headers: &HeaderMap) -> Freshness {
     let mut freshness = Freshness::default();
     for value in headers.get_all(CACHE_CONTROL) {
@@ -70,7 +104,10 @@ pub(crate) fn freshness(headers: &HeaderMap) -> Freshness {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
-    freshness.max_age = freshness.max_age.saturating_sub(age);
+    freshness.max_age = freshness
+        .max_age
+        .saturating_sub(age)
+        .min(MAX_FRESHNESS_SECS);
     freshness
 }
 
@@ -94,9 +131,11 @@ impl CachedPage {
         }
     }
 
-    /// Whether the page can be used without asking the server.
+    /// Whether the page can be used without asking the server. The cap also
+    /// applies to pages cached before it existed.
     pub(crate) fn is_fresh(&self) -> bool {
-        !self.no_cache && now() < self.fetched_at.saturating_add(self.max_age)
+        let max_age = self.max_age.min(MAX_FRESHNESS_SECS);
+        !self.no_cache && now() < self.fetched_at.saturating_add(max_age)
     }
 
     /// After a `304 Not Modified`: the new freshness, and new validators if sent.
@@ -166,6 +205,24 @@ mod tests {
         );
         let f = freshness(&headers);
         assert!(f.no_cache && f.no_store);
+    }
+
+    /// Issue 14, item 8: a page was cached for whatever `max-age` the server
+    /// sent, a year included.
+    #[test]
+    fn freshness_is_capped() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("max-age=31536000"));
+        assert_eq!(freshness(&headers).max_age, MAX_FRESHNESS_SECS);
+        let page = CachedPage::new(&headers, Vec::new());
+        assert!(page.is_fresh());
+        // Cached 11 minutes ago with a year of `max-age` (an older cache).
+        let old = CachedPage {
+            fetched_at: now() - 11 * 60,
+            max_age: 31_536_000,
+            ..page
+        };
+        assert!(!old.is_fresh());
     }
 
     #[test]

@@ -28,6 +28,7 @@ mod simple;
 pub use error::ClientError;
 pub use hashes::check_require_hashes;
 pub use http::{DEFAULT_HTTP_TIMEOUT_SECS, DEFAULT_MAX_INDEX_PAGE_SIZE};
+pub use http_cache::{MAX_FRESHNESS_SECS, Refresh};
 pub use index_locations::{
     FlatIndexLocation, IndexArgs, IndexLocations, IndexOrigin, pip_config_files,
 };

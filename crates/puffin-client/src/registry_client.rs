@@ -9,6 +9,7 @@ use futures::StreamExt;
 use pep440_rs::{Version, VersionSpecifiers};
 use platform_tags::Tags;
 use puffin_cache::Cache;
+use puffin_package::HashDigest;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use tokio::io::AsyncWriteExt;
@@ -16,10 +17,10 @@ use tracing::{debug, instrument};
 use url::Url;
 
 use crate::auth::{CredentialStore, redact};
-use crate::hashes::{self, Hasher};
+use crate::hashes::{self, Computed, Hasher};
 use crate::http::{self, RetryPolicy};
-use crate::http_cache::{self, CachedPage};
-use crate::select::{self, Candidate, CandidateLocation};
+use crate::http_cache::{self, CachedPage, Refresh};
+use crate::select::{self, Candidate, CandidateLocation, Candidates};
 use crate::simple::{self, IndexFile};
 use crate::{
     ClientError, FlatIndexLocation, IndexLocations, Reporter, SelectedWheel, WheelSourceLocation,
@@ -42,17 +43,9 @@ pub struct DownloadedWheel {
     /// The file: in the destination directory, or a local find-links wheel
     /// where it is.
     pub path: PathBuf,
-    /// Its SHA-256 in hex, when it was computed (always for a download; for a
+    /// Its SHA-256, when it was computed (always for a download; for a
     /// local wheel only when hashes were checked).
-    pub sha256: Option<String>,
-}
-
-/// The hex SHA-256 among computed digests (`sha256:<hex>`, SHA-256 first).
-fn sha256_hex(computed: &[String]) -> Option<String> {
-    computed
-        .iter()
-        .find_map(|digest| digest.strip_prefix("sha256:"))
-        .map(ToString::to_string)
+    pub sha256: Option<HashDigest>,
 }
 
 /// Reads an environment variable.
@@ -75,6 +68,7 @@ pub struct RegistryClientBuilder {
     cache: Cache,
     locations: IndexLocations,
     offline: bool,
+    refresh: Refresh,
     retry: RetryPolicy,
     extra_cert_files: Vec<PathBuf>,
     reporter: Option<Arc<dyn Reporter>>,
@@ -88,6 +82,7 @@ impl RegistryClientBuilder {
             cache,
             locations: IndexLocations::find_links_only(Vec::new()),
             offline: false,
+            refresh: Refresh::None,
             retry: RetryPolicy {
                 retries: 3,
                 base: Duration::from_millis(250),
@@ -107,6 +102,13 @@ impl RegistryClientBuilder {
     /// `--offline`: use only cached index pages and local find-links directories.
     pub fn offline(mut self, offline: bool) -> Self {
         self.offline = offline;
+        self
+    }
+
+    /// Which cached index pages to revalidate before use, however fresh
+    /// (ignored offline).
+    pub fn refresh(mut self, refresh: Refresh) -> Self {
+        self.refresh = refresh;
         self
     }
 
@@ -163,6 +165,7 @@ impl RegistryClientBuilder {
             cache: self.cache,
             locations: self.locations,
             offline: self.offline,
+            refresh: self.refresh,
             retry: self.retry,
             credentials,
             reporter: self.reporter,
@@ -178,6 +181,7 @@ pub struct RegistryClient {
     cache: Cache,
     locations: IndexLocations,
     offline: bool,
+    refresh: Refresh,
     retry: RetryPolicy,
     credentials: CredentialStore,
     reporter: Option<Arc<dyn Reporter>>,
@@ -228,8 +232,9 @@ impl RegistryClient {
         package: &PackageName,
     ) -> Result<Option<Vec<IndexFile>>, ClientError> {
         let url = project_url(index, package);
+        let refresh = self.refresh.applies_to(package);
         match self
-            .fetch_page(&url, &self.cache.simple_entry(index, package))
+            .fetch_page(&url, &self.cache.simple_entry(index, package), refresh)
             .await?
         {
             Page::Found(files) => Ok(Some(files)),
@@ -271,7 +276,7 @@ impl RegistryClient {
         &self,
         wheel: &SelectedWheel,
         dest_dir: &Path,
-        required_hashes: &[String],
+        required_hashes: &[HashDigest],
     ) -> Result<PathBuf, ClientError> {
         self.fetch_wheel(wheel, dest_dir, required_hashes)
             .await
@@ -285,14 +290,14 @@ impl RegistryClient {
         &self,
         wheel: &SelectedWheel,
         dest_dir: &Path,
-        required_hashes: &[String],
+        required_hashes: &[HashDigest],
     ) -> Result<DownloadedWheel, ClientError> {
         let filename = wheel.filename.to_string();
         match &wheel.source {
             WheelSourceLocation::Path(path) => {
                 let mut sha256 = None;
                 if !required_hashes.is_empty() || !wheel.hashes.is_empty() {
-                    let expected: Vec<String> = wheel
+                    let expected: Vec<HashDigest> = wheel
                         .hashes
                         .iter()
                         .chain(required_hashes)
@@ -310,7 +315,7 @@ impl RegistryClient {
                         &wheel.hashes,
                         required_hashes,
                     )?;
-                    sha256 = sha256_hex(&computed);
+                    sha256 = Some(computed.sha256);
                 }
                 Ok(DownloadedWheel {
                     path: path.clone(),
@@ -350,7 +355,7 @@ impl RegistryClient {
         wheel: &SelectedWheel,
         url: &Url,
         dest_dir: &Path,
-        required_hashes: &[String],
+        required_hashes: &[HashDigest],
     ) -> Result<DownloadedWheel, ClientError> {
         let filename = wheel.filename.to_string();
         let response = self.get(url, HeaderMap::new()).await?;
@@ -412,61 +417,21 @@ impl RegistryClient {
         debug!(path = %dest.display(), "Downloaded");
         Ok(DownloadedWheel {
             path: dest,
-            sha256: sha256_hex(&computed),
+            sha256: Some(computed.sha256),
         })
     }
 
     /// Every file of `package`: from the first index that has it, and from
-    /// every find-links location.
-    async fn candidates(&self, package: &PackageName) -> Result<Vec<Candidate>, ClientError> {
-        let mut candidates = Vec::new();
-        let mut searched = Vec::new();
-        let mut not_cached = false;
-        for index in self.locations.indexes() {
-            let url = project_url(index, package);
-            match self
-                .fetch_page(&url, &self.cache.simple_entry(index, package))
-                .await?
-            {
-                Page::Found(files) => {
-                    debug!(index = %redact(index), files = files.len(), "Found the project");
-                    // Listed even if none of its files turns out to be the project's.
-                    searched.push(format!("the index `{}`", redact(index)));
-                    candidates.extend(files.into_iter().map(|file| Candidate {
-                        file,
-                        location: CandidateLocation::Listed(index.clone()),
-                    }));
-                    break;
-                }
-                Page::NotFound => searched.push(format!("the index `{}`", redact(index))),
-                Page::NotCached => not_cached = true,
-            }
-        }
-        for link in &self.locations.find_links {
-            match link {
-                FlatIndexLocation::Path(dir) => {
-                    candidates.extend(find_links_dir(dir)?);
-                    searched.push(format!("`{}`", dir.display()));
-                }
-                FlatIndexLocation::Url(page) => {
-                    match self
-                        .fetch_page(page, &self.cache.flat_index_entry(page))
-                        .await?
-                    {
-                        Page::Found(files) => {
-                            candidates.extend(files.into_iter().map(|file| Candidate {
-                                file,
-                                location: CandidateLocation::Listed(page.clone()),
-                            }));
-                        }
-                        Page::NotFound => {}
-                        Page::NotCached => not_cached = true,
-                    }
-                    searched.push(format!("`{}`", redact(page)));
-                }
-            }
-        }
+    /// every find-links location; with where they were looked for.
+    async fn candidates(&self, package: &PackageName) -> Result<Candidates, ClientError> {
+        let mut candidates = Candidates::default();
+        let refresh = self.refresh.applies_to(package);
+        let mut not_cached = self
+            .index_candidates(package, refresh, &mut candidates)
+            .await?;
+        not_cached |= self.find_links_candidates(refresh, &mut candidates).await?;
         let has_project = candidates
+            .files
             .iter()
             .any(|c| file_project_name(&c.file.filename).is_some_and(|name| &name == package));
         if !has_project {
@@ -477,18 +442,93 @@ impl RegistryClient {
             }
             return Err(ClientError::PackageNotFound {
                 package: package.clone(),
-                searched: if searched.is_empty() {
-                    "no location (no index and no `--find-links`)".to_string()
-                } else {
-                    searched.join(", ")
-                },
+                searched: candidates.searched(),
             });
         }
         Ok(candidates)
     }
 
-    /// Fetch a page through the HTTP cache.
-    async fn fetch_page(&self, url: &Url, cache_path: &Path) -> Result<Page, ClientError> {
+    /// Add the files of the first index that has `package`; returns whether
+    /// a page was missing from the cache while offline.
+    async fn index_candidates(
+        &self,
+        package: &PackageName,
+        refresh: bool,
+        candidates: &mut Candidates,
+    ) -> Result<bool, ClientError> {
+        let mut not_cached = false;
+        for index in self.locations.indexes() {
+            let url = project_url(index, package);
+            let page = self
+                .fetch_page(&url, &self.cache.simple_entry(index, package), refresh)
+                .await?;
+            if matches!(page, Page::NotCached) {
+                not_cached = true;
+                continue;
+            }
+            // Listed even if none of its files turns out to be the project's.
+            candidates
+                .searched
+                .push(format!("the index `{}`", redact(index)));
+            if let Page::Found(files) = page {
+                debug!(index = %redact(index), files = files.len(), "Found the project");
+                candidates
+                    .files
+                    .extend(files.into_iter().map(|file| Candidate {
+                        file,
+                        location: CandidateLocation::Listed(index.clone()),
+                    }));
+                break;
+            }
+        }
+        Ok(not_cached)
+    }
+
+    /// Add the files of every find-links location; returns whether a page
+    /// was missing from the cache while offline.
+    async fn find_links_candidates(
+        &self,
+        refresh: bool,
+        candidates: &mut Candidates,
+    ) -> Result<bool, ClientError> {
+        let mut not_cached = false;
+        for link in &self.locations.find_links {
+            match link {
+                FlatIndexLocation::Path(dir) => {
+                    candidates.files.extend(find_links_dir(dir)?);
+                    candidates.searched.push(format!("`{}`", dir.display()));
+                }
+                FlatIndexLocation::Url(page) => {
+                    match self
+                        .fetch_page(page, &self.cache.flat_index_entry(page), refresh)
+                        .await?
+                    {
+                        Page::Found(files) => {
+                            candidates
+                                .files
+                                .extend(files.into_iter().map(|file| Candidate {
+                                    file,
+                                    location: CandidateLocation::Listed(page.clone()),
+                                }));
+                        }
+                        Page::NotFound => {}
+                        Page::NotCached => not_cached = true,
+                    }
+                    candidates.searched.push(format!("`{}`", redact(page)));
+                }
+            }
+        }
+        Ok(not_cached)
+    }
+
+    /// Fetch a page through the HTTP cache; with `refresh`, a fresh cached
+    /// page is revalidated all the same.
+    async fn fetch_page(
+        &self,
+        url: &Url,
+        cache_path: &Path,
+        refresh: bool,
+    ) -> Result<Page, ClientError> {
         let cached = CachedPage::read(cache_path);
         if self.offline {
             return Ok(match cached {
@@ -498,6 +538,7 @@ impl RegistryClient {
         }
         if let Some(page) = &cached
             && page.is_fresh()
+            && !refresh
         {
             debug!(url = %redact(url), "Fresh in the cache");
             return Ok(Page::Found(page.files.clone()));
@@ -732,7 +773,7 @@ fn find_links_dir(dir: &Path) -> Result<Vec<Candidate>, ClientError> {
 }
 
 /// Hash a local file for the algorithms of `expected`.
-fn hash_file(path: &Path, expected: &[String]) -> Result<Vec<String>, ClientError> {
+fn hash_file(path: &Path, expected: &[HashDigest]) -> Result<Computed, ClientError> {
     let mut file = fs::File::open(path)?;
     let mut hasher = Hasher::for_expected(expected);
     let mut buffer = vec![0; 1024 * 1024];

@@ -14,6 +14,7 @@ use std::str::FromStr;
 use distribution_filename::{PackageName, SourceDistFilename, WheelFilename};
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use platform_tags::Tags;
+use puffin_package::HashDigest;
 use url::Url;
 
 use crate::{ClientError, IndexFile};
@@ -39,12 +40,32 @@ pub struct SelectedWheel {
     pub filename: WheelFilename,
     /// Where it is.
     pub source: WheelSourceLocation,
-    /// Hashes the index gives, as `<algorithm>:<hex>`; checked on download.
-    pub hashes: Vec<String>,
+    /// Hashes the index gives; checked on download.
+    pub hashes: Vec<HashDigest>,
     /// `Some(reason)` if the file is yanked (only selected for an exact `==` pin).
     pub yanked: Option<String>,
     /// Messages for a person, e.g. about a yanked file.
     pub warnings: Vec<String>,
+}
+
+/// A project's files, and where they were looked for (named in errors,
+/// credentials redacted).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Candidates {
+    pub(crate) files: Vec<Candidate>,
+    /// E.g. ``the index `http://127.0.0.1:1/simple/` ``, ``` `./wheels` ```.
+    pub(crate) searched: Vec<String>,
+}
+
+impl Candidates {
+    /// The places searched, for a message: `the index `...`, `./wheels``.
+    pub(crate) fn searched(&self) -> String {
+        if self.searched.is_empty() {
+            "no location (no index and no `--find-links`)".to_string()
+        } else {
+            self.searched.join(", ")
+        }
+    }
 }
 
 /// A file and where it was found.
@@ -78,10 +99,11 @@ pub(crate) fn select(
     specifiers: &VersionSpecifiers,
     tags: &Tags,
     python_version: &Version,
-    candidates: Vec<Candidate>,
+    candidates: Candidates,
 ) -> Result<SelectedWheel, ClientError> {
+    let searched = candidates.searched();
     let mut by_version: BTreeMap<Version, Vec<Parsed>> = BTreeMap::new();
-    for candidate in candidates {
+    for candidate in candidates.files {
         let (name, version, kind) =
             if let Ok(wheel) = WheelFilename::from_str(&candidate.file.filename) {
                 (
@@ -138,6 +160,7 @@ pub(crate) fn select(
         return Err(ClientError::NoMatchingVersion {
             package: package.clone(),
             specifiers: specifiers_text,
+            searched,
             available: if available.is_empty() {
                 " (no files found)".to_string()
             } else {
@@ -188,6 +211,7 @@ pub(crate) fn select(
     Err(ClientError::NoCompatibleWheel {
         package: package.clone(),
         specifiers: specifiers_text,
+        searched,
         reasons,
     })
 }
@@ -337,7 +361,10 @@ mod tests {
             &VersionSpecifiers::from_str(specifiers).unwrap(),
             &tags(),
             &Version::from_str("3.11.4").unwrap(),
-            candidates,
+            Candidates {
+                files: candidates,
+                searched: vec!["the index `http://127.0.0.1:1/simple/`".to_string()],
+            },
         )
     }
 
@@ -423,7 +450,7 @@ mod tests {
         assert!(selected.yanked.is_none());
         let err = run(">=1.1", candidates()).unwrap_err();
         insta::assert_snapshot!(err.to_string(), @r"
-        No wheel of `foo>=1.1` fits this environment:
+        No wheel of `foo>=1.1` in the index `http://127.0.0.1:1/simple/` fits this environment:
         - 1.1: every file of this version is yanked (only an exact `==` pin selects a yanked file)
         ");
     }
@@ -432,7 +459,7 @@ mod tests {
     fn explains_why_nothing_fits() {
         let err = run("==1.0", vec![file("foo-1.0.tar.gz")]).unwrap_err();
         insta::assert_snapshot!(err.to_string(), @r"
-        No wheel of `foo==1.0` fits this environment:
+        No wheel of `foo==1.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
         - 1.0: only a source distribution: building from source is not supported yet
         ");
         let err = run(
@@ -446,7 +473,7 @@ mod tests {
         )
         .unwrap_err();
         insta::assert_snapshot!(err.to_string(), @r"
-        No wheel of `foo==1.0` fits this environment:
+        No wheel of `foo==1.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
         - 1.0: requires-python `>=3.12` excludes Python 3.11.4; wheels exist only for other platforms: cp312-cp312-win_amd64, cp312-cp312-macosx_11_0_arm64
         ");
         let err = run(
@@ -454,9 +481,9 @@ mod tests {
             vec![file("foo-1.0-py3-none-any.whl"), file("foo-2.0.tar.gz")],
         )
         .unwrap_err();
-        insta::assert_snapshot!(err.to_string(), @"No version of `foo` matches `==3.0` (available: 2.0, 1.0)");
+        insta::assert_snapshot!(err.to_string(), @"No version of `foo` matches `==3.0` in the index `http://127.0.0.1:1/simple/` (available: 2.0, 1.0)");
         let err = run("==3.0", vec![]).unwrap_err();
-        insta::assert_snapshot!(err.to_string(), @"No version of `foo` matches `==3.0` (no files found)");
+        insta::assert_snapshot!(err.to_string(), @"No version of `foo` matches `==3.0` in the index `http://127.0.0.1:1/simple/` (no files found)");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use puffin_package::{HashAlgorithm, HashDigest};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -25,8 +26,9 @@ pub struct IndexFile {
     pub filename: String,
     /// The absolute URL of the file, without its hash fragment.
     pub url: Url,
-    /// Hashes the index gives, as `<algorithm>:<hex>`.
-    pub hashes: Vec<String>,
+    /// Hashes the index gives, in algorithms puffin checks (others are
+    /// dropped when the page is read).
+    pub hashes: Vec<HashDigest>,
     /// The `Requires-Python` specifiers, e.g. `>=3.8`, as given.
     pub requires_python: Option<String>,
     /// `Some(reason)` if the file is yanked (PEP 592); the reason may be empty.
@@ -67,8 +69,9 @@ pub(crate) fn parse_json(body: &[u8], base: &Url) -> Result<Vec<IndexFile>, serd
             let url = base.join(&file.url).ok()?;
             let (url, mut hashes) = split_hash_fragment(url);
             for (algorithm, digest) in file.hashes {
-                let hash = format!("{algorithm}:{}", digest.to_ascii_lowercase());
-                if !hashes.contains(&hash) {
+                if let Some(hash) = parse_hash(&algorithm, &digest)
+                    && !hashes.contains(&hash)
+                {
                     hashes.push(hash);
                 }
             }
@@ -239,38 +242,46 @@ pub(crate) fn filename_of(url: &Url) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Split `#sha256=<hex>` off a URL: the URL without its fragment, and the hash
-/// as `sha256:<hex>` if the fragment is one.
-fn split_hash_fragment(mut url: Url) -> (Url, Vec<String>) {
+/// Split `#sha256=<hex>` off a URL: the URL without its fragment, and the
+/// hash if the fragment is one in an algorithm puffin checks.
+fn split_hash_fragment(mut url: Url) -> (Url, Vec<HashDigest>) {
     let mut hashes = Vec::new();
     if let Some(fragment) = url.fragment() {
         if let Some((algorithm, digest)) = fragment.split_once('=')
-            && matches!(
-                algorithm,
-                "sha256" | "sha384" | "sha512" | "md5" | "sha1" | "sha224"
-            )
-            && !digest.is_empty()
-            && digest.bytes().all(|b| b.is_ascii_hexdigit())
+            && let Some(hash) = parse_hash(algorithm, digest)
         {
-            hashes.push(format!("{algorithm}:{}", digest.to_ascii_lowercase()));
+            hashes.push(hash);
         }
         url.set_fragment(None);
     }
     (url, hashes)
 }
 
+/// An index's hash, or `None` for an algorithm puffin does not check (`md5`,
+/// `sha1`, ...) or a malformed digest: the file is then checked against the
+/// hashes that remain, as pip ignores algorithms it does not know.
+fn parse_hash(algorithm: &str, digest: &str) -> Option<HashDigest> {
+    let algorithm: HashAlgorithm = algorithm.parse().ok()?;
+    HashDigest::new(algorithm, digest).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// One line per file, for snapshots.
+    /// One line per file, for snapshots (hashes in pip's form). Unknown
+    /// algorithms and malformed digests are dropped.
     fn lines(files: &[IndexFile]) -> String {
         files
             .iter()
             .map(|f| {
                 format!(
                     "{} {} hashes={:?} requires_python={:?} yanked={:?}",
-                    f.filename, f.url, f.hashes, f.requires_python, f.yanked
+                    f.filename,
+                    f.url,
+                    f.hashes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    f.requires_python,
+                    f.yanked
                 )
             })
             .collect::<Vec<_>>()
@@ -288,11 +299,11 @@ mod tests {
           "name": "foo",
           "files": [
             {"filename": "foo-1.0-py3-none-any.whl", "url": "../../files/foo-1.0-py3-none-any.whl",
-             "hashes": {"sha256": "ABC123"}, "requires-python": ">=3.8", "yanked": false,
+             "hashes": {"sha256": "ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB", "md5": "00"}, "requires-python": ">=3.8", "yanked": false,
              "core-metadata": {"sha256": "def"}},
-            {"filename": "foo-0.9.tar.gz", "url": "https://files.invalid/foo-0.9.tar.gz#sha256=aa",
+            {"filename": "foo-0.9.tar.gz", "url": "https://files.invalid/foo-0.9.tar.gz#sha256=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
              "hashes": {}, "yanked": "broken build"},
-            {"filename": "foo-0.8.tar.gz", "url": "foo-0.8.tar.gz", "hashes": {}, "yanked": true,
+            {"filename": "foo-0.8.tar.gz", "url": "foo-0.8.tar.gz", "hashes": {"sha256": "abc"}, "yanked": true,
              "requires-python": ""}
           ]
         }"#;
@@ -304,9 +315,9 @@ mod tests {
     fn parses_html_pages() {
         let body = br#"<!DOCTYPE html>
 <html><body><h1>Links for foo</h1>
-<a href="../../files/foo-1.0-py3-none-any.whl#sha256=ABC123" data-requires-python="&gt;=3.8" data-dist-info-metadata="sha256=def">foo-1.0-py3-none-any.whl</a><br/>
+<a href="../../files/foo-1.0-py3-none-any.whl#sha256=ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB" data-requires-python="&gt;=3.8" data-dist-info-metadata="sha256=def">foo-1.0-py3-none-any.whl</a><br/>
 <a href="https://files.invalid/foo%2B-0.9.tar.gz" data-yanked="">foo-0.9.tar.gz</a>
-<a href="foo-0.8.tar.gz" data-yanked="reason &amp; more">foo-0.8.tar.gz</a>
+<a href="foo-0.8.tar.gz#md5=00" data-yanked="reason &amp; more">foo-0.8.tar.gz</a>
 <a name="no-href">x</a>
 </body></html>"#;
         let files = parse_html(body, &base());

@@ -75,12 +75,27 @@ impl Drop for LockedFile {
     }
 }
 
+/// Open (or create) the lock file. An existing one that cannot be opened
+/// for writing (a read-only cache or filesystem) is opened for reading:
+/// `flock` needs no write access, so readers of a read-only cache still
+/// exclude a writer that can write it.
 fn open(path: &Path) -> io::Result<fs::File> {
-    fs::OpenOptions::new()
+    let writable = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(path)
+        .open(path);
+    match writable {
+        Err(err)
+            if matches!(
+                err.kind(),
+                io::ErrorKind::ReadOnlyFilesystem | io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            fs::File::open(path).map_err(|_| err)
+        }
+        result => result,
+    }
 }
 
 fn lock_error(path: &Path, err: io::Error) -> io::Error {

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use distribution_filename::{PackageName, WheelFilename, WheelFilenameError};
-use pep440_rs::{Operator, Version, VersionSpecifiers};
+use pep440_rs::{Operator, Version, VersionSpecifier, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
 use platform_tags::Tags;
 use puffin_package::HashDigest;
 use url::Url;
 
+use crate::SyncRequirements;
 use crate::site_packages::{InstalledDist, SitePackages};
 
 /// Distributions a sync never removes even when the requirements do not list
@@ -178,6 +179,24 @@ pub enum PlanError {
         /// Where the second was written.
         second_origin: String,
     },
+    /// A requirement and a constraint (`-c`) on its name allow nothing in
+    /// common: another version, another URL, or no common `--hash`.
+    #[error(
+        "`{requirement}` ({origin}) contradicts the constraint `{constraint}` ({constraint_origin}){reason}"
+    )]
+    ConstraintConflict {
+        /// The requirement, credentials redacted.
+        requirement: String,
+        /// Where it was written.
+        origin: String,
+        /// The constraint, credentials redacted.
+        constraint: String,
+        /// Where the constraint was written.
+        constraint_origin: String,
+        /// What they disagree on, e.g. `: they have no --hash in common`, or
+        /// empty when it is the version or URL.
+        reason: String,
+    },
     /// A `--hash` value is not `<algorithm>:<hex digest>`.
     #[error("Invalid --hash for `{requirement}` ({origin})")]
     InvalidHash {
@@ -259,18 +278,32 @@ impl Plan {
     /// Compare the requirements with what is installed.
     ///
     /// Requirements whose markers do not match `markers` are skipped (and
-    /// counted); everything installed that no applying requirement names is
-    /// extraneous, except [`PROTECTED_PACKAGES`].
+    /// counted); constraints whose markers match restrict the requirement of
+    /// their name (see [`SyncRequirements::constraints`]); everything
+    /// installed that no applying requirement names is extraneous, except
+    /// [`PROTECTED_PACKAGES`].
     pub fn build(
-        requirements: &[SyncRequirement],
+        requirements: &SyncRequirements,
         site_packages: &SitePackages,
         markers: &MarkerEnvironment,
         options: &PlanOptions,
     ) -> Result<Self, PlanError> {
         let mut plan = Self::default();
-        let wanted = applying_requirements(requirements, markers, &mut plan)?;
+        let mut wanted = applying_requirements(&requirements.requirements, markers, &mut plan)?;
+        apply_constraints(&mut wanted, &requirements.constraints, markers)?;
+        plan.unpinned = wanted
+            .values()
+            .filter(|(planned, _)| match &planned.source {
+                WheelSource::Registry { specifiers } => exact_pin(specifiers).is_none(),
+                _ => false,
+            })
+            .map(|(planned, _)| planned.name.clone())
+            .collect();
+        let wanted = wanted
+            .into_iter()
+            .map(|(name, (planned, _))| (name, planned));
 
-        for requirement in wanted.into_values() {
+        for (_, requirement) in wanted {
             let installed: Vec<&InstalledDist> =
                 site_packages.get_all(&requirement.name).iter().collect();
             match installed.as_slice() {
@@ -366,27 +399,24 @@ impl Plan {
     }
 }
 
+/// The planned requirement of each name, with the line it was first written on.
+type Wanted<'a> = BTreeMap<PackageName, (PlannedRequirement, &'a SyncRequirement)>;
+
 /// The requirements whose markers match, one per name, with their sources.
-fn applying_requirements(
-    requirements: &[SyncRequirement],
+fn applying_requirements<'a>(
+    requirements: &'a [SyncRequirement],
     markers: &MarkerEnvironment,
     plan: &mut Plan,
-) -> Result<BTreeMap<PackageName, PlannedRequirement>, PlanError> {
-    let mut wanted: BTreeMap<PackageName, (PlannedRequirement, &SyncRequirement)> = BTreeMap::new();
+) -> Result<Wanted<'a>, PlanError> {
+    let mut wanted: Wanted<'a> = BTreeMap::new();
     for sync_requirement in requirements {
         let requirement = &sync_requirement.requirement;
         if !requirement.evaluate_markers(markers, &[]) {
             plan.skipped_by_markers += 1;
             continue;
         }
-        let name = PackageName::from_str(requirement.name.as_ref())
-            .map_err(|_| PlanError::InvalidName(requirement.name.to_string()))?;
+        let name = package_name(sync_requirement)?;
         let source = wheel_source(sync_requirement, &name)?;
-        if let WheelSource::Registry { specifiers } = &source
-            && exact_pin(specifiers).is_none()
-        {
-            plan.unpinned.push(name.clone());
-        }
         let planned = PlannedRequirement {
             name: name.clone(),
             source,
@@ -413,12 +443,108 @@ fn applying_requirements(
         }
         wanted.insert(name, (planned, sync_requirement));
     }
-    plan.unpinned.sort();
-    plan.unpinned.dedup();
-    Ok(wanted
+    Ok(wanted)
+}
+
+/// The normalized name of a requirement.
+fn package_name(sync_requirement: &SyncRequirement) -> Result<PackageName, PlanError> {
+    let name = &sync_requirement.requirement.name;
+    PackageName::from_str(name.as_ref()).map_err(|_| PlanError::InvalidName(name.to_string()))
+}
+
+/// pip's constraints (`-c`): a constraint whose markers hold restricts the
+/// version (or URL) and the hashes of the requirement of its name, and
+/// installs nothing when no requirement names it. A pin that contradicts a
+/// constraint is an error naming both lines; an unpinned requirement gets
+/// the constraint's specifiers too, so the newest version allowed by both is
+/// chosen. Hashes in a constraint count as `--hash` for the name; when both
+/// have some, only those in common are allowed, as in pip.
+fn apply_constraints(
+    wanted: &mut Wanted<'_>,
+    constraints: &[SyncRequirement],
+    markers: &MarkerEnvironment,
+) -> Result<(), PlanError> {
+    for constraint in constraints {
+        if !constraint.requirement.evaluate_markers(markers, &[]) {
+            continue;
+        }
+        let name = package_name(constraint)?;
+        let Some((planned, written)) = wanted.get_mut(&name) else {
+            continue;
+        };
+        let conflict = |reason: &str| PlanError::ConstraintConflict {
+            requirement: puffin_redact::redact_text(&written.requirement.to_string()).into_owned(),
+            origin: written.origin.clone(),
+            constraint: puffin_redact::redact_text(&constraint.requirement.to_string())
+                .into_owned(),
+            constraint_origin: constraint.origin.clone(),
+            reason: reason.to_string(),
+        };
+        let source = wheel_source(constraint, &name)?;
+        planned.source = constrain_source(&planned.source, &source).ok_or_else(|| conflict(""))?;
+        let hashes = parse_hashes(constraint)?;
+        planned.hashes = constrain_hashes(std::mem::take(&mut planned.hashes), hashes)
+            .ok_or_else(|| conflict(": they have no --hash in common"))?;
+        planned.origin = format!("{}, constrained by {}", planned.origin, constraint.origin);
+    }
+    Ok(())
+}
+
+/// What both a requirement's and a constraint's sources allow, or `None`
+/// when they contradict. An exact pin stays the only specifier, so that the
+/// store finds it without the network.
+fn constrain_source(requirement: &WheelSource, constraint: &WheelSource) -> Option<WheelSource> {
+    match (requirement, constraint) {
+        (
+            WheelSource::Registry { specifiers: wanted },
+            WheelSource::Registry {
+                specifiers: allowed,
+            },
+        ) => {
+            if let Some(version) = exact_pin(wanted) {
+                return allowed.contains(version).then(|| requirement.clone());
+            }
+            if let Some(version) = exact_pin(allowed) {
+                return wanted.contains(version).then(|| constraint.clone());
+            }
+            let mut merged: Vec<VersionSpecifier> = wanted.iter().cloned().collect();
+            for specifier in allowed.iter() {
+                if !merged.contains(specifier) {
+                    merged.push(specifier.clone());
+                }
+            }
+            Some(WheelSource::Registry {
+                specifiers: merged.into_iter().collect(),
+            })
+        }
+        // A direct URL constrains a requirement that allows its version to
+        // that URL; a version constraint must allow a direct URL's version.
+        (WheelSource::Registry { specifiers }, direct)
+        | (direct, WheelSource::Registry { specifiers }) => direct
+            .exact_version()
+            .is_some_and(|version| specifiers.contains(version))
+            .then(|| direct.clone()),
+        (first, second) => (first == second).then(|| first.clone()),
+    }
+}
+
+/// The hashes allowed by a requirement and a constraint: either's when the
+/// other has none, else those in common (`None` if there are none).
+fn constrain_hashes(
+    requirement: Vec<HashDigest>,
+    constraint: Vec<HashDigest>,
+) -> Option<Vec<HashDigest>> {
+    if constraint.is_empty() {
+        return Some(requirement);
+    }
+    if requirement.is_empty() {
+        return Some(constraint);
+    }
+    let common: Vec<HashDigest> = requirement
         .into_iter()
-        .map(|(name, (planned, _))| (name, planned))
-        .collect())
+        .filter(|hash| constraint.contains(hash))
+        .collect();
+    (!common.is_empty()).then_some(common)
 }
 
 /// The `--hash` values of a requirement, parsed.
@@ -626,5 +752,52 @@ mod tests {
         let name = PackageName::new("demo").unwrap();
         let err = wheel_source(&sync_requirement, &name).unwrap_err();
         assert!(matches!(err, PlanError::NotAWheel { .. }));
+    }
+
+    fn registry(specifiers: &str) -> WheelSource {
+        WheelSource::Registry {
+            specifiers: VersionSpecifiers::from_str(specifiers).unwrap(),
+        }
+    }
+
+    /// Issue 14, item 3: constraints were parsed and then ignored.
+    #[test]
+    fn constraints_narrow_or_contradict() {
+        let narrowed = constrain_source(&registry(">=1"), &registry("<2")).unwrap();
+        assert_eq!(narrowed, registry(">=1, <2"));
+        // A pin stays the only specifier, so the store finds it offline.
+        assert_eq!(
+            constrain_source(&registry(">=1"), &registry("==1.5")),
+            Some(registry("==1.5"))
+        );
+        assert_eq!(
+            constrain_source(&registry("==1.5"), &registry("<2")),
+            Some(registry("==1.5"))
+        );
+        assert_eq!(
+            constrain_source(&registry("==2.0"), &registry("==1.0")),
+            None
+        );
+        let url = planned("demo @ file:///w/demo-1.0-py3-none-any.whl").install[0]
+            .requirement
+            .source
+            .clone();
+        assert_eq!(constrain_source(&registry(">=1"), &url), Some(url.clone()));
+        assert_eq!(constrain_source(&url, &registry(">=2")), None);
+
+        let hash = |hex: char| -> HashDigest {
+            format!("sha256:{}", hex.to_string().repeat(64))
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(
+            constrain_hashes(vec![], vec![hash('a')]),
+            Some(vec![hash('a')])
+        );
+        assert_eq!(
+            constrain_hashes(vec![hash('a'), hash('b')], vec![hash('b')]),
+            Some(vec![hash('b')])
+        );
+        assert_eq!(constrain_hashes(vec![hash('a')], vec![hash('b')]), None);
     }
 }

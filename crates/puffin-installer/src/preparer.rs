@@ -9,7 +9,7 @@ use futures::StreamExt;
 use pep440_rs::Version;
 use platform_tags::Tags;
 use puffin_client::{
-    DEFAULT_CONCURRENT_DOWNLOADS, IndexLocations, RegistryClient, RegistryClientBuilder,
+    DEFAULT_CONCURRENT_DOWNLOADS, IndexLocations, Refresh, RegistryClient, RegistryClientBuilder,
     SelectedWheel, WheelSourceLocation,
 };
 use puffin_package::{DirectUrl, HashAlgorithm, HashDigest};
@@ -38,6 +38,11 @@ pub struct PrepareOptions {
     /// Which entries to check against their manifests before use (and unzip
     /// again when changed).
     pub reinstall: Reinstall,
+    /// Which packages to look up on their indexes again: their cached index
+    /// pages are revalidated and the store's pointers (which file a source
+    /// served last time) are not trusted, but an entry whose digest the index
+    /// or a `--hash` names is still used without a download.
+    pub refresh: Refresh,
 }
 
 /// What [`Preparer::prepare`] produced.
@@ -114,6 +119,7 @@ impl<'a> Preparer<'a> {
                 RegistryClientBuilder::new(self.cache.clone())
                     .index_locations(self.options.locations.clone())
                     .offline(self.options.offline)
+                    .refresh(self.options.refresh.clone())
                     .reporter(Arc::new(DownloadEvents(self.reporter.clone())))
                     .build()
                     .map_err(|err| Error::Client(Box::new(err)))
@@ -145,15 +151,7 @@ impl<'a> Preparer<'a> {
             return Ok((cached_wheel(found, &requirement.source), false));
         }
         let selected = self.select(requirement).await?;
-        // The file chosen may be one the store already has from this source
-        // (a find-links wheel, or an index file the pins did not find).
-        let origin = origin_of(&selected, &requirement.source);
-        let found = self
-            .store
-            .find(&origin, &selected.filename)
-            .map_err(|err| read_wheel_error(err, requirement))?
-            .filter(|found| allowed_by(found, self.required_hashes(requirement)));
-        if let Some(found) = found
+        if let Some(found) = self.find_selected(requirement, &selected)?
             && (!verify || self.still_valid(&found).await?)
         {
             debug!(wheel = %found.filename, "Found the selected file in the wheel store");
@@ -163,9 +161,40 @@ impl<'a> Preparer<'a> {
         Ok((cached_wheel(stored, &requirement.source), true))
     }
 
+    /// The selected file, if the store already has it: by the pointer of its
+    /// source (a find-links wheel, or an index file the pins did not find),
+    /// or for a refreshed package only by the digest the index gives (then
+    /// the pointer is updated to it).
+    fn find_selected(
+        &self,
+        requirement: &PlannedRequirement,
+        selected: &SelectedWheel,
+    ) -> Result<Option<StoredWheel>, Error> {
+        let origin = origin_of(selected, &requirement.source);
+        let required = self.required_hashes(requirement);
+        if !self.options.refresh.applies_to(&requirement.name) {
+            return Ok(self
+                .store
+                .find(&origin, &selected.filename)
+                .map_err(|err| read_wheel_error(err, requirement))?
+                .filter(|found| allowed_by(found, required)));
+        }
+        let found = selected
+            .hashes
+            .iter()
+            .filter_map(|sha256| self.store.get(&requirement.name, sha256))
+            .find(|found| found.filename == selected.filename && allowed_by(found, required));
+        if let Some(found) = &found {
+            self.store
+                .write_pointer(&origin, &found.filename, &found.sha256)?;
+        }
+        Ok(found)
+    }
+
     /// The requirement's wheel in the store, found without the network: by
     /// the requirement's hashes when it has some (trusting no pointer), else by
-    /// the pointer of its source. Registry requirements must be exact pins.
+    /// the pointer of its source, unless the package is refreshed. Registry
+    /// requirements must be exact pins.
     fn lookup(&self, requirement: &PlannedRequirement) -> Result<Option<StoredWheel>, Error> {
         let hashes = self.required_hashes(requirement);
         let tags = &self.options.tags;
@@ -178,6 +207,9 @@ impl<'a> Preparer<'a> {
                     .store
                     .find_by_hashes(&requirement.name, version, hashes, tags),
             });
+        }
+        if self.options.refresh.applies_to(&requirement.name) {
+            return Ok(None);
         }
         Ok(match &requirement.source {
             WheelSource::Registry { .. } => version.and_then(|version| {
@@ -264,16 +296,15 @@ impl<'a> Preparer<'a> {
         requirement: &PlannedRequirement,
         selected: &SelectedWheel,
     ) -> Result<StoredWheel, Error> {
-        let hashes: Vec<String> = self
-            .required_hashes(requirement)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         let download_dir = self.store.temp_dir()?;
         let downloaded = self
             .client()
             .await?
-            .fetch_wheel(selected, download_dir.path(), &hashes)
+            .fetch_wheel(
+                selected,
+                download_dir.path(),
+                self.required_hashes(requirement),
+            )
             .await
             .map_err(|err| Error::Download {
                 filename: selected.filename.to_string(),
@@ -284,9 +315,8 @@ impl<'a> Preparer<'a> {
         let selected = selected.clone();
         let origin_error = requirement.clone();
         let published = tokio::task::spawn_blocking(move || -> Result<_, Error> {
-            let sha256 = match &downloaded.sha256 {
-                Some(hex) => HashDigest::new(HashAlgorithm::Sha256, hex)
-                    .map_err(|err| Error::Runtime(std::io::Error::other(err)))?,
+            let sha256 = match downloaded.sha256 {
+                Some(sha256) => sha256,
                 // A local wheel checked against no hash is read here.
                 None => sha256_file(&downloaded.path)
                     .map_err(|err| read_io_error(err, &downloaded.path, &origin_error))?,

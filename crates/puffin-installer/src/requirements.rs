@@ -1,8 +1,12 @@
 //! Reading the requirements of a sync from requirements files.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use requirements_txt::RequirementsTxt;
+use distribution_filename::PackageName;
+use pep508_rs::MarkerEnvironment;
+
+use requirements_txt::{RequirementEntry, RequirementsTxt};
 
 use crate::{Error, SyncRequirement, SyncRequirements};
 
@@ -12,7 +16,9 @@ impl SyncRequirements {
     /// warnings of the files (options accepted without effect).
     ///
     /// The last `--index-url` wins; extra indexes, find-links and
-    /// `--require-hashes` add up. Editable requirements are refused.
+    /// `--require-hashes` add up. Editable requirements are refused. The
+    /// lines of `-c` files are kept apart, in
+    /// [`SyncRequirements::constraints`].
     pub fn read(paths: &[PathBuf], working_dir: &Path) -> Result<(Self, Vec<String>), Error> {
         let mut merged = Self::default();
         let mut warnings = Vec::new();
@@ -28,6 +34,31 @@ impl SyncRequirements {
         Ok((merged, warnings))
     }
 
+    /// Each requirement's origin and whether a hash applies to it: its own
+    /// `--hash`, or one of a constraint on its name whose markers hold (pip:
+    /// hashes in a constraints file count as `--hash` for that name). The
+    /// input of pip's `--require-hashes` rule.
+    pub fn hashed(&self, markers: &MarkerEnvironment) -> Vec<(&str, bool)> {
+        let constrained: HashSet<PackageName> = self
+            .constraints
+            .iter()
+            .filter(|constraint| {
+                !constraint.hashes.is_empty()
+                    && constraint.requirement.evaluate_markers(markers, &[])
+            })
+            .filter_map(|constraint| PackageName::new(constraint.requirement.name.as_ref()).ok())
+            .collect();
+        self.requirements
+            .iter()
+            .map(|requirement| {
+                let hashed = !requirement.hashes.is_empty()
+                    || PackageName::new(requirement.requirement.name.as_ref())
+                        .is_ok_and(|name| constrained.contains(&name));
+                (requirement.origin.as_str(), hashed)
+            })
+            .collect()
+    }
+
     /// Merge one parsed file.
     fn add(&mut self, file: RequirementsTxt) -> Result<(), Error> {
         if let Some(editable) = file.editables.first() {
@@ -38,11 +69,9 @@ impl SyncRequirements {
             });
         }
         self.requirements
-            .extend(file.requirements.into_iter().map(|entry| SyncRequirement {
-                origin: format!("{}:{}", entry.file.display(), entry.line),
-                requirement: entry.requirement,
-                hashes: entry.hashes,
-            }));
+            .extend(file.requirements.into_iter().map(sync_requirement));
+        self.constraints
+            .extend(file.constraints.into_iter().map(sync_requirement));
         if file.index_url.is_some() {
             self.index.index_url = file.index_url;
         }
@@ -51,5 +80,14 @@ impl SyncRequirements {
         self.index.no_index |= file.no_index;
         self.require_hashes |= file.require_hashes;
         Ok(())
+    }
+}
+
+/// One line of a requirements or constraints file, with its `file:line`.
+fn sync_requirement(entry: RequirementEntry) -> SyncRequirement {
+    SyncRequirement {
+        origin: format!("{}:{}", entry.file.display(), entry.line),
+        requirement: entry.requirement,
+        hashes: entry.hashes,
     }
 }

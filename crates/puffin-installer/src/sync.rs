@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use install_wheel_rs::{Cancellation, Layout, LinkFallback, LinkMode, Transaction};
 use puffin_cache::Cache;
-use puffin_client::{IndexArgs, IndexLocations};
+use puffin_client::{IndexArgs, IndexLocations, Refresh};
 use puffin_interpreter::PythonEnvironment;
 use puffin_store::WheelStore;
 use tracing::debug;
@@ -29,6 +29,9 @@ pub struct SyncOptions {
     pub reinstall: Reinstall,
     /// Never use the network: only the store and local find-links.
     pub offline: bool,
+    /// Which packages to look up on their indexes again, however fresh their
+    /// cached pages (see [`PrepareOptions::refresh`]).
+    pub refresh: Refresh,
     /// Plan only: change nothing.
     pub dry_run: bool,
     /// Require a `--hash` for every requirement (also on when any has one).
@@ -49,6 +52,9 @@ pub struct SyncOptions {
 pub struct SyncRequirements {
     /// Every requirement.
     pub requirements: Vec<SyncRequirement>,
+    /// The lines of `-c` constraints files: they restrict the version (and
+    /// the hashes) of a name that a requirement lists, and install nothing.
+    pub constraints: Vec<SyncRequirement>,
     /// Index options given in the files (`--index-url`, `-f`, ...).
     pub index: IndexArgs,
     /// Whether a file said `--require-hashes`.
@@ -221,7 +227,7 @@ impl<'a> Sync<'a> {
             self.reporter.on_warning(&warning.to_string());
         }
         Ok(Plan::build(
-            &requirements.requirements,
+            requirements,
             &site_packages,
             &self.markers(),
             &PlanOptions {
@@ -292,10 +298,7 @@ impl<'a> Sync<'a> {
     fn hash_mode(&self, requirements: &SyncRequirements) -> Result<bool, Error> {
         puffin_client::check_require_hashes(
             self.options.require_hashes || requirements.require_hashes,
-            requirements
-                .requirements
-                .iter()
-                .map(|requirement| (requirement.origin.as_str(), requirement.hashes.as_slice())),
+            requirements.hashed(&self.environment.interpreter().markers),
         )
         .map_err(|origins| Error::MissingHashes { origins })
     }
@@ -318,6 +321,7 @@ impl<'a> Sync<'a> {
             offline: self.options.offline,
             hash_mode,
             reinstall: self.options.reinstall.clone(),
+            refresh: self.options.refresh.clone(),
         };
         let preparer =
             Preparer::new(&store, self.cache, options).with_reporter(self.reporter.clone());

@@ -64,14 +64,19 @@ impl fmt::Display for HashAlgorithm {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct HashDigest {
     algorithm: HashAlgorithm,
-    digest: String,
+    /// Boxed: a digest never grows, and errors that carry two digests stay
+    /// small.
+    digest: Box<str>,
 }
 
 impl HashDigest {
     /// A digest from raw bytes, e.g. a hasher's output.
     pub fn from_bytes(algorithm: HashAlgorithm, bytes: &[u8]) -> Self {
-        let digest = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-        Self { algorithm, digest }
+        let digest: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        Self {
+            algorithm,
+            digest: digest.into_boxed_str(),
+        }
     }
 
     /// A digest from its algorithm and hex digest (any case).
@@ -82,7 +87,7 @@ impl HashDigest {
         }
         Ok(Self {
             algorithm,
-            digest: hex.to_ascii_lowercase(),
+            digest: hex.to_ascii_lowercase().into_boxed_str(),
         })
     }
 
@@ -118,6 +123,21 @@ impl fmt::Display for HashDigest {
     }
 }
 
+impl serde::Serialize for HashDigest {
+    /// As `<algorithm>:<hex>`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HashDigest {
+    /// From `<algorithm>:<hex>`, checked as [`HashDigest::from_str`] checks it.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +166,15 @@ mod tests {
         ] {
             assert!(bad.parse::<HashDigest>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn serializes_as_pip_writes_it() {
+        let digest: HashDigest = format!("sha256:{HEX}").parse().unwrap();
+        let json = serde_json::to_string(&digest).unwrap();
+        assert_eq!(json, format!("\"sha256:{HEX}\""));
+        assert_eq!(serde_json::from_str::<HashDigest>(&json).unwrap(), digest);
+        assert!(serde_json::from_str::<HashDigest>("\"md5:00\"").is_err());
     }
 
     #[test]

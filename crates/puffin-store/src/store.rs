@@ -11,7 +11,7 @@ use pep440_rs::Version;
 use platform_tags::Tags;
 use puffin_cache::{Cache, CacheBucket};
 use puffin_package::{HashAlgorithm, HashDigest};
-use puffin_unzip::{EntryStatus, UnzipWarning};
+use puffin_unzip::{EntryStatus, UnzipError, UnzipWarning};
 use tracing::debug;
 use url::Url;
 
@@ -211,6 +211,11 @@ impl WheelStore {
     ///
     /// The entry is validated and written whole in the temporary area, then
     /// published by one rename ([`puffin_unzip::unzip_wheel_via`]).
+    ///
+    /// An entry directory without a valid manifest is what a killed `puffin
+    /// clean` leaves (it removes the manifest, which sorts first, then the
+    /// files). As entries are only ever published whole, it is nobody's work
+    /// in progress: it is moved aside and the archive published again.
     pub fn publish(
         &self,
         archive: &Path,
@@ -219,8 +224,16 @@ impl WheelStore {
         origin: &WheelOrigin<'_>,
     ) -> Result<Published, StoreError> {
         let entry = self.entry_path(&filename.name, sha256);
-        let outcome =
-            puffin_unzip::unzip_wheel_via(archive, filename, &entry, &self.root.join(TEMP_DIR))?;
+        let temp = self.root.join(TEMP_DIR);
+        let unzip = || puffin_unzip::unzip_wheel_via(archive, filename, &entry, &temp);
+        let outcome = match unzip() {
+            Err(UnzipError::Occupied { .. } | UnzipError::Manifest { .. }) => {
+                debug!(entry = %entry.display(), "Replacing a half-removed store entry");
+                self.remove_dir(&entry)?;
+                unzip()?
+            }
+            result => result?,
+        };
         self.write_pointer(origin, filename, sha256)?;
         Ok(Published {
             wheel: StoredWheel {
@@ -276,8 +289,14 @@ impl WheelStore {
     /// reader ever sees it half removed. Its pointers then lead nowhere and are
     /// replaced on the next publish.
     pub fn remove(&self, wheel: &StoredWheel) -> Result<(), StoreError> {
+        self.remove_dir(&wheel.path)
+    }
+
+    /// Move the entry directory `path` into the temporary area and remove it
+    /// there; a missing one is fine.
+    fn remove_dir(&self, path: &Path) -> Result<(), StoreError> {
         let remove_err = |err| StoreError::Remove {
-            path: wheel.path.clone(),
+            path: path.to_path_buf(),
             err,
         };
         let temp_dir = self.root.join(TEMP_DIR);
@@ -287,7 +306,7 @@ impl WheelStore {
             .tempdir_in(&temp_dir)
             .map_err(remove_err)?;
         let target = aside.path().join("entry");
-        match fs::rename(&wheel.path, &target) {
+        match fs::rename(path, &target) {
             Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(err) => return Err(remove_err(err)),

@@ -151,3 +151,28 @@ fn the_sweep_removes_leftovers_and_the_old_layout() {
     assert!(!leftover.exists());
     assert!(!cache.root().join("wheels-v0").exists());
 }
+
+/// Issue 14, item 9: an entry that a killed `puffin clean` left without its
+/// manifest made every later publish fail with "run `puffin clean`"; it is
+/// replaced instead.
+#[test]
+fn a_half_removed_entry_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = WheelStore::new(&Cache::from_path(dir.path().join("cache")));
+    let a = demo(&dir.path().join("a"), "A");
+    let url = Url::parse("https://a.invalid/demo-1.0-py3-none-any.whl").unwrap();
+    let first = store
+        .publish(&a, &filename(), &sha256(&a), &WheelOrigin::Url(&url))
+        .unwrap();
+    fs::remove_file(first.wheel.path.join(install_wheel_rs::MANIFEST_FILENAME)).unwrap();
+    fs::remove_dir_all(first.wheel.path.join("demo")).unwrap();
+
+    let again = store
+        .publish(&a, &filename(), &sha256(&a), &WheelOrigin::Url(&url))
+        .unwrap();
+    assert!(!again.already_present);
+    assert_eq!(
+        fs::read_to_string(again.wheel.path.join("demo/__init__.py")).unwrap(),
+        "BUILD = \"A\"\n"
+    );
+}

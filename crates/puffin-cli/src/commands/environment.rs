@@ -159,11 +159,35 @@ pub(crate) fn packages(count: usize) -> String {
 }
 
 /// Open the cache the global options name.
+/// An error of a command that used `cache`, with what to do about it when
+/// it failed because the cache cannot be written (a read-only cache works
+/// as long as everything needed is in it).
+pub(crate) fn cache_write_hint(err: anyhow::Error, cache: &Cache) -> anyhow::Error {
+    let root = cache.root().display().to_string();
+    let not_writable = err.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+            )
+        })
+    });
+    let in_cache = err.chain().any(|cause| cause.to_string().contains(&root));
+    if not_writable && in_cache {
+        err.context(format!(
+            "The cache at `{root}` cannot be written, and this sync needs to add to it; \
+             pass --no-cache to use a temporary cache, or --cache-dir <DIR> for a writable one"
+        ))
+    } else {
+        err
+    }
+}
+
 pub(crate) fn open_cache(cache_dir: Option<PathBuf>, no_cache: bool) -> anyhow::Result<Cache> {
     let cache = Cache::from_settings(cache_dir, no_cache).context("Failed to open the cache")?;
     cache.init().with_context(|| {
         format!(
-            "Failed to create the cache at `{}`; pass another with --cache-dir",
+            "Failed to create the cache at `{}`; pass another with --cache-dir, or use none with --no-cache",
             cache.root().display()
         )
     })?;

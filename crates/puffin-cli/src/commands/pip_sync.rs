@@ -15,7 +15,7 @@ use puffin_installer::{InstallTarget, Sync, SyncRequirement, SyncRequirements, T
 
 use crate::GlobalArgs;
 use crate::commands::environment::{
-    EnvironmentRequest, display_path, find_environment, open_cache,
+    EnvironmentRequest, cache_write_hint, display_path, find_environment, open_cache,
 };
 use crate::commands::output::{OutputFormat, plan_json, print_json};
 use crate::commands::progress::SyncProgress;
@@ -70,6 +70,18 @@ pub(crate) struct PipSyncArgs {
     /// Use only the cache and local find-links: never the network.
     #[arg(long)]
     offline: bool,
+
+    /// Ask the indexes again, however fresh their cached pages: without it,
+    /// an index page is reused for up to 10 minutes (whatever `max-age` the
+    /// server sends), and an exact pin already in the cache is installed
+    /// without asking at all. A wheel the cache holds under the hash the
+    /// index gives is still not downloaded again.
+    #[arg(long)]
+    refresh: bool,
+
+    /// Like `--refresh`, for this package only (repeatable).
+    #[arg(long, value_name = "NAME")]
+    refresh_package: Vec<PackageName>,
 
     /// Print what would change, and change nothing.
     #[arg(long)]
@@ -191,7 +203,9 @@ pub(crate) fn run(
     progress.finish();
     let report = match result {
         Ok(report) => report,
-        Err(err) => return sync_failed(err, printer),
+        Err(err) => {
+            return sync_failed(err, printer).map_err(|err| cache_write_hint(err, &cache));
+        }
     };
     if args.output_format == OutputFormat::Json {
         print_json(&plan_json(&report.plan))?;

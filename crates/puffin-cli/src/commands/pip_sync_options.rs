@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use puffin_client::IndexArgs;
+use puffin_client::{IndexArgs, Refresh};
 use puffin_installer::{CompileOptions, InstallTarget, Reinstall, SyncOptions, TargetPython};
 
 use super::PipSyncArgs;
@@ -27,10 +27,18 @@ impl PipSyncArgs {
         } else {
             Reinstall::Packages(self.reinstall_package.iter().cloned().collect())
         };
+        let refresh = if self.refresh {
+            Refresh::All
+        } else if self.refresh_package.is_empty() {
+            Refresh::None
+        } else {
+            Refresh::Packages(self.refresh_package.iter().cloned().collect())
+        };
         SyncOptions {
             link_mode: self.link_mode.unwrap_or_default(),
             reinstall,
             offline: self.offline,
+            refresh,
             dry_run: self.dry_run || self.check,
             require_hashes: self.require_hashes,
             index: IndexArgs {

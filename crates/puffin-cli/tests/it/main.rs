@@ -7,6 +7,7 @@ mod bytecode;
 mod checks;
 mod common;
 mod conformance;
+mod constraints_and_cache;
 mod hostile_inputs;
 mod output;
 mod pip_freeze;
