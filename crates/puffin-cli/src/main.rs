@@ -58,7 +58,7 @@ struct GlobalArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Make an environment contain exactly the distributions a requirements file lists.
-    PipSync(commands::pip_sync::PipSyncArgs),
+    PipSync(Box<commands::pip_sync::PipSyncArgs>),
     /// Uninstall distributions from an environment.
     PipUninstall(commands::pip_uninstall::PipUninstallArgs),
     /// List the installed distributions in requirements format.
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
         tracing::debug!(%err, "Failed to install the signal handlers");
     }
     let result = match cli.command {
-        Command::PipSync(args) => commands::pip_sync::run(args, &cli.global, printer),
+        Command::PipSync(args) => commands::pip_sync::run(*args, &cli.global, printer),
         Command::PipUninstall(args) => commands::pip_uninstall::run(args, &cli.global, printer),
         Command::PipFreeze(args) => commands::pip_freeze::run(args, &cli.global, printer),
         Command::PipCheck(args) => commands::pip_check::run(args, &cli.global, printer),
