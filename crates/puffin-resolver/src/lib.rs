@@ -14,14 +14,18 @@
 //! [PubGrub]: https://nex3.medium.com/pubgrub-2fb6470504f
 
 mod error;
+mod index;
 mod package;
 mod provider;
 mod ranges;
 mod report;
+mod reporter;
 mod resolution;
 mod resolver;
 
 pub use error::ResolveError;
+pub use index::IndexProvider;
 pub use provider::{MetadataProvider, VersionInfo, VersionMap};
+pub use reporter::ResolverReporter;
 pub use resolution::{RequiredBy, Resolution, ResolvedPackage};
 pub use resolver::{ResolverOptions, RootRequirement, resolve};

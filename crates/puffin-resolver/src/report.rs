@@ -6,6 +6,7 @@
 use std::fmt::Write;
 use std::ops::Bound;
 
+use distribution_filename::PackageName;
 use pep440_rs::Version;
 use pubgrub::{
     DefaultStringReporter, DerivationTree, External, Map, ReportFormatter, Reporter, Term,
@@ -24,8 +25,8 @@ type Terms = Map<PubGrubPackage, Term<Ranges<Version>>>;
 /// Versions that do not exist are folded into the ranges that need them
 /// (`collapse_no_versions`), unless that leaves a single fact without a
 /// reason. `python` is the target Python, named when a project requires
-/// another.
-pub(crate) fn explain(tree: &Tree, python: &Version) -> String {
+/// another; `missing` are the projects that no index has.
+pub(crate) fn explain(tree: &Tree, python: &Version, missing: &[PackageName]) -> String {
     let mut collapsed = tree.clone();
     collapsed.collapse_no_versions();
     let tree = match collapsed {
@@ -36,6 +37,9 @@ pub(crate) fn explain(tree: &Tree, python: &Version) -> String {
     let mut report = DefaultStringReporter::report_with_formatter(tree, &formatter);
     if tree.packages().contains(&PubGrubPackage::Python) {
         report.push_str(&format!("\nThe target Python is {python}."));
+    }
+    for name in missing {
+        report.push_str(&format!("\nNo index has the project `{name}`."));
     }
     report
 }

@@ -83,9 +83,18 @@ pub fn resolve(
     let solver = Solver::new(requirements, options, provider)?;
     match pubgrub::resolve(&solver, PubGrubPackage::Root, Version::new([0])) {
         Ok(selected) => solver.resolution(&selected),
-        Err(PubGrubError::NoSolution(tree)) => Err(ResolveError::NoSolution {
-            report: report::explain(&tree, &solver.python),
-        }),
+        Err(PubGrubError::NoSolution(tree)) => {
+            // Folded-away facts worth saying: projects that no index has.
+            let mut missing = Vec::new();
+            for name in tree.packages().into_iter().filter_map(PubGrubPackage::name) {
+                if provider.versions(name)?.is_empty() && !missing.contains(name) {
+                    missing.push(name.clone());
+                }
+            }
+            Err(ResolveError::NoSolution {
+                report: report::explain(&tree, &solver.python, &missing),
+            })
+        }
         Err(
             PubGrubError::ErrorRetrievingDependencies { source, .. }
             | PubGrubError::ErrorChoosingVersion { source, .. }
