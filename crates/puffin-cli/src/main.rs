@@ -52,6 +52,8 @@ struct GlobalArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Resolve requirements to a pinned requirements file (pip-tools' format).
+    PipCompile(commands::pip_compile::PipCompileArgs),
     /// Make an environment contain exactly the distributions a requirements file lists.
     PipSync(commands::pip_sync::PipSyncArgs),
     /// Uninstall distributions from an environment.
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Printer::new(cli.global.quiet, cli.global.verbose).with_progress(!cli.global.no_progress);
     printer.init_tracing();
     let result = match cli.command {
+        Command::PipCompile(args) => commands::pip_compile::run(args, &cli.global, printer),
         Command::PipSync(args) => commands::pip_sync::run(args, &cli.global, printer),
         Command::PipUninstall(args) => commands::pip_uninstall::run(args, &cli.global, printer),
         Command::PipFreeze(args) => commands::pip_freeze::run(args, &cli.global, printer),

@@ -6,6 +6,7 @@
 mod common;
 mod conformance;
 mod hostile_inputs;
+mod pip_compile;
 mod pip_freeze;
 mod pip_sync;
 mod pip_uninstall;
