@@ -16,7 +16,9 @@ use puffin_cache::Cache;
 use puffin_client::{IndexArgs, IndexLocations, RegistryClientBuilder};
 use puffin_installer::SyncRequirements;
 use puffin_interpreter::Interpreter;
-use puffin_resolver::{IndexProvider, Resolution, ResolverOptions, RootRequirement};
+use puffin_resolver::{
+    IndexProvider, Resolution, ResolverOptions, ResolverReporter, RootRequirement,
+};
 
 use crate::GlobalArgs;
 use crate::commands::compile_output::{OutputOptions, render};
@@ -107,14 +109,12 @@ pub(crate) fn run(
         &|key: &str| std::env::var(key).ok(),
         interpreter.pip_default_index.as_deref(),
     )?;
-    let resolution = resolve(
-        &args,
-        &interpreter,
-        &cache,
+    let input = ResolveInput {
         locations,
         requirements,
         options,
-    )?;
+    };
+    let resolution = resolve(&args, &interpreter, &cache, input, printer)?;
     printer.status(format_args!(
         "Resolved {} packages in {:.2?}",
         resolution.packages.len(),
@@ -137,15 +137,26 @@ pub(crate) fn run(
     Ok(ExitStatus::Success)
 }
 
+/// What to resolve, and where to look.
+struct ResolveInput {
+    locations: IndexLocations,
+    requirements: Vec<RootRequirement>,
+    options: ResolverOptions,
+}
+
 /// Resolve on a runtime of its own, with the index's provider.
 fn resolve(
     args: &PipCompileArgs,
     interpreter: &Interpreter,
     cache: &Cache,
-    locations: IndexLocations,
-    requirements: Vec<RootRequirement>,
-    options: ResolverOptions,
+    input: ResolveInput,
+    printer: Printer,
 ) -> anyhow::Result<Resolution> {
+    let ResolveInput {
+        locations,
+        requirements,
+        options,
+    } = input;
     let platform = Platform::current()?;
     let tags = interpreter.tags(&platform)?;
     let client = RegistryClientBuilder::new(cache.clone())
@@ -159,11 +170,22 @@ fn resolve(
     let markers = interpreter.markers.clone();
     let preferences = options.preferences.clone();
     let resolution = runtime.block_on(async move {
-        let provider =
-            IndexProvider::new(Arc::new(client), tags, markers).with_preferences(preferences);
+        let provider = IndexProvider::new(Arc::new(client), tags, markers)
+            .with_preferences(preferences)
+            .with_reporter(Arc::new(ResolveProgress(printer)));
         provider.resolve(requirements, options).await
     })?;
     Ok(resolution)
+}
+
+/// Reports the resolver's fetches as verbose lines.
+struct ResolveProgress(Printer);
+
+impl ResolverReporter for ResolveProgress {
+    fn on_metadata(&self, name: &PackageName, version: &Version) {
+        self.0
+            .verbose(format_args!("Read the metadata of {name} {version}"));
+    }
 }
 
 /// The interpreter to resolve for: `--python`, else the environment's.
