@@ -57,6 +57,8 @@ struct GlobalArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Resolve requirements to a pinned requirements file (pip-tools' format).
+    PipCompile(commands::pip_compile::PipCompileArgs),
     /// Make an environment contain exactly the distributions a requirements file lists.
     PipSync(Box<commands::pip_sync::PipSyncArgs>),
     /// Uninstall distributions from an environment.
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         tracing::debug!(%err, "Failed to install the signal handlers");
     }
     let result = match cli.command {
+        Command::PipCompile(args) => commands::pip_compile::run(args, &cli.global, printer),
         Command::PipSync(args) => commands::pip_sync::run(*args, &cli.global, printer),
         Command::PipUninstall(args) => commands::pip_uninstall::run(args, &cli.global, printer),
         Command::PipFreeze(args) => commands::pip_freeze::run(args, &cli.global, printer),

@@ -242,6 +242,34 @@ impl RegistryClient {
         }
     }
 
+    /// The core metadata file that the index publishes beside `file` at
+    /// `<url>.metadata` (PEP 658 / PEP 714; see [`IndexFile::core_metadata`]).
+    pub async fn fetch_core_metadata(&self, file: &IndexFile) -> Result<Vec<u8>, ClientError> {
+        let mut url = file.url.clone();
+        url.set_path(&format!("{}.metadata", file.url.path()));
+        if self.offline {
+            return Err(ClientError::OfflineDownload {
+                filename: format!("{}.metadata", file.filename),
+                url: redact(&url),
+            });
+        }
+        let response = self.get(&url, HeaderMap::new()).await?;
+        if !response.status().is_success() {
+            return Err(ClientError::Status {
+                url: redact(&url),
+                status: response.status().as_u16(),
+            });
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|err| ClientError::Download {
+                url: redact(&url),
+                err: err.without_url(),
+            })?;
+        Ok(body.to_vec())
+    }
+
     /// Choose the wheel for a requirement: the newest version `specifiers`
     /// allow (usually an exact `==` pin) that has a wheel compatible with
     /// `tags` and whose `Requires-Python` admits `python_version`; among that
@@ -765,6 +793,7 @@ fn find_links_dir(dir: &Path) -> Result<Vec<Candidate>, ClientError> {
                 hashes: Vec::new(),
                 requires_python: None,
                 yanked: None,
+                core_metadata: false,
             },
             location: CandidateLocation::Path(path),
         });

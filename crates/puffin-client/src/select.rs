@@ -340,6 +340,7 @@ mod tests {
                 hashes: vec![],
                 requires_python: None,
                 yanked: None,
+                core_metadata: false,
             },
             location: CandidateLocation::Listed(Url::parse("http://127.0.0.1:1/simple/").unwrap()),
         }

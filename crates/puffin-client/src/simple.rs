@@ -1,9 +1,13 @@
 //! The Simple repository API: project pages as JSON ([PEP 691]) or HTML
 //! ([PEP 503]), with `requires-python` ([PEP 503] data attribute, [PEP 691]
-//! key), yanked files ([PEP 592]) and hashes. `data-dist-info-metadata` /
-//! `core-metadata` are ignored: puffin reads metadata from the wheel itself.
+//! key), yanked files ([PEP 592]) and hashes, and whether a file's core
+//! metadata is published beside it ([PEP 658] `data-dist-info-metadata`,
+//! [PEP 714] `core-metadata` / `data-core-metadata`), which the resolver reads
+//! instead of downloading the wheel.
 //!
 //! [PEP 503]: https://peps.python.org/pep-0503/
+//! [PEP 658]: https://peps.python.org/pep-0658/
+//! [PEP 714]: https://peps.python.org/pep-0714/
 //! [PEP 691]: https://peps.python.org/pep-0691/
 //! [PEP 592]: https://peps.python.org/pep-0592/
 
@@ -33,6 +37,10 @@ pub struct IndexFile {
     pub requires_python: Option<String>,
     /// `Some(reason)` if the file is yanked (PEP 592); the reason may be empty.
     pub yanked: Option<String>,
+    /// Whether the index serves the file's core metadata at `<url>.metadata`
+    /// (PEP 658 / PEP 714).
+    #[serde(default)]
+    pub core_metadata: bool,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +58,18 @@ struct JsonFile {
     requires_python: Option<String>,
     #[serde(default)]
     yanked: Option<JsonYanked>,
+    /// PEP 714's key: `true`, `false` or a dict of hashes.
+    #[serde(default, rename = "core-metadata")]
+    core_metadata: Option<serde_json::Value>,
+    /// PEP 658's original key, still sent by some indexes.
+    #[serde(default, rename = "dist-info-metadata")]
+    dist_info_metadata: Option<serde_json::Value>,
+}
+
+/// Whether a `core-metadata` value advertises the file: anything but
+/// `false` (a dict of hashes, or `true`).
+fn advertised(value: Option<&serde_json::Value>) -> bool {
+    value.is_some_and(|value| !matches!(value, serde_json::Value::Bool(false)))
 }
 
 #[derive(Deserialize)]
@@ -75,10 +95,13 @@ pub(crate) fn parse_json(body: &[u8], base: &Url) -> Result<Vec<IndexFile>, serd
                     hashes.push(hash);
                 }
             }
+            let core_metadata = advertised(file.core_metadata.as_ref())
+                || advertised(file.dist_info_metadata.as_ref());
             Some(IndexFile {
                 filename: file.filename,
                 url,
                 hashes,
+                core_metadata,
                 requires_python: file.requires_python.filter(|r| !r.trim().is_empty()),
                 yanked: match file.yanked {
                     None | Some(JsonYanked::Flag(false)) => None,
@@ -115,6 +138,7 @@ pub(crate) fn parse_html(body: &[u8], base: &Url) -> Vec<IndexFile> {
                 href,
                 requires_python,
                 yanked,
+                core_metadata,
             } => {
                 let Ok(url) = base.join(href.trim()) else {
                     continue;
@@ -129,6 +153,7 @@ pub(crate) fn parse_html(body: &[u8], base: &Url) -> Vec<IndexFile> {
                     hashes,
                     requires_python: requires_python.filter(|r| !r.trim().is_empty()),
                     yanked,
+                    core_metadata,
                 });
             }
         }
@@ -145,11 +170,19 @@ enum Link {
         href: String,
         requires_python: Option<String>,
         yanked: Option<String>,
+        /// `data-core-metadata` or `data-dist-info-metadata`, not `false`.
+        core_metadata: bool,
     },
 }
 
 /// The attributes of an index page's anchors that puffin reads.
-const ATTRIBUTES: [&[u8]; 3] = [b"href", b"data-requires-python", b"data-yanked"];
+const ATTRIBUTES: [&[u8]; 5] = [
+    b"href",
+    b"data-requires-python",
+    b"data-yanked",
+    b"data-core-metadata",
+    b"data-dist-info-metadata",
+];
 
 /// Turns tokenizer events into [`Link`]s, keeping only the current tag's
 /// name and its interesting attributes; text, comments and parse errors are
@@ -159,7 +192,7 @@ struct LinkCollector {
     tag: Vec<u8>,
     /// The index in [`ATTRIBUTES`] of the attribute being read, if kept.
     current: Option<usize>,
-    values: [Option<Vec<u8>>; 3],
+    values: [Option<Vec<u8>>; 5],
 }
 
 impl html5gum::emitters::callback::Callback<Link, ()> for LinkCollector {
@@ -203,8 +236,12 @@ impl html5gum::emitters::callback::Callback<Link, ()> for LinkCollector {
 
 impl LinkCollector {
     fn finish_tag(&mut self) -> Option<Link> {
-        let [href, requires_python, yanked] = std::mem::take(&mut self.values)
+        let [href, requires_python, yanked, core, dist_info] = std::mem::take(&mut self.values)
             .map(|value| value.map(|value| String::from_utf8_lossy(&value).into_owned()));
+        let core_metadata = [core, dist_info]
+            .into_iter()
+            .flatten()
+            .any(|value| value.trim() != "false");
         self.current = None;
         match self.tag.as_slice() {
             b"base" => Some(Link::Base { href: href? }),
@@ -212,6 +249,7 @@ impl LinkCollector {
                 href: href?,
                 requires_python,
                 yanked,
+                core_metadata,
             }),
             _ => None,
         }
@@ -338,6 +376,32 @@ mod tests {
             ["foo-1.0-py3-none-any.whl", "foo-2.0-py3-none-any.whl"]
         );
         assert_eq!(files[1].yanked.as_deref(), Some(""));
+    }
+
+    /// PEP 658 and PEP 714 spellings advertise a metadata file; `false` does not.
+    #[test]
+    fn core_metadata_is_kept() {
+        let json = br#"{"files": [
+            {"filename": "a-1.0-py3-none-any.whl", "url": "a", "core-metadata": {"sha256": "ab"}},
+            {"filename": "b-1.0-py3-none-any.whl", "url": "b", "dist-info-metadata": true},
+            {"filename": "c-1.0-py3-none-any.whl", "url": "c", "core-metadata": false},
+            {"filename": "d-1.0-py3-none-any.whl", "url": "d"}
+        ]}"#;
+        let flags: Vec<bool> = parse_json(json, &base())
+            .unwrap()
+            .iter()
+            .map(|f| f.core_metadata)
+            .collect();
+        assert_eq!(flags, [true, true, false, false]);
+        let html = br#"<a href="a" data-core-metadata="sha256=ab">a</a>
+<a href="b" data-dist-info-metadata>b</a>
+<a href="c" data-core-metadata="false">c</a>
+<a href="d">d</a>"#;
+        let flags: Vec<bool> = parse_html(html, &base())
+            .iter()
+            .map(|f| f.core_metadata)
+            .collect();
+        assert_eq!(flags, [true, true, false, false]);
     }
 
     #[test]

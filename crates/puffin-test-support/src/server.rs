@@ -48,6 +48,9 @@ pub struct IndexServerOptions {
     pub requires_python: HashMap<String, String>,
     /// Yanked files: filename to reason (may be empty).
     pub yanked: HashMap<String, String>,
+    /// Publish each wheel's core metadata at `/files/<wheel>.metadata` and
+    /// advertise it on the pages (PEP 658 / PEP 714).
+    pub core_metadata: bool,
     /// Projects (normalized names) whose page answers 404 even if files exist.
     pub not_found: Vec<String>,
     /// Request paths that answer 500 the first N times, e.g. `/simple/foo/` or `/files/foo-1.0-py3-none-any.whl`.
@@ -377,6 +380,17 @@ fn respond(
             .unwrap();
     }
     if let Some(filename) = path.strip_prefix("/files/") {
+        if options.core_metadata
+            && let Some(wheel) = filename.strip_suffix(".metadata")
+        {
+            return match wheel_metadata(&options.wheels_dir.join(wheel)) {
+                Some(bytes) if !wheel.contains('/') => Response::builder()
+                    .header("content-type", "application/octet-stream")
+                    .body(Full::new(Bytes::from(bytes)))
+                    .unwrap(),
+                _ => status(StatusCode::NOT_FOUND),
+            };
+        }
         let file = options.wheels_dir.join(filename);
         return match fs::read(&file) {
             Ok(bytes) if !filename.contains('/') => Response::builder()
@@ -515,6 +529,26 @@ fn body_bytes(body: Full<Bytes>) -> Option<Bytes> {
     }
 }
 
+/// The `<name>-<version>.dist-info/METADATA` of a wheel file.
+fn wheel_metadata(wheel: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+
+    let file = fs::File::open(wheel).ok()?;
+    let mut archive = zip::ZipArchive::new(file).ok()?;
+    let name = archive
+        .file_names()
+        .filter_map(Result::ok)
+        .find(|name| {
+            name.split('/').count() == 2
+                && name.ends_with("/METADATA")
+                && name.contains(".dist-info/")
+        })?
+        .to_string();
+    let mut bytes = Vec::new();
+    archive.by_name(&name).ok()?.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 fn content_type(format: PageFormat) -> &'static str {
     match format {
         PageFormat::Json => "application/vnd.pypi.simple.v1+json",
@@ -542,6 +576,9 @@ fn json_page(state: &State, name: &PackageName, files: &[&ServedFile]) -> String
             });
             if let Some(requires) = state.options.requires_python.get(&file.filename) {
                 entry["requires-python"] = requires.clone().into();
+            }
+            if state.options.core_metadata && file.filename.ends_with(".whl") {
+                entry["core-metadata"] = true.into();
             }
             if let Some(reason) = state.options.yanked.get(&file.filename) {
                 entry["yanked"] = if reason.is_empty() {
@@ -581,6 +618,9 @@ fn html_page(state: &State, files: &[&ServedFile]) -> String {
         }
         if let Some(reason) = state.options.yanked.get(&file.filename) {
             attributes.push_str(&format!(" data-yanked=\"{}\"", html_escape(reason)));
+        }
+        if state.options.core_metadata && file.filename.ends_with(".whl") {
+            attributes.push_str(" data-dist-info-metadata=\"true\"");
         }
         body.push_str(&format!(
             "<a href=\"{}/files/{}#sha256={}\"{attributes}>{}</a><br/>\n",

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 use crate::printer::Printer;
 
 pub(crate) mod clean;
+pub(crate) mod compile_output;
 pub(crate) mod environment;
 pub(crate) mod output;
 pub(crate) mod pip_check;
+pub(crate) mod pip_compile;
 pub(crate) mod pip_freeze;
 pub(crate) mod pip_sync;
 pub(crate) mod pip_uninstall;

@@ -10,6 +10,7 @@ mod conformance;
 mod constraints_and_cache;
 mod hostile_inputs;
 mod output;
+mod pip_compile;
 mod pip_freeze;
 mod pip_sync;
 mod pip_uninstall;

@@ -1,0 +1,3 @@
+//! Resolutions against the local test index.
+
+mod index;
