@@ -665,3 +665,39 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     let _ = dir;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kill while an op appended to its `paths` file leaves a last entry
+    /// without its NUL: nothing was done to that path, so it is left out.
+    #[test]
+    fn a_cut_short_last_path_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(PATHS_FILE);
+        fs::write(&file, b"f/venv/a.py\0d/venv/demo-1.0.dist-info\0f/venv/b.p").unwrap();
+        assert_eq!(
+            read_paths(&file).unwrap(),
+            [
+                (PathKind::File, PathBuf::from("/venv/a.py")),
+                (
+                    PathKind::DistInfo,
+                    PathBuf::from("/venv/demo-1.0.dist-info")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn cancelling_before_a_transaction_lets_the_caller_exit() {
+        let cancellation = Cancellation::new();
+        assert!(!cancellation.cancel());
+        assert!(cancellation.start_changing().is_err());
+
+        let cancellation = Cancellation::new();
+        cancellation.start_changing().unwrap();
+        assert!(cancellation.cancel());
+        assert!(cancellation.is_cancelled());
+    }
+}

@@ -68,7 +68,8 @@ fn send(child: &std::process::Child, signal: i32) {
 
 /// Ctrl-C at random points of an upgrade to a 20,000-file wheel: the sync
 /// exits 130 and the environment is equal to the one before (or, when the
-/// signal came too late, the sync finished and exits 0).
+/// signal came too late, the sync finished and exits 0). The last round
+/// sends SIGTERM instead, which exits 143.
 #[test]
 fn sigint_during_a_large_sync_restores_the_environment() {
     let Some(context) = TestContext::new() else {
@@ -88,6 +89,11 @@ fn sigint_during_a_large_sync_restores_the_environment() {
     let mut rng = Rng::new(0x51_6e_17);
     let (mut rolled_back, mut unchanged, mut finished) = (0, 0, 0);
     for round in 0..8 {
+        let (signal, code) = if round == 7 {
+            (libc::SIGTERM, 143)
+        } else {
+            (libc::SIGINT, 130)
+        };
         let delay = typical.as_millis() as u64 * (20 + rng.below(80)) / 100;
         let child = sync_command(&context, &context.venv, &new)
             .stdout(Stdio::null())
@@ -95,14 +101,14 @@ fn sigint_during_a_large_sync_restores_the_environment() {
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_millis(delay));
-        send(&child, libc::SIGINT);
-        // A second Ctrl-C during the rollback is ignored.
+        send(&child, signal);
+        // A second signal during the rollback is ignored.
         std::thread::sleep(Duration::from_millis(5));
-        send(&child, libc::SIGINT);
+        send(&child, signal);
         let output = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         match output.status.code() {
-            Some(130) => {
+            Some(exit) if exit == code => {
                 assert_eq!(environment(&context), before, "round {round}:\n{stderr}");
                 if stderr.contains("restored") {
                     rolled_back += 1;
