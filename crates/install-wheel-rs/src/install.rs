@@ -150,15 +150,17 @@ pub fn install_wheel(
     options: &InstallOptions<'_>,
 ) -> Result<Installation, Error> {
     layout.check()?;
-    let manifest = load_manifest(wheel_dir, filename)?;
+    let (manifest, stored) = load_manifest(wheel_dir, filename)?;
 
-    // Step 1: the `.dist-info` directory, WHEEL and METADATA.
+    // Step 1: the `.dist-info` directory, WHEEL and METADATA. RECORD against
+    // the files was checked when a stored entry was published
+    // (`check_unpacked_wheel`); a directory without a manifest is checked now.
     let Inspected {
         dist_info,
         wheel_file,
         name,
         entry_points,
-    } = inspect(wheel_dir, &manifest, filename)?;
+    } = inspect(wheel_dir, &manifest, filename, !stored)?;
     let warnings: Vec<InstallWarning> = wheel_file.warning.into_iter().collect();
 
     let scheme = &layout.scheme;
@@ -329,6 +331,7 @@ fn inspect(
     wheel_dir: &Path,
     manifest: &WheelManifest,
     filename: &WheelFilename,
+    with_record: bool,
 ) -> Result<Inspected, Error> {
     let top_level_dirs = || {
         manifest
@@ -339,7 +342,9 @@ fn inspect(
     };
     let dist_info = find_dist_info(top_level_dirs(), wheel_dir, filename)?;
     check_data_dirs(top_level_dirs(), wheel_dir, filename)?;
-    check_record(wheel_dir, manifest, &dist_info)?;
+    if with_record {
+        check_record(wheel_dir, manifest, &dist_info)?;
+    }
     let wheel_file = read_wheel_file(&wheel_dir.join(&dist_info).join("WHEEL"))?;
     let name = read_metadata(&wheel_dir.join(&dist_info).join("METADATA"), filename)?;
     let entry_points_path = wheel_dir.join(&dist_info).join("entry_points.txt");
@@ -370,7 +375,7 @@ pub fn check_unpacked_wheel(
     manifest: &WheelManifest,
     filename: &WheelFilename,
 ) -> Result<(), Error> {
-    let inspected = inspect(wheel_dir, manifest, filename)?;
+    let inspected = inspect(wheel_dir, manifest, filename, true)?;
     let data_dir = manifest
         .dirs
         .iter()
@@ -430,16 +435,23 @@ fn check_data_file(
     }
 }
 
-fn load_manifest(wheel_dir: &Path, filename: &WheelFilename) -> Result<WheelManifest, Error> {
+/// The manifest of a stored entry (`true`), or one made by scanning a
+/// directory that has none (`false`).
+fn load_manifest(
+    wheel_dir: &Path,
+    filename: &WheelFilename,
+) -> Result<(WheelManifest, bool), Error> {
     let manifest_error = |err| Error::Manifest {
         wheel_dir: wheel_dir.to_path_buf(),
         err,
     };
-    let manifest = match WheelManifest::read(wheel_dir).map_err(manifest_error)? {
-        Some(manifest) => manifest,
+    let (manifest, stored) = match WheelManifest::read(wheel_dir).map_err(manifest_error)? {
+        Some(manifest) => (manifest, true),
         None => {
             debug!(wheel_dir = %wheel_dir.display(), "No cache manifest, scanning the directory");
-            WheelManifest::scan(wheel_dir, filename.to_string()).map_err(manifest_error)?
+            let manifest =
+                WheelManifest::scan(wheel_dir, filename.to_string()).map_err(manifest_error)?;
+            (manifest, false)
         }
     };
     let paths = manifest
@@ -459,7 +471,7 @@ fn load_manifest(wheel_dir: &Path, filename: &WheelFilename) -> Result<WheelMani
             });
         }
     }
-    Ok(manifest)
+    Ok((manifest, stored))
 }
 
 /// Where each file of the wheel goes.

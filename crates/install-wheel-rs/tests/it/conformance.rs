@@ -267,7 +267,9 @@ fn check_after(builder: &WheelBuilder, tmp: &Path, edit: impl Fn(&Path)) -> Stri
     let manifest = WheelManifest::scan(&wheel_dir, filename.to_string()).unwrap();
     manifest.write(&wheel_dir).unwrap();
     let err = check_unpacked_wheel(&wheel_dir, &manifest, &filename).unwrap_err();
-    // The install refuses the same wheel.
+    // The install refuses the same wheel in a directory it has to scan (a
+    // stored entry's manifest is only written once these checks passed).
+    fs::remove_file(wheel_dir.join(install_wheel_rs::MANIFEST_FILENAME)).unwrap();
     let layout = layout(tmp);
     let linker = Linker::new(LinkMode::Copy);
     let options = InstallOptions::default();
