@@ -78,7 +78,7 @@ fn main() -> ExitCode {
     let printer =
         Printer::new(cli.global.quiet, cli.global.verbose).with_progress(!cli.global.no_progress);
     printer.init_tracing();
-    if let Err(err) = signals::install(cli.global.cancellation.clone(), printer) {
+    if let Err(err) = signals::install(cli.global.cancellation.clone()) {
         tracing::debug!(%err, "Failed to install the signal handlers");
     }
     let result = match cli.command {

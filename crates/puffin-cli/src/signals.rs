@@ -4,18 +4,19 @@
 //! back and then exits with the same code. A second signal during the
 //! rollback is ignored, with a message.
 //!
-//! The handler only writes the signal number to a pipe (async-signal-safe);
-//! a thread reads it and decides. Handlers are reset to the default in
-//! child processes at `exec`, so interpreters puffin runs are unaffected.
+//! The handler does only what is async-signal-safe: atomic operations,
+//! `write` and `_exit`. No thread is started, so commands that never change
+//! the environment pay for two `sigaction` calls. Handlers are reset to the
+//! default in child processes at `exec`, so interpreters puffin runs are
+//! unaffected.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use puffin_installer::Cancellation;
 
-use crate::printer::Printer;
-
-/// The write end of the pipe, for the handler.
-static PIPE: AtomicI32 = AtomicI32::new(-1);
+/// The flag the handler sets.
+static CANCELLATION: OnceLock<Cancellation> = OnceLock::new();
 /// The first signal received, 0 before.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
@@ -29,20 +30,13 @@ pub(crate) fn exit_code() -> Option<u8> {
 
 /// Install the handlers: signals cancel `cancellation`.
 #[allow(unsafe_code)]
-pub(crate) fn install(cancellation: Cancellation, printer: Printer) -> std::io::Result<()> {
-    let mut fds = [0i32; 2];
-    // SAFETY: `fds` has room for the two descriptors `pipe` writes.
-    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-        return Err(std::io::Error::last_os_error());
+pub(crate) fn install(cancellation: Cancellation) -> std::io::Result<()> {
+    if CANCELLATION.set(cancellation).is_err() {
+        return Ok(());
     }
-    let [read, write] = fds;
-    PIPE.store(write, Ordering::SeqCst);
-    std::thread::Builder::new()
-        .name("signals".to_string())
-        .spawn(move || watch(read, &cancellation, printer))?;
     for signal in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: a zeroed `sigaction` is valid; the handler is an
-        // `extern "C" fn(c_int)` that only calls `write`.
+        // `extern "C" fn(c_int)` that is async-signal-safe.
         unsafe {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
@@ -56,45 +50,25 @@ pub(crate) fn install(cancellation: Cancellation, printer: Printer) -> std::io::
     Ok(())
 }
 
-/// The signal handler: pass the number on to [`watch`].
+/// The first signal cancels, and exits at once when nothing is changing;
+/// later ones are ignored while the rollback runs.
 #[allow(unsafe_code)]
 extern "C" fn on_signal(signal: libc::c_int) {
-    let byte = u8::try_from(signal).unwrap_or(0);
-    // SAFETY: `write` is async-signal-safe; the buffer is one valid byte.
+    let first = RECEIVED
+        .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok();
+    let message: &[u8] = if !first {
+        b"Rolling back the changes to the environment; please wait for it to finish\n"
+    } else if CANCELLATION.get().is_some_and(Cancellation::cancel) {
+        b"Cancelling: rolling back the changes to the environment\n"
+    } else {
+        // Nothing is changing: the store and the environment are safe to
+        // leave as they are (the next run cleans up temporary files).
+        // SAFETY: `_exit` is async-signal-safe.
+        unsafe { libc::_exit(128 + signal) }
+    };
+    // SAFETY: `write` is async-signal-safe; the buffer is valid.
     unsafe {
-        libc::write(PIPE.load(Ordering::Relaxed), (&raw const byte).cast(), 1);
-    }
-}
-
-/// Read signals from the pipe: the first cancels, and exits at once when
-/// nothing is changing; later ones are ignored while the rollback runs.
-#[allow(unsafe_code)]
-fn watch(read: i32, cancellation: &Cancellation, printer: Printer) {
-    loop {
-        let mut byte = 0u8;
-        // SAFETY: reads one byte into a valid buffer.
-        let count = unsafe { libc::read(read, (&raw mut byte).cast(), 1) };
-        if count != 1 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return;
-        }
-        let signal = i32::from(byte);
-        let first = RECEIVED
-            .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok();
-        if !first {
-            printer.status(
-                "Rolling back the changes to the environment; please wait for it to finish",
-            );
-            continue;
-        }
-        if !cancellation.cancel() {
-            // Nothing is changing: the store and the environment are safe to
-            // leave as they are (the next run cleans up temporary files).
-            std::process::exit(128 + signal);
-        }
-        printer.status("Cancelling: rolling back the changes to the environment");
+        libc::write(libc::STDERR_FILENO, message.as_ptr().cast(), message.len());
     }
 }
