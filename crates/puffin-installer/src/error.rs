@@ -106,6 +106,15 @@ pub enum Error {
         #[source]
         err: io::Error,
     },
+    /// The interpreter could not compute the scheme of `--prefix`.
+    #[error("Failed to compute the install scheme of the prefix `{}`", prefix.display())]
+    PrefixScheme {
+        /// The prefix.
+        prefix: PathBuf,
+        /// Why.
+        #[source]
+        err: Box<puffin_interpreter::Error>,
+    },
     /// The platform's wheel tags could not be computed.
     #[error("Failed to compute the wheel tags of this platform")]
     Tags(#[source] Box<dyn std::error::Error + Send + Sync>),

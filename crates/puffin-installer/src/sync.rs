@@ -107,6 +107,8 @@ pub struct Sync<'a> {
     pub(crate) options: SyncOptions,
     reporter: Arc<dyn Reporter>,
     cancellation: Cancellation,
+    /// The layout, once computed (see `Sync::layout`).
+    pub(crate) layout: std::sync::OnceLock<Layout>,
 }
 
 impl<'a> Sync<'a> {
@@ -118,6 +120,7 @@ impl<'a> Sync<'a> {
             options: SyncOptions::default(),
             reporter: Arc::new(SilentReporter),
             cancellation: Cancellation::new(),
+            layout: std::sync::OnceLock::new(),
         }
     }
 

@@ -47,8 +47,17 @@ impl TargetPython {
 }
 
 impl Sync<'_> {
-    /// Where each kind of file goes.
+    /// Where each kind of file goes, computed once per sync (`--prefix` asks
+    /// the interpreter).
     pub(crate) fn layout(&self) -> Result<Layout, Error> {
+        if let Some(layout) = self.layout.get() {
+            return Ok(layout.clone());
+        }
+        let layout = self.compute_layout()?;
+        Ok(self.layout.get_or_init(|| layout).clone())
+    }
+
+    fn compute_layout(&self) -> Result<Layout, Error> {
         let env_layout = self.environment.layout();
         let scheme = match &self.options.target {
             InstallTarget::Environment => return Ok(env_layout),
@@ -64,7 +73,10 @@ impl Sync<'_> {
                     .environment
                     .interpreter()
                     .prefix_scheme(dir)
-                    .map_err(|err| Error::Tags(Box::new(err)))?;
+                    .map_err(|err| Error::PrefixScheme {
+                        prefix: dir.clone(),
+                        err: Box::new(err),
+                    })?;
                 Scheme {
                     purelib: paths.purelib,
                     platlib: paths.platlib,

@@ -15,23 +15,52 @@ use puffin_cache::Cache;
 use puffin_interpreter::Interpreter;
 use puffin_test_support::{IndexServer, IndexServerOptions, WheelBuilder};
 
+/// A local index serving `demo 1.0` (whose module sets `VALUE = 42`), a
+/// cache directory and a virtual environment of the `python3` on `PATH`.
+struct Fixture {
+    dir: tempfile::TempDir,
+    server: IndexServer,
+    cache_dir: std::path::PathBuf,
+    venv: std::path::PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Option<Self> {
+        let Ok(python) = which::which("python3") else {
+            println!("Skipping: no python3 on PATH");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let wheels = dir.path().join("wheels");
+        fs::create_dir_all(&wheels).unwrap();
+        WheelBuilder::new("demo", "1.0")
+            .file("demo/__init__.py", "VALUE = 42\n")
+            .build(&wheels);
+        let server = IndexServer::start(IndexServerOptions::new(&wheels));
+        let cache_dir = dir.path().join("cache");
+        let base = Interpreter::query(&python, &Cache::from_path(&cache_dir)).unwrap();
+        let venv = dir.path().join("venv");
+        gourgeist::create_venv(&venv, &base, &gourgeist::VenvOptions::default()).unwrap();
+        Some(Self {
+            dir,
+            server,
+            cache_dir,
+            venv,
+        })
+    }
+}
+
 #[test]
 fn the_embedding_example_syncs_a_requirements_file() {
-    let Ok(python) = which::which("python3") else {
-        println!("Skipping: no python3 on PATH");
+    let Some(Fixture {
+        dir,
+        server,
+        cache_dir,
+        venv,
+    }) = Fixture::new()
+    else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let wheels = dir.path().join("wheels");
-    fs::create_dir_all(&wheels).unwrap();
-    WheelBuilder::new("demo", "1.0")
-        .file("demo/__init__.py", "VALUE = 42\n")
-        .build(&wheels);
-    let server = IndexServer::start(IndexServerOptions::new(&wheels));
-    let cache_dir = dir.path().join("cache");
-    let base = Interpreter::query(&python, &Cache::from_path(&cache_dir)).unwrap();
-    let venv = dir.path().join("venv");
-    gourgeist::create_venv(&venv, &base, &gourgeist::VenvOptions::default()).unwrap();
     let requirements = dir.path().join("requirements.txt");
     fs::write(&requirements, "demo==1.0\n").unwrap();
 
@@ -95,21 +124,16 @@ impl Recorder {
 /// phases through the reporter, in order.
 #[test]
 fn a_sync_reports_its_progress() {
-    let Ok(python) = which::which("python3") else {
-        println!("Skipping: no python3 on PATH");
+    let Some(Fixture {
+        dir,
+        server,
+        cache_dir,
+        venv,
+    }) = Fixture::new()
+    else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let wheels = dir.path().join("wheels");
-    fs::create_dir_all(&wheels).unwrap();
-    WheelBuilder::new("demo", "1.0")
-        .file("demo/__init__.py", "")
-        .build(&wheels);
-    let server = IndexServer::start(IndexServerOptions::new(&wheels));
-    let cache = Cache::from_path(dir.path().join("cache"));
-    let base = Interpreter::query(&python, &cache).unwrap();
-    let venv = dir.path().join("venv");
-    gourgeist::create_venv(&venv, &base, &gourgeist::VenvOptions::default()).unwrap();
+    let cache = Cache::from_path(cache_dir);
     let options = puffin_interpreter::DiscoveryOptions::new(dir.path()).with_python(Some(
         puffin_interpreter::venv_python(&venv).display().to_string(),
     ));
