@@ -132,7 +132,7 @@ fn cross_filesystem_warning_text() {
         .to_string()
         .replace(&cache.path().display().to_string(), "[CACHE]")
         .replace(&target.path().display().to_string(), "[TARGET]");
-    insta::assert_snapshot!(message, @"Failed to hardlink files from the cache `[CACHE]/demo-1.0-py3-none-any` to `[TARGET]/venv/lib/python3.12/site-packages` (Invalid cross-device link (os error 18)); falling back to copy, which is slower and uses more disk space. To fix this, put the cache on the same filesystem as the environment with --cache-dir, or pass --link-mode=copy to silence this warning");
+    insta::assert_snapshot!(message, @"Failed to hardlink files from the cache `[CACHE]/demo-1.0-py3-none-any` to `[TARGET]/venv/lib/python3.12/site-packages`: the cache is on another filesystem than the environment (Invalid cross-device link (os error 18)); falling back to copy, which is slower and uses more disk space. To fix this, put the cache on the same filesystem as the environment with --cache-dir, or pass --link-mode=copy to silence this warning");
 }
 
 #[test]
