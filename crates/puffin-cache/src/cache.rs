@@ -24,15 +24,28 @@ pub enum CacheBucket {
     Interpreter,
     /// Wheel archives being downloaded (temporary directories only).
     Downloads,
+    /// Package metadata (`METADATA` files) the resolver fetched.
+    Metadata,
+    /// Wheels built from source distributions, local trees and git checkouts.
+    BuiltWheels,
+    /// Git repositories (bare databases) and their checkouts, keyed by commit.
+    Git,
+    /// Build environments and unpacked source distributions (temporary
+    /// directories only).
+    Builds,
 }
 
 impl CacheBucket {
     /// Every bucket, in the order `puffin clean` walks them.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 8] = [
         Self::Wheels,
         Self::Simple,
         Self::Interpreter,
         Self::Downloads,
+        Self::Metadata,
+        Self::BuiltWheels,
+        Self::Git,
+        Self::Builds,
     ];
 
     /// The directory name of the bucket below the cache root.
@@ -42,6 +55,10 @@ impl CacheBucket {
             Self::Simple => "simple-v0",
             Self::Interpreter => "interpreter-v0",
             Self::Downloads => "downloads-v0",
+            Self::Metadata => "metadata-v0",
+            Self::BuiltWheels => "built-wheels-v0",
+            Self::Git => "git-v0",
+            Self::Builds => "builds-v0",
         }
     }
 }

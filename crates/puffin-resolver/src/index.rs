@@ -31,6 +31,7 @@ use fs_err as fs;
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::MarkerEnvironment;
 use platform_tags::{TagPriority, Tags};
+use puffin_cache::CacheBucket;
 use puffin_client::{
     DEFAULT_CONCURRENT_DOWNLOADS, IndexFile, RegistryClient, SelectedWheel, WheelSourceLocation,
 };
@@ -93,7 +94,7 @@ impl IndexProvider {
         Self {
             inner: Arc::new(Inner {
                 store: WheelStore::new(&cache),
-                metadata_dir: cache.root().join("metadata-v0"),
+                metadata_dir: cache.bucket(CacheBucket::Metadata),
                 client,
                 tags,
                 markers,
