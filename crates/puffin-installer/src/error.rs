@@ -17,13 +17,13 @@ pub enum Error {
     /// A requirements file is invalid.
     #[error(transparent)]
     Requirements(Box<requirements_txt::RequirementsTxtError>),
-    /// A requirements file has an editable requirement.
+    /// A requirement must be built, and this sync cannot build.
     #[error(
-        "Editable requirements are not supported yet: `-e {requirement}` at {}:{line}",
+        "`{requirement}` ({}:{line}) would have to be built from source, which this sync cannot do",
         file.display()
     )]
-    Editable {
-        /// The path or URL after `-e`.
+    CannotBuild {
+        /// The path or URL.
         requirement: String,
         /// The requirements file.
         file: PathBuf,
@@ -184,7 +184,7 @@ impl Error {
             self,
             Self::RequirementsNotFound(_)
                 | Self::Requirements(_)
-                | Self::Editable { .. }
+                | Self::CannotBuild { .. }
                 | Self::MissingHashes { .. }
                 | Self::Plan(_)
                 | Self::IndexLocations(_)

@@ -16,7 +16,7 @@ impl SyncRequirements {
     /// warnings of the files (options accepted without effect).
     ///
     /// The last `--index-url` wins; extra indexes, find-links and
-    /// `--require-hashes` add up. Editable requirements are refused. The
+    /// `--require-hashes` add up, and so do sources to build. The
     /// lines of `-c` files are kept apart, in
     /// [`SyncRequirements::constraints`].
     pub fn read(paths: &[PathBuf], working_dir: &Path) -> Result<(Self, Vec<String>), Error> {
@@ -61,13 +61,6 @@ impl SyncRequirements {
 
     /// Merge one parsed file.
     fn add(&mut self, file: RequirementsTxt) -> Result<(), Error> {
-        if let Some(editable) = file.editables.first() {
-            return Err(Error::Editable {
-                requirement: editable.path_or_url.clone(),
-                file: editable.file.clone(),
-                line: editable.line,
-            });
-        }
         self.requirements
             .extend(file.requirements.into_iter().map(sync_requirement));
         self.constraints
@@ -79,6 +72,9 @@ impl SyncRequirements {
         self.index.find_links.extend(file.find_links);
         self.index.no_index |= file.no_index;
         self.require_hashes |= file.require_hashes;
+        self.sources.extend(file.sources);
+        self.no_binary.extend(file.no_binary);
+        self.only_binary.extend(file.only_binary);
         Ok(())
     }
 }

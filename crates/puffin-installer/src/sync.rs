@@ -59,6 +59,13 @@ pub struct SyncRequirements {
     pub index: IndexArgs,
     /// Whether a file said `--require-hashes`.
     pub require_hashes: bool,
+    /// Paths and URLs to build (`-e`, project directories, source archives,
+    /// `git+` URLs).
+    pub sources: Vec<requirements_txt::SourceEntry>,
+    /// The files' `--no-binary` values.
+    pub no_binary: Vec<String>,
+    /// The files' `--only-binary` values.
+    pub only_binary: Vec<String>,
 }
 
 /// What a sync did (or, for a dry run, would do).
@@ -157,6 +164,13 @@ impl<'a> Sync<'a> {
     /// [`Error::RolledBack`] (or [`Error::Cancelled`]).
     pub fn run(&self, requirements: &SyncRequirements) -> Result<SyncReport, Error> {
         let start = Instant::now();
+        if let Some(source) = requirements.sources.first() {
+            return Err(Error::CannotBuild {
+                requirement: puffin_redact::redact_text(&source.target).into_owned(),
+                file: source.file.clone(),
+                line: source.line,
+            });
+        }
         self.sweep_store();
         let _cache_lock = self.cache.lock_shared_with(|| {
             self.reporter

@@ -25,5 +25,5 @@ mod requirement;
 pub use error::{
     FileError, InvalidEncoding, Location, RequirementsTxtError, RequirementsTxtWarning,
 };
-pub use parse::{EditableEntry, RequirementEntry, RequirementsTxt};
+pub use parse::{RequirementEntry, RequirementsTxt, SourceEntry};
 pub use read::{MAX_FILE_SIZE, MAX_LINE_LENGTH};

@@ -2,14 +2,14 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use fs_err as fs;
-use pep508_rs::{MarkerEnvironment, Requirement, RequirementOrigin};
+use pep508_rs::{MarkerEnvironment, MarkerTree, Requirement, RequirementOrigin};
 use url::Url;
 
 use crate::error::{Location, RequirementsTxtError, RequirementsTxtWarning};
 use crate::lines::{LogicalLine, logical_lines};
 use crate::options::{OptionKind, ParsedOption, parse_options, tokenize, validate_hash};
 use crate::read::{MAX_LINE_LENGTH, read_file};
-use crate::requirement::{is_url, parse_requirement};
+use crate::requirement::{Parsed, SourceTarget, is_url, parse_requirement, parse_source};
 
 /// A parsed pip requirements file, with its `-r` and `-c` includes merged in.
 ///
@@ -24,8 +24,9 @@ pub struct RequirementsTxt {
     pub requirements: Vec<RequirementEntry>,
     /// The requirements of `-c` constraint files.
     pub constraints: Vec<RequirementEntry>,
-    /// The `-e`/`--editable` lines (puffin reports them; it does not install them).
-    pub editables: Vec<EditableEntry>,
+    /// Paths and URLs that must be built: `-e`/`--editable` lines, and bare
+    /// project directories, source archives and `git+` URLs, in file order.
+    pub sources: Vec<SourceEntry>,
     /// `-i`/`--index-url`, the last one given.
     pub index_url: Option<String>,
     /// Every `--extra-index-url`.
@@ -39,6 +40,10 @@ pub struct RequirementsTxt {
     pub pre: bool,
     /// `--require-hashes` was given.
     pub require_hashes: bool,
+    /// Every `--no-binary` value (`:all:`, `:none:` or comma-separated names).
+    pub no_binary: Vec<String>,
+    /// Every `--only-binary` value (`:all:`, `:none:` or comma-separated names).
+    pub only_binary: Vec<String>,
     /// Every `--trusted-host`.
     pub trusted_hosts: Vec<String>,
     /// Options that were accepted but have no effect, for the caller to show.
@@ -68,15 +73,38 @@ impl RequirementEntry {
     }
 }
 
-/// One `-e`/`--editable` line.
+/// A path or URL that must be built before it is installed: a `-e` line, or
+/// a bare project directory, source archive or `git+` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EditableEntry {
+pub struct SourceEntry {
     /// The path or URL, as written (with environment variables expanded).
-    pub path_or_url: String,
+    pub target: String,
+    /// The absolute URL: `file://` for paths (relative ones, and `file:.`,
+    /// resolved against the working directory, as pip does), else the URL.
+    pub url: Url,
+    /// The name given by an `#egg=<name>` fragment.
+    pub name: Option<String>,
+    /// The extras, `path[extra,...]`.
+    pub extras: Vec<String>,
+    /// The markers, `path ; marker`.
+    pub marker: Option<MarkerTree>,
+    /// Whether it came from `-e`/`--editable`.
+    pub editable: bool,
+    /// The `--hash` values, `sha256:<hex>`, as written.
+    pub hashes: Vec<String>,
     /// The file the line is in.
     pub file: PathBuf,
     /// The 1-based line.
     pub line: usize,
+}
+
+impl SourceEntry {
+    /// Whether the entry's markers hold in an environment (with no extras).
+    pub fn evaluate_markers(&self, env: &MarkerEnvironment) -> bool {
+        self.marker
+            .as_ref()
+            .is_none_or(|marker| marker.evaluate(env, &[]))
+    }
 }
 
 impl RequirementsTxt {
@@ -199,7 +227,7 @@ impl RequirementsTxt {
                         context,
                         line,
                         format!(
-                            "`{}` is ignored: puffin installs wheels and never builds",
+                            "`{}` on a requirement line is ignored: pass build settings with `-C`/`--config-settings` on the command line",
                             option.name
                         ),
                     );
@@ -215,6 +243,12 @@ impl RequirementsTxt {
                 }
             }
         }
+        let requirement = match requirement {
+            Parsed::Named(requirement) => requirement,
+            Parsed::Source(target) => {
+                return self.push_source(context, line, target, false, hashes);
+            }
+        };
         let entry = RequirementEntry {
             requirement: requirement
                 .with_origin(RequirementOrigin::File(context.file.to_path_buf())),
@@ -227,6 +261,34 @@ impl RequirementsTxt {
         } else {
             self.requirements.push(entry);
         }
+        Ok(())
+    }
+
+    fn push_source(
+        &mut self,
+        context: &FileContext<'_>,
+        line: &LogicalLine,
+        target: SourceTarget,
+        editable: bool,
+        hashes: Vec<String>,
+    ) -> Result<(), RequirementsTxtError> {
+        if context.constraint {
+            return Err(RequirementsTxtError::UnsupportedRequirement {
+                location: context.location(line, 0, line.text.len()),
+                reason: "constraints must be named requirements (`name==version`), not paths, archives or URLs to build".to_string(),
+            });
+        }
+        self.sources.push(SourceEntry {
+            target: target.target,
+            url: target.url,
+            name: target.name,
+            extras: target.extras,
+            marker: target.marker,
+            editable,
+            hashes,
+            file: context.file.to_path_buf(),
+            line: line.first_line(),
+        });
         Ok(())
     }
 
@@ -262,11 +324,8 @@ impl RequirementsTxt {
                         "editable requirements are not allowed in a constraints file",
                     ));
                 }
-                self.editables.push(EditableEntry {
-                    path_or_url: value,
-                    file: context.file.to_path_buf(),
-                    line: line.first_line(),
-                });
+                let target = parse_source(context, line, option.value_start, &value)?;
+                self.push_source(context, line, target, true, Vec::new())?;
             }
             OptionKind::IndexUrl => self.index_url = Some(value),
             OptionKind::ExtraIndexUrl => self.extra_index_urls.push(value),
@@ -287,15 +346,10 @@ impl RequirementsTxt {
                     location: context.location(line, option.start, option.end),
                 });
             }
-            // puffin only installs wheels, which is what these ask for anyway.
-            OptionKind::OnlyBinary | OptionKind::PreferBinary | OptionKind::AlwaysUnzip => {}
-            OptionKind::NoBinary => {
-                if value != ":none:" {
-                    return Err(unsupported(
-                        "puffin installs wheels only and cannot build from source; remove `--no-binary` or use pip",
-                    ));
-                }
-            }
+            OptionKind::OnlyBinary => self.only_binary.push(value),
+            OptionKind::NoBinary => self.no_binary.push(value),
+            // puffin prefers wheels anyway; `--always-unzip` is a no-op in pip.
+            OptionKind::PreferBinary | OptionKind::AlwaysUnzip => {}
             OptionKind::UseFeature | OptionKind::GlobalOption | OptionKind::ConfigSettings => {
                 self.warn(
                     context,

@@ -4,7 +4,7 @@ use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
 use distribution_filename::WheelFilename;
-use pep508_rs::Requirement;
+use pep508_rs::{MarkerTree, Requirement};
 use puffin_package::pep508_panic_guard;
 use puffin_redact::redact_text;
 use url::Url;
@@ -26,27 +26,34 @@ pub(crate) fn is_url(value: &str) -> bool {
     })
 }
 
+/// A requirement line's target: a PEP 508 requirement (wheel paths and URLs
+/// become `name @ url`), or a path or URL that must be built first.
+#[derive(Debug)]
+pub(crate) enum Parsed {
+    /// A named requirement.
+    Named(Requirement),
+    /// A project directory, a source archive or a VCS URL.
+    Source(SourceTarget),
+}
+
+/// A path or URL to build, as [`crate::SourceEntry`] holds it.
+#[derive(Debug)]
+pub(crate) struct SourceTarget {
+    pub(crate) target: String,
+    pub(crate) url: Url,
+    pub(crate) name: Option<String>,
+    pub(crate) extras: Vec<String>,
+    pub(crate) marker: Option<MarkerTree>,
+}
+
 /// Parse the requirement part of a line (without trailing options).
 pub(crate) fn parse_requirement(
     context: &FileContext<'_>,
     line: &LogicalLine,
     offset: usize,
     text: &str,
-) -> Result<Requirement, RequirementsTxtError> {
-    let whole = || context.location(line, offset, offset + text.len());
-    // pip separates the markers of a URL or path with `; ` (a `;` may appear
-    // inside a URL).
-    let (target, marker) = match text.find("; ") {
-        Some(index) => (text[..index].trim_end(), Some(text[index + 1..].trim())),
-        None => (text, None),
-    };
-    let (target, extras) = match target
-        .strip_suffix(']')
-        .and_then(|rest| rest.rsplit_once('['))
-    {
-        Some((path, extras)) => (path, Some(extras)),
-        None => (target, None),
-    };
+) -> Result<Parsed, RequirementsTxtError> {
+    let (target, _, _) = split_target(text);
     let is_pep508_direct = text
         .split_once('@')
         .is_some_and(|(name, _)| !name.contains(['/', '\\', ':']));
@@ -54,65 +61,155 @@ pub(crate) fn parse_requirement(
         || target.contains(['/', '\\'])
         || target.to_ascii_lowercase().ends_with(".whl");
     if is_pep508_direct || !(is_url(target) || looks_like_path) {
-        if let Some((index, len, reason)) = pep508_panic_guard(text) {
-            let start = offset + index;
-            return Err(RequirementsTxtError::Requirement {
-                location: context.location(line, start, start + len),
-                reason,
-            });
-        }
-        return Requirement::from_str(text).map_err(|err| {
-            let start = offset + err.start.min(text.len());
-            RequirementsTxtError::Requirement {
-                location: context.location(line, start, start + err.len),
-                reason: redact_text(&err.message.to_string()).into_owned(),
-            }
-        });
+        return parse_pep508(context, line, offset, text).map(Parsed::Named);
     }
-    // The extension is judged without a URL's fragment (`#sha256=...`) or query.
-    let lowercase = if is_url(target) {
+    if !extension(target).ends_with(".whl") {
+        return parse_source(context, line, offset, text).map(Parsed::Source);
+    }
+    parse_wheel_target(context, line, offset, text).map(Parsed::Named)
+}
+
+/// Split `target[extras] ; marker` (pip separates the markers of a URL or
+/// path with `; `, since a `;` may appear inside a URL).
+fn split_target(text: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (target, marker) = match text.find("; ") {
+        Some(index) => (text[..index].trim_end(), Some(text[index + 1..].trim())),
+        None => (text, None),
+    };
+    match target
+        .strip_suffix(']')
+        .and_then(|rest| rest.rsplit_once('['))
+    {
+        Some((path, extras)) => (path, Some(extras), marker),
+        None => (target, None, marker),
+    }
+}
+
+/// The lowercase target, without a URL's fragment (`#sha256=...`) or query.
+fn extension(target: &str) -> String {
+    if is_url(target) {
         target.split(['#', '?']).next().unwrap_or(target)
     } else {
         target
     }
-    .to_ascii_lowercase();
-    // The target may hold an expanded `${PASSWORD}`: reasons show it redacted.
-    let shown = redact_text(target);
-    let unsupported = |reason: String| RequirementsTxtError::UnsupportedRequirement {
+    .to_ascii_lowercase()
+}
+
+fn parse_pep508(
+    context: &FileContext<'_>,
+    line: &LogicalLine,
+    offset: usize,
+    text: &str,
+) -> Result<Requirement, RequirementsTxtError> {
+    if let Some((index, len, reason)) = pep508_panic_guard(text) {
+        let start = offset + index;
+        return Err(RequirementsTxtError::Requirement {
+            location: context.location(line, start, start + len),
+            reason,
+        });
+    }
+    Requirement::from_str(text).map_err(|err| {
+        let start = offset + err.start.min(text.len());
+        RequirementsTxtError::Requirement {
+            location: context.location(line, start, start + err.len),
+            reason: redact_text(&err.message.to_string()).into_owned(),
+        }
+    })
+}
+
+/// A path or URL to build: a `-e` value, or a bare line that is not a wheel.
+pub(crate) fn parse_source(
+    context: &FileContext<'_>,
+    line: &LogicalLine,
+    offset: usize,
+    text: &str,
+) -> Result<SourceTarget, RequirementsTxtError> {
+    let whole = || context.location(line, offset, offset + text.len());
+    let (target, extras, marker) = split_target(text);
+    let lowercase = target.to_ascii_lowercase();
+    if ["hg+", "svn+", "bzr+"]
+        .iter()
+        .any(|prefix| lowercase.starts_with(prefix))
+    {
+        return Err(RequirementsTxtError::UnsupportedRequirement {
+            location: whole(),
+            reason: format!(
+                "`{}` is a Mercurial, Subversion or Bazaar URL; puffin supports `git+` URLs only",
+                redact_text(target)
+            ),
+        });
+    }
+    let url = target_url(context, target).map_err(|reason| RequirementsTxtError::Requirement {
         location: whole(),
         reason,
-    };
-    if !lowercase.ends_with(".whl") {
-        let what = if lowercase.starts_with("git+")
-            || lowercase.starts_with("hg+")
-            || lowercase.starts_with("svn+")
-            || lowercase.starts_with("bzr+")
-        {
-            "a version control URL"
-        } else if [".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz"]
-            .iter()
-            .any(|extension| lowercase.ends_with(extension))
-        {
-            "a source distribution"
-        } else {
-            "a source tree"
-        };
-        return Err(unsupported(format!(
-            "`{shown}` is {what}, which would have to be built; puffin installs wheels only (build a wheel first, or use `-e` for a local project)"
-        )));
+    })?;
+    let marker = marker
+        .map(|marker| {
+            // pep508_rs panics on some markers: check them as a requirement's.
+            if let Some((_, _, reason)) = pep508_panic_guard(&format!("x ; {marker}")) {
+                return Err(RequirementsTxtError::Requirement {
+                    location: whole(),
+                    reason,
+                });
+            }
+            MarkerTree::from_str(marker).map_err(|err| RequirementsTxtError::Requirement {
+                location: whole(),
+                reason: format!("invalid marker `{marker}`: {err}"),
+            })
+        })
+        .transpose()?;
+    let name = url.fragment().and_then(|fragment| {
+        fragment
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("egg="))
+            .map(str::to_string)
+    });
+    Ok(SourceTarget {
+        target: target.to_string(),
+        url,
+        name,
+        extras: extras
+            .map(|extras| {
+                extras
+                    .split(',')
+                    .map(|extra| extra.trim().to_string())
+                    .filter(|extra| !extra.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        marker,
+    })
+}
+
+/// The absolute URL of a path or URL target; `file:.` and other relative
+/// `file:` URLs (as pip-compile writes them) are paths relative to the
+/// working directory.
+fn target_url(context: &FileContext<'_>, target: &str) -> Result<Url, String> {
+    let shown = redact_text(target);
+    let relative_file = target
+        .strip_prefix("file:")
+        .filter(|rest| !rest.starts_with("//"));
+    if let Some(path) = relative_file.or((!is_url(target)).then_some(target)) {
+        let path = normalize(&context.working_dir.join(path));
+        return Url::from_file_path(&path)
+            .map_err(|()| format!("`{}` cannot be turned into a file URL", path.display()));
     }
-    let url = if is_url(target) {
-        Url::parse(target).map_err(|err| RequirementsTxtError::Requirement {
-            location: whole(),
-            reason: format!("`{shown}` is not a valid URL: {err}"),
-        })?
-    } else {
-        let path = normalize(&context.working_dir.join(target));
-        Url::from_file_path(&path).map_err(|()| RequirementsTxtError::Requirement {
-            location: whole(),
-            reason: format!("`{}` cannot be turned into a file URL", path.display()),
-        })?
-    };
+    Url::parse(target).map_err(|err| format!("`{shown}` is not a valid URL: {err}"))
+}
+
+/// A bare wheel path or URL, as `name @ url` named after the wheel filename.
+fn parse_wheel_target(
+    context: &FileContext<'_>,
+    line: &LogicalLine,
+    offset: usize,
+    text: &str,
+) -> Result<Requirement, RequirementsTxtError> {
+    let whole = || context.location(line, offset, offset + text.len());
+    let (target, extras, marker) = split_target(text);
+    let url = target_url(context, target).map_err(|reason| RequirementsTxtError::Requirement {
+        location: whole(),
+        reason,
+    })?;
     let filename = url
         .path_segments()
         .and_then(|mut segments| segments.next_back())

@@ -236,7 +236,10 @@ fn read_requirements(args: &PipSyncArgs, printer: Printer) -> anyhow::Result<Syn
     requirements
         .requirements
         .splice(0..0, args.seed_requirements.iter().cloned());
-    if requirements.requirements.is_empty() && !args.allow_empty_requirements {
+    if requirements.requirements.is_empty()
+        && requirements.sources.is_empty()
+        && !args.allow_empty_requirements
+    {
         return Err(UserError(format!(
             "The requirements in {} are empty: pip-sync would remove every package from the \
              environment. Pass --allow-empty-requirements to do that.",

@@ -42,11 +42,37 @@ fn render(requirements: &RequirementsTxt) -> String {
     let mut out = String::new();
     render_entries(&mut out, "requirements", &requirements.requirements);
     render_entries(&mut out, "constraints", &requirements.constraints);
-    if !requirements.editables.is_empty() {
-        writeln!(out, "editables:").unwrap();
-        for editable in &requirements.editables {
-            let file = editable.file.file_name().unwrap().to_string_lossy();
-            writeln!(out, "  {file}:{}: {}", editable.line, editable.path_or_url).unwrap();
+    if !requirements.sources.is_empty() {
+        writeln!(out, "sources:").unwrap();
+        for source in &requirements.sources {
+            let file = source.file.file_name().unwrap().to_string_lossy();
+            let editable = if source.editable { "-e " } else { "" };
+            let name = source.name.as_deref().unwrap_or("?");
+            writeln!(
+                out,
+                "  {file}:{}: {editable}{} ({name} at {}) extras={:?} marker={:?}",
+                source.line,
+                source.target,
+                source.url,
+                source.extras,
+                source
+                    .marker
+                    .as_ref()
+                    .and_then(|m| m.contents())
+                    .map(|m| m.to_string())
+            )
+            .unwrap();
+            for hash in &source.hashes {
+                writeln!(out, "    --hash={hash}").unwrap();
+            }
+        }
+    }
+    for (name, values) in [
+        ("no-binary", &requirements.no_binary),
+        ("only-binary", &requirements.only_binary),
+    ] {
+        for value in values {
+            writeln!(out, "{name}: {value}").unwrap();
         }
     }
     if let Some(index_url) = &requirements.index_url {
