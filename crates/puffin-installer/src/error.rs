@@ -17,18 +17,67 @@ pub enum Error {
     /// A requirements file is invalid.
     #[error(transparent)]
     Requirements(Box<requirements_txt::RequirementsTxtError>),
-    /// A requirement must be built, and this sync cannot build.
-    #[error(
-        "`{requirement}` ({}:{line}) would have to be built from source, which this sync cannot do",
-        file.display()
-    )]
-    CannotBuild {
-        /// The path or URL.
+    /// A requirement must be built, and building is off (`--no-build`).
+    #[error("`{requirement}` ({origin}) would have to be built from source, and building is off (--no-build)")]
+    NoBuild {
+        /// The requirement, credentials redacted.
         requirement: String,
-        /// The requirements file.
-        file: PathBuf,
-        /// The 1-based line.
-        line: usize,
+        /// Where it was written.
+        origin: String,
+    },
+    /// A path or URL to build points to nothing that can be built.
+    #[error(
+        "`{requirement}` ({origin}) is not a wheel, a source archive (`.tar.gz`, `.zip`), a project directory or a `git+` URL"
+    )]
+    NotBuildable {
+        /// The requirement, credentials redacted.
+        requirement: String,
+        /// Where it was written.
+        origin: String,
+    },
+    /// `-e` was given for something that is not a project directory.
+    #[error("`-e` ({origin}) needs a project directory, not {what}: remove `-e`, or check it out and pass its path")]
+    NotEditable {
+        /// What was given, e.g. `a git URL`.
+        what: String,
+        /// Where it was written.
+        origin: String,
+    },
+    /// A project directory does not exist.
+    #[error("The project directory `{}` ({origin}) does not exist", path.display())]
+    SourceNotFound {
+        /// The directory.
+        path: PathBuf,
+        /// Where it was written.
+        origin: String,
+    },
+    /// A requirement names another project than its source.
+    #[error("The requirement ({origin}) names `{name}`, but the project is `{found}`")]
+    SourceNameMismatch {
+        /// The name the requirement gives.
+        name: distribution_filename::PackageName,
+        /// The project's own name.
+        found: distribution_filename::PackageName,
+        /// Where it was written.
+        origin: String,
+    },
+    /// A build produced something that cannot be installed.
+    #[error("The wheel built for the requirement ({origin}) cannot be installed: `{}`: {reason}", path.display())]
+    BuiltWheel {
+        /// The built wheel.
+        path: PathBuf,
+        /// Where the requirement was written.
+        origin: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A project's `pyproject.toml` is invalid.
+    #[error("Invalid `{}`: {reason}", path.display())]
+    Pyproject {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and where.
+        reason: String,
     },
     /// Hash-checking mode is on and some requirements have no `--hash`.
     #[error(
@@ -184,7 +233,12 @@ impl Error {
             self,
             Self::RequirementsNotFound(_)
                 | Self::Requirements(_)
-                | Self::CannotBuild { .. }
+                | Self::NoBuild { .. }
+                | Self::NotBuildable { .. }
+                | Self::NotEditable { .. }
+                | Self::SourceNotFound { .. }
+                | Self::SourceNameMismatch { .. }
+                | Self::Pyproject { .. }
                 | Self::MissingHashes { .. }
                 | Self::Plan(_)
                 | Self::IndexLocations(_)

@@ -9,6 +9,7 @@
 //! run that was killed is finished by [`recover_environment`] under the next
 //! lock.
 
+mod build;
 mod check;
 mod compile;
 mod error;
@@ -19,10 +20,12 @@ mod preparer;
 mod reporter;
 mod requirements;
 mod site_packages;
+mod sources;
 mod sync;
 mod target;
 mod uninstaller;
 
+pub use build::BuildOptions;
 pub use check::{
     FileProblem, FilesReport, RequirementProblem, check_files, check_requirements, unowned_files,
 };
@@ -40,6 +43,7 @@ pub use reporter::{Lock, Phase, Reporter, SilentReporter};
 pub use site_packages::{
     InstalledDist, InstalledKind, SitePackages, SitePackagesError, SitePackagesWarning,
 };
+pub use sources::{BuildSource, GitSource};
 pub use sync::{Sync, SyncOptions, SyncReport, SyncRequirements};
 pub use target::{InstallTarget, TargetPython};
 pub use uninstaller::{UninstallFailure, Uninstaller};

@@ -12,7 +12,7 @@ use platform_tags::Tags;
 use puffin_package::HashDigest;
 use url::Url;
 
-use crate::SyncRequirements;
+use crate::{BuildSource, SyncRequirements};
 use crate::site_packages::{InstalledDist, SitePackages};
 
 /// Distributions a sync never removes even when the requirements do not list
@@ -28,6 +28,9 @@ pub struct SyncRequirement {
     pub hashes: Vec<String>,
     /// Where it was written, e.g. `requirements.txt:12`.
     pub origin: String,
+    /// For a requirement built from source: what to build (its URL in
+    /// `requirement` is then the one it was written with).
+    pub build: Option<BuildSource>,
 }
 
 /// Where the wheel of a requirement comes from.
@@ -54,6 +57,9 @@ pub enum WheelSource {
         /// The parsed filename.
         filename: WheelFilename,
     },
+    /// A wheel built from source (a project directory, a source archive,
+    /// a git commit).
+    Build(BuildSource),
 }
 
 impl WheelSource {
@@ -64,13 +70,14 @@ impl WheelSource {
             Self::LocalWheel { filename, .. } | Self::RemoteWheel { filename, .. } => {
                 Some(&filename.version)
             }
+            Self::Build(_) => None,
         }
     }
 
     /// The URL recorded in `direct_url.json`, for direct URL sources.
     pub fn direct_url(&self) -> Option<&Url> {
         match self {
-            Self::Registry { .. } => None,
+            Self::Registry { .. } | Self::Build(_) => None,
             Self::LocalWheel { url, .. } | Self::RemoteWheel { url, .. } => Some(url),
         }
     }
@@ -365,7 +372,7 @@ impl Plan {
         for install in &self.install {
             let requirement = &install.requirement;
             let (url, filename) = match &requirement.source {
-                WheelSource::Registry { .. } => continue,
+                WheelSource::Registry { .. } | WheelSource::Build(_) => continue,
                 WheelSource::LocalWheel { url, filename, .. }
                 | WheelSource::RemoteWheel { url, filename } => (url, filename),
             };
@@ -568,6 +575,9 @@ fn wheel_source(
     name: &PackageName,
 ) -> Result<WheelSource, PlanError> {
     let requirement = &sync_requirement.requirement;
+    if let Some(build) = &sync_requirement.build {
+        return Ok(WheelSource::Build(build.clone()));
+    }
     match &requirement.version_or_url {
         None => Ok(WheelSource::Registry {
             specifiers: VersionSpecifiers::empty(),
@@ -636,6 +646,12 @@ fn satisfies(dist: &InstalledDist, source: &WheelSource) -> bool {
         WheelSource::Registry { specifiers } => {
             installed_url.is_none() && specifiers.contains(&dist.version)
         }
+        WheelSource::Build(build) => dist
+            .direct_url()
+            .ok()
+            .flatten()
+            .and_then(|json| puffin_package::DirectUrl::from_json(&json).ok())
+            .is_some_and(|installed| build.is_installed_as(&installed, &dist.path)),
         WheelSource::LocalWheel { url, filename, .. }
         | WheelSource::RemoteWheel { url, filename } => {
             dist.version == filename.version
@@ -663,6 +679,7 @@ mod tests {
             requirement: Requirement::from_str(text).unwrap(),
             hashes: Vec::new(),
             origin: "requirements.txt:1".to_string(),
+            build: None,
         }
     }
 

@@ -43,6 +43,8 @@ pub struct PrepareOptions {
     /// served last time) are not trusted, but an entry whose digest the index
     /// or a `--hash` names is still used without a download.
     pub refresh: Refresh,
+    /// How sources are built.
+    pub build: crate::BuildOptions,
 }
 
 /// What [`Preparer::prepare`] produced.
@@ -143,6 +145,9 @@ impl<'a> Preparer<'a> {
         &self,
         requirement: &PlannedRequirement,
     ) -> Result<(CachedWheel, bool), Error> {
+        if let WheelSource::Build(source) = &requirement.source {
+            return self.prepare_build(requirement, source).await;
+        }
         let verify = self.options.reinstall.applies_to(&requirement.name);
         if let Some(found) = self.lookup(requirement)?
             && (!verify || self.still_valid(&found).await?)
@@ -157,6 +162,39 @@ impl<'a> Preparer<'a> {
             debug!(wheel = %found.filename, "Found the selected file in the wheel store");
             return Ok((cached_wheel(found, &requirement.source), false));
         }
+        let stored = self.download(requirement, &selected).await?;
+        Ok((cached_wheel(stored, &requirement.source), true))
+    }
+
+    /// A requirement built from source: its wheel is built (or found in the
+    /// built-wheel cache), then stored like a local wheel file.
+    async fn prepare_build(
+        &self,
+        requirement: &PlannedRequirement,
+        source: &crate::BuildSource,
+    ) -> Result<(CachedWheel, bool), Error> {
+        let builds = crate::build::Builds {
+            cache: &self.cache,
+            options: &self.options.build,
+        };
+        let wheel = builds
+            .build_wheel(&requirement.name, source, &requirement.origin)
+            .await?;
+        let filename = crate::build::built_filename(&wheel, requirement, &self.options.tags)?;
+        if let Some(found) = self
+            .store
+            .find(&WheelOrigin::Path(&wheel), &filename)
+            .map_err(|err| read_wheel_error(err, requirement))?
+        {
+            return Ok((cached_wheel(found, &requirement.source), false));
+        }
+        let selected = SelectedWheel {
+            filename,
+            source: WheelSourceLocation::Path(wheel),
+            hashes: Vec::new(),
+            yanked: None,
+            warnings: Vec::new(),
+        };
         let stored = self.download(requirement, &selected).await?;
         Ok((cached_wheel(stored, &requirement.source), true))
     }
@@ -223,6 +261,7 @@ impl<'a> Preparer<'a> {
             WheelSource::RemoteWheel { url, filename } => {
                 self.store.find(&WheelOrigin::Url(url), filename)?
             }
+            WheelSource::Build(_) => None,
         })
     }
 
@@ -286,6 +325,7 @@ impl<'a> Preparer<'a> {
                     index: url.clone(),
                 },
             )),
+            WheelSource::Build(_) => unreachable!("built wheels are prepared by prepare_build"),
         }
     }
 
@@ -345,9 +385,12 @@ fn cached_wheel(stored: StoredWheel, source: &WheelSource) -> CachedWheel {
     CachedWheel {
         filename: stored.filename,
         path: stored.path,
-        direct_url: source
-            .direct_url()
-            .map(|url| DirectUrl::archive(url.as_str(), None).to_json()),
+        direct_url: match source {
+            WheelSource::Build(build) => Some(build.direct_url().to_json()),
+            _ => source
+                .direct_url()
+                .map(|url| DirectUrl::archive(url.as_str(), None).to_json()),
+        },
     }
 }
 

@@ -85,5 +85,6 @@ fn sync_requirement(entry: RequirementEntry) -> SyncRequirement {
         origin: format!("{}:{}", entry.file.display(), entry.line),
         requirement: entry.requirement,
         hashes: entry.hashes,
+        build: None,
     }
 }

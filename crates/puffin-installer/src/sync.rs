@@ -13,7 +13,9 @@ use puffin_interpreter::PythonEnvironment;
 use puffin_store::WheelStore;
 use tracing::debug;
 
+use crate::build::Builds;
 use crate::preparer::{PrepareOptions, Preparer};
+use crate::sources::name_sources;
 use crate::{
     CachedWheel, EnvironmentLock, Error, InstallReason, InstallTarget, InstalledDist, Installer,
     Lock, Phase, Plan, PlanOptions, Reinstall, Reporter, SilentReporter, SitePackages,
@@ -45,6 +47,8 @@ pub struct SyncOptions {
     pub target: InstallTarget,
     /// The interpreter to choose wheels for, when not the environment's.
     pub python: TargetPython,
+    /// How sources are built.
+    pub build: crate::BuildOptions,
 }
 
 /// The requirements of a sync, as read from requirements files.
@@ -164,19 +168,14 @@ impl<'a> Sync<'a> {
     /// [`Error::RolledBack`] (or [`Error::Cancelled`]).
     pub fn run(&self, requirements: &SyncRequirements) -> Result<SyncReport, Error> {
         let start = Instant::now();
-        if let Some(source) = requirements.sources.first() {
-            return Err(Error::CannotBuild {
-                requirement: puffin_redact::redact_text(&source.target).into_owned(),
-                file: source.file.clone(),
-                line: source.line,
-            });
-        }
         self.sweep_store();
         let _cache_lock = self.cache.lock_shared_with(|| {
             self.reporter
                 .on_lock_wait(Lock::Cache(&self.cache.lock_path()))
         })?;
         let _environment_lock = self.lock_environment()?;
+        let named = self.name_sources(requirements)?;
+        let requirements = named.as_ref().unwrap_or(requirements);
         let hash_mode = self.hash_mode(requirements)?;
         let plan = self.plan(requirements)?;
         self.reporter.on_plan(&plan);
@@ -312,6 +311,32 @@ impl<'a> Sync<'a> {
     }
 
     /// pip's `--require-hashes` rule; returns whether hash-checking mode is on.
+    /// The requirements with every source to build named (`None` when
+    /// there is none, the common case, which then costs nothing).
+    fn name_sources(
+        &self,
+        requirements: &SyncRequirements,
+    ) -> Result<Option<SyncRequirements>, Error> {
+        let has_urls = requirements.requirements.iter().any(|requirement| {
+            matches!(
+                requirement.requirement.version_or_url,
+                Some(pep508_rs::VersionOrUrl::Url(_))
+            )
+        });
+        if requirements.sources.is_empty() && !has_urls {
+            return Ok(None);
+        }
+        let builds = Builds {
+            cache: self.cache,
+            options: &self.options.build,
+        };
+        Ok(Some(SyncRequirements {
+            requirements: name_sources(requirements, &builds)?,
+            sources: Vec::new(),
+            ..requirements.clone()
+        }))
+    }
+
     fn hash_mode(&self, requirements: &SyncRequirements) -> Result<bool, Error> {
         puffin_client::check_require_hashes(
             self.options.require_hashes || requirements.require_hashes,
@@ -339,6 +364,7 @@ impl<'a> Sync<'a> {
             hash_mode,
             reinstall: self.options.reinstall.clone(),
             refresh: self.options.refresh.clone(),
+            build: self.options.build.clone(),
         };
         let preparer =
             Preparer::new(&store, self.cache, options).with_reporter(self.reporter.clone());
