@@ -205,10 +205,8 @@ impl BuiltWheelCache {
                 let _ = fs::remove_file(wheel);
             }
             Err(err) => {
-                let err = io::Error::new(
-                    err.kind(),
-                    format!("{err}: renaming `{}`", wheel.display()),
-                );
+                let err =
+                    io::Error::new(err.kind(), format!("{err}: renaming `{}`", wheel.display()));
                 return Err(error(&target, err));
             }
         }

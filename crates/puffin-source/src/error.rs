@@ -202,7 +202,9 @@ pub enum GitUrlError {
         vcs: &'static str,
     },
     /// Not a `git+` URL at all.
-    #[error("`{url}` is not a git URL: expected `git+https://`, `git+http://`, `git+ssh://`, `git+git://` or `git+file://`")]
+    #[error(
+        "`{url}` is not a git URL: expected `git+https://`, `git+http://`, `git+ssh://`, `git+git://` or `git+file://`"
+    )]
     NotGit {
         /// The URL (redacted).
         url: String,
@@ -298,9 +300,7 @@ pub enum GitError {
         err: io::Error,
     },
     /// The subdirectory asked for is not a directory of the checkout.
-    #[error(
-        "The subdirectory `{subdirectory}` does not exist in `{url}` at commit {commit}"
-    )]
+    #[error("The subdirectory `{subdirectory}` does not exist in `{url}` at commit {commit}")]
     MissingSubdirectory {
         /// The repository URL (redacted).
         url: String,

@@ -15,7 +15,14 @@ const CONFIG_FILES: [&str; 3] = ["pyproject.toml", "setup.py", "setup.cfg"];
 /// Directories skipped at any depth: version control, bytecode, test
 /// runners' environments, and setuptools' `.eggs`.
 const SKIPPED_ANYWHERE: [&str; 8] = [
-    ".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".eggs", ".venv",
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".eggs",
+    ".venv",
 ];
 
 /// Directories skipped at the top of the tree only: where build backends
@@ -107,7 +114,9 @@ fn is_skipped(entry: &DirEntry) -> bool {
 fn walk_error(err: walkdir::Error) -> std::io::Error {
     let path = err.path().map(Path::to_path_buf);
     let io = err.into_io_error();
-    let kind = io.as_ref().map_or(std::io::ErrorKind::Other, std::io::Error::kind);
+    let kind = io
+        .as_ref()
+        .map_or(std::io::ErrorKind::Other, std::io::Error::kind);
     let message = match (io, path) {
         (Some(io), Some(path)) => format!("{io}: `{}`", path.display()),
         (Some(io), None) => io.to_string(),

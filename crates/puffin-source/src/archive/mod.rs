@@ -104,7 +104,8 @@ fn unpack_tar(
         if std::str::from_utf8(&raw_name).is_err() {
             return Err(writer.unsafe_entry(&name, EntryError::NotUtf8));
         }
-        let path = normalize_entry_name(&name).map_err(|reason| writer.unsafe_entry(&name, reason))?;
+        let path =
+            normalize_entry_name(&name).map_err(|reason| writer.unsafe_entry(&name, reason))?;
         let link_target = || -> Result<String, ArchiveError> {
             let target = entry.link_name_bytes().unwrap_or_default();
             String::from_utf8(target.into_owned()).map_err(|target| {
@@ -161,17 +162,20 @@ fn unpack_zip(
     for index in 0..zip.len() {
         let mut entry = zip.by_index(index).map_err(zip_error)?;
         let name = entry.name().map_err(zip_error)?.into_owned();
-        let path = normalize_entry_name(&name).map_err(|reason| writer.unsafe_entry(&name, reason))?;
+        let path =
+            normalize_entry_name(&name).map_err(|reason| writer.unsafe_entry(&name, reason))?;
         let mode = entry.unix_mode();
         let file_type = mode.map_or(0, |mode| mode & S_IFMT);
         if name.ends_with('/') || file_type == S_IFDIR {
             writer.dir(&name, &path)?;
         } else if file_type == S_IFLNK {
             let mut target = Vec::new();
-            entry.read_to_end(&mut target).map_err(|err| ArchiveError::Read {
-                archive: archive.to_path_buf(),
-                err,
-            })?;
+            entry
+                .read_to_end(&mut target)
+                .map_err(|err| ArchiveError::Read {
+                    archive: archive.to_path_buf(),
+                    err,
+                })?;
             let target = String::from_utf8(target).map_err(|target| {
                 let target = String::from_utf8_lossy(target.as_bytes()).into_owned();
                 writer.unsafe_entry(&name, EntryError::InvalidLinkTarget(target))
@@ -200,8 +204,14 @@ mod tests {
 
     #[test]
     fn formats_by_extension() {
-        assert_eq!(Format::from_path(Path::new("a-1.0.tar.gz")), Some(Format::TarGz));
-        assert_eq!(Format::from_path(Path::new("A-1.0.TGZ")), Some(Format::TarGz));
+        assert_eq!(
+            Format::from_path(Path::new("a-1.0.tar.gz")),
+            Some(Format::TarGz)
+        );
+        assert_eq!(
+            Format::from_path(Path::new("A-1.0.TGZ")),
+            Some(Format::TarGz)
+        );
         assert_eq!(Format::from_path(Path::new("a-1.0.tar")), Some(Format::Tar));
         assert_eq!(Format::from_path(Path::new("a-1.0.zip")), Some(Format::Zip));
         assert_eq!(Format::from_path(Path::new("a-1.0.tar.bz2")), None);

@@ -33,10 +33,7 @@ pub(crate) fn normalize_entry_name(name: &str) -> Result<String, EntryError> {
 /// Check the characters of a symbolic link's target; `..` is allowed here,
 /// where the target is resolved against the tree.
 pub(crate) fn check_link_target(target: &str) -> Result<(), EntryError> {
-    if target.is_empty()
-        || target.contains('\\')
-        || target.chars().any(char::is_control)
-    {
+    if target.is_empty() || target.contains('\\') || target.chars().any(char::is_control) {
         return Err(EntryError::InvalidLinkTarget(printable(target)));
     }
     if target.starts_with('/') || has_drive_prefix(target) {
@@ -81,25 +78,49 @@ mod tests {
 
     #[test]
     fn normalizes_and_refuses() {
-        assert_eq!(normalize_entry_name("./pkg-1.0//setup.py").unwrap(), "pkg-1.0/setup.py");
+        assert_eq!(
+            normalize_entry_name("./pkg-1.0//setup.py").unwrap(),
+            "pkg-1.0/setup.py"
+        );
         assert_eq!(normalize_entry_name("./").unwrap(), "");
         assert_eq!(normalize_entry_name("pkg/").unwrap(), "pkg");
         assert_eq!(normalize_entry_name("a..b/c..py").unwrap(), "a..b/c..py");
-        assert_eq!(normalize_entry_name("/etc/passwd"), Err(EntryError::Absolute));
+        assert_eq!(
+            normalize_entry_name("/etc/passwd"),
+            Err(EntryError::Absolute)
+        );
         assert_eq!(normalize_entry_name("C:/x"), Err(EntryError::Absolute));
         assert_eq!(normalize_entry_name("./c:x"), Err(EntryError::Absolute));
-        assert_eq!(normalize_entry_name("a/../../b"), Err(EntryError::ParentDir));
+        assert_eq!(
+            normalize_entry_name("a/../../b"),
+            Err(EntryError::ParentDir)
+        );
         assert_eq!(normalize_entry_name("a/.."), Err(EntryError::ParentDir));
         assert_eq!(normalize_entry_name("a\\..\\b"), Err(EntryError::Backslash));
-        assert_eq!(normalize_entry_name("a\0b"), Err(EntryError::ControlCharacter));
+        assert_eq!(
+            normalize_entry_name("a\0b"),
+            Err(EntryError::ControlCharacter)
+        );
     }
 
     #[test]
     fn link_targets() {
         assert!(check_link_target("../README.md").is_ok());
-        assert!(matches!(check_link_target("/tmp"), Err(EntryError::AbsoluteLinkTarget(_))));
-        assert!(matches!(check_link_target("D:\\x"), Err(EntryError::InvalidLinkTarget(_))));
-        assert!(matches!(check_link_target("c:x"), Err(EntryError::AbsoluteLinkTarget(_))));
-        assert!(matches!(check_link_target(""), Err(EntryError::InvalidLinkTarget(_))));
+        assert!(matches!(
+            check_link_target("/tmp"),
+            Err(EntryError::AbsoluteLinkTarget(_))
+        ));
+        assert!(matches!(
+            check_link_target("D:\\x"),
+            Err(EntryError::InvalidLinkTarget(_))
+        ));
+        assert!(matches!(
+            check_link_target("c:x"),
+            Err(EntryError::AbsoluteLinkTarget(_))
+        ));
+        assert!(matches!(
+            check_link_target(""),
+            Err(EntryError::InvalidLinkTarget(_))
+        ));
     }
 }

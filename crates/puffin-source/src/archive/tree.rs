@@ -140,7 +140,8 @@ impl<'a> TreeWriter<'a> {
         match self.nodes.get(path) {
             None => {}
             Some(Node::File) => {
-                fs::remove_file(&target).map_err(|err| self.write_error(entry, target.clone(), err))?;
+                fs::remove_file(&target)
+                    .map_err(|err| self.write_error(entry, target.clone(), err))?;
             }
             Some(_) => {
                 return Err(self.unsafe_entry(entry, EntryError::KindConflict(path.to_string())));

@@ -87,7 +87,9 @@ impl Git<'_> {
     pub(crate) fn query(&self, args: &[&OsStr]) -> Result<Option<String>, GitError> {
         let output = self.output(args)?;
         if output.status.success() {
-            Ok(Some(String::from_utf8_lossy(&output.stdout).trim().to_string()))
+            Ok(Some(
+                String::from_utf8_lossy(&output.stdout).trim().to_string(),
+            ))
         } else {
             debug!(
                 args = %self.display_args(args),

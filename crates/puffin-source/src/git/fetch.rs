@@ -358,7 +358,14 @@ impl Source<'_> {
             } else {
                 "protocol.file.allow=user"
             };
-            run(&["-c", allow_file, "submodule", "update", "--init", "--recursive"])?;
+            run(&[
+                "-c",
+                allow_file,
+                "submodule",
+                "update",
+                "--init",
+                "--recursive",
+            ])?;
         }
         match fs::rename(temp.path(), path) {
             Ok(()) => {

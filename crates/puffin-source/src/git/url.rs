@@ -39,7 +39,11 @@ impl GitUrl {
     pub fn parse(url: &str) -> Result<Self, GitUrlError> {
         let redacted = || redact_text(url).into_owned();
         let lower = url.to_ascii_lowercase();
-        for (prefix, vcs) in [("hg+", "Mercurial"), ("svn+", "Subversion"), ("bzr+", "Bazaar")] {
+        for (prefix, vcs) in [
+            ("hg+", "Mercurial"),
+            ("svn+", "Subversion"),
+            ("bzr+", "Bazaar"),
+        ] {
             if lower.starts_with(prefix) {
                 return Err(GitUrlError::UnsupportedVcs {
                     url: redacted(),
@@ -206,7 +210,8 @@ mod tests {
 
     #[test]
     fn parses_pip_forms() {
-        let url = GitUrl::parse("git+https://host/org/repo.git@v1.0#subdirectory=pkg&egg=name").unwrap();
+        let url =
+            GitUrl::parse("git+https://host/org/repo.git@v1.0#subdirectory=pkg&egg=name").unwrap();
         assert_eq!(url.repository().as_str(), "https://host/org/repo.git");
         assert_eq!(url.rev(), Some("v1.0"));
         assert_eq!(url.subdirectory(), Some("pkg"));
@@ -225,7 +230,8 @@ mod tests {
         assert_eq!(url.subdirectory(), None);
         assert_eq!(url.canonical(), "http://host/repo");
 
-        let url = GitUrl::parse("git+https://host/repo.git@feature/x#subdirectory=./a//b/").unwrap();
+        let url =
+            GitUrl::parse("git+https://host/repo.git@feature/x#subdirectory=./a//b/").unwrap();
         assert_eq!(url.rev(), Some("feature/x"));
         assert_eq!(url.subdirectory(), Some("a/b"));
     }
@@ -234,7 +240,10 @@ mod tests {
     fn credentials_are_kept_but_never_shown() {
         let url = GitUrl::parse("git+https://user:s3cret@host/repo.git@v1#subdirectory=p").unwrap();
         assert_eq!(url.repository().password(), Some("s3cret"));
-        assert_eq!(url.to_string(), "git+https://user:****@host/repo.git@v1#subdirectory=p");
+        assert_eq!(
+            url.to_string(),
+            "git+https://user:****@host/repo.git@v1#subdirectory=p"
+        );
         assert_eq!(url.canonical(), "https://host/repo.git");
         let err = GitUrl::parse("git+https://user:s3cret@host/repo.git@-x").unwrap_err();
         assert!(!err.to_string().contains("s3cret"), "{err}");
@@ -242,22 +251,48 @@ mod tests {
 
     #[test]
     fn refuses_other_vcs_and_bad_parts() {
-        for url in ["hg+https://host/repo", "svn+https://host/repo", "bzr+https://host/repo"] {
+        for url in [
+            "hg+https://host/repo",
+            "svn+https://host/repo",
+            "bzr+https://host/repo",
+        ] {
             let err = GitUrl::parse(url).unwrap_err();
             assert!(matches!(err, GitUrlError::UnsupportedVcs { .. }), "{err}");
             assert!(err.to_string().contains("not supported"), "{err}");
         }
-        assert!(matches!(GitUrl::parse("https://host/repo"), Err(GitUrlError::NotGit { .. })));
-        assert!(matches!(GitUrl::parse("git+ftp://host/repo"), Err(GitUrlError::NotGit { .. })));
-        assert!(matches!(GitUrl::parse("git+host:repo"), Err(GitUrlError::InvalidUrl { .. })));
+        assert!(matches!(
+            GitUrl::parse("https://host/repo"),
+            Err(GitUrlError::NotGit { .. })
+        ));
+        assert!(matches!(
+            GitUrl::parse("git+ftp://host/repo"),
+            Err(GitUrlError::NotGit { .. })
+        ));
+        // The scp-like form needs `ssh://` in a URL.
+        assert!(matches!(
+            GitUrl::parse("git+git@host:repo"),
+            Err(GitUrlError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            GitUrl::parse("git+https://[bad/repo"),
+            Err(GitUrlError::InvalidUrl { .. })
+        ));
         for rev in ["-x", "--upload-pack=evil", "a..b", "main~1", "x^{}", ""] {
             let err = GitUrl::parse(&format!("git+https://host/repo@{rev}")).unwrap_err();
-            assert!(matches!(err, GitUrlError::InvalidRev { .. }), "{rev}: {err}");
+            assert!(
+                matches!(err, GitUrlError::InvalidRev { .. }),
+                "{rev}: {err}"
+            );
         }
         for subdirectory in ["/abs", "a/../..", "..", "C:/x", "a\\b"] {
-            let err = GitUrl::parse(&format!("git+https://host/repo#subdirectory={subdirectory}"))
-                .unwrap_err();
-            assert!(matches!(err, GitUrlError::InvalidSubdirectory { .. }), "{subdirectory}: {err}");
+            let err = GitUrl::parse(&format!(
+                "git+https://host/repo#subdirectory={subdirectory}"
+            ))
+            .unwrap_err();
+            assert!(
+                matches!(err, GitUrlError::InvalidSubdirectory { .. }),
+                "{subdirectory}: {err}"
+            );
         }
     }
 
