@@ -40,6 +40,17 @@ pub enum BuildKey {
 }
 
 impl BuildKey {
+    /// The key of the local source tree `dir`: its canonical path and its
+    /// [`fingerprint`](crate::fingerprint()).
+    pub fn local(dir: &Path) -> Result<Self, Error> {
+        let path = fs::canonicalize(dir).map_err(|err| Error::Fingerprint {
+            dir: dir.to_path_buf(),
+            err,
+        })?;
+        let fingerprint = crate::fingerprint(&path)?;
+        Ok(Self::Local { path, fingerprint })
+    }
+
     /// The key of a git checkout of `url`.
     pub fn git(url: &GitUrl, checkout: &GitCheckout) -> Self {
         Self::Git {

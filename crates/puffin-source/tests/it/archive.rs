@@ -387,7 +387,8 @@ fn devices_and_fifos_are_refused() {
 fn hostile_zip_entries_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let options = zip::write::SimpleFileOptions::default();
-    let cases: [(&str, &dyn Fn(&mut zip::ZipWriter<fs::File>)); 3] = [
+    type Write<'a> = &'a dyn Fn(&mut zip::ZipWriter<fs::File>);
+    let cases: [(&str, Write<'_>); 3] = [
         ("parent", &|zip| {
             zip.start_file("evil-1.0/../../x", options).unwrap();
         }),

@@ -150,3 +150,20 @@ fn only_wheel_file_names_are_published() {
     assert!(err.to_string().contains("demo-1.0.tar.gz"), "{err}");
     assert!(wheel.is_file(), "left in place");
 }
+
+#[test]
+fn local_keys_follow_the_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    fs::create_dir(&project).unwrap();
+    fs::write(project.join("setup.cfg"), "[metadata]\nname = a\n").unwrap();
+    let key = BuildKey::local(&project.join(".")).unwrap();
+    let BuildKey::Local { path, .. } = &key else {
+        panic!("{key:?}");
+    };
+    assert_eq!(path, &fs::canonicalize(&project).unwrap());
+    assert_eq!(BuildKey::local(&project).unwrap(), key);
+    fs::write(project.join("setup.cfg"), "[metadata]\nname = b\n").unwrap();
+    assert_ne!(BuildKey::local(&project).unwrap(), key);
+    assert!(BuildKey::local(&dir.path().join("missing")).is_err());
+}

@@ -298,3 +298,27 @@ fn failures_carry_gits_message_without_credentials() {
     assert!(message.contains("user:****@127.0.0.1"), "{message}");
     assert!(message.contains("fatal:"), "git's message: {message}");
 }
+
+/// Two processes (here threads) fetching the same repository share the
+/// database under its lock, and both get the one published checkout.
+#[test]
+fn concurrent_fetches_share_the_cache() {
+    if !git_is_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo(dir.path());
+    let cache = dir.path().join("git-v0");
+    let url = url(&repo, "@main");
+    let checkouts: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| scope.spawn(|| fetch(&cache, &url, false).unwrap()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    assert!(checkouts.iter().all(|checkout| checkout == &checkouts[0]));
+    assert_eq!(version(&checkouts[0].path), "2\n");
+}
