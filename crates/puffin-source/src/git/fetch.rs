@@ -84,6 +84,12 @@ pub fn fetch(cache_root_git: &Path, url: &GitUrl, offline: bool) -> Result<GitCh
 /// what it supports: relative submodule URLs resolve against the repository
 /// URL without its credentials, and `file://` submodules are allowed only
 /// when the repository itself is a `file://` one). Its failure is an error.
+///
+/// git runs with `GIT_TERMINAL_PROMPT=0`, no askpass program and no standard
+/// input, so a missing HTTP credential fails instead of prompting; the user's
+/// git configuration (credential helpers, `insteadOf`) applies. `ssh` is run
+/// as the user configured it (a key needing a passphrase may still ask on the
+/// terminal). Errors carry git's standard error, credentials masked.
 #[instrument(skip_all, fields(url = %url))]
 pub fn fetch_with(
     cache_root_git: &Path,
