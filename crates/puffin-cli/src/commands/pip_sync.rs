@@ -268,6 +268,7 @@ pub(crate) fn seed(
         requirement,
         hashes: Vec::new(),
         origin,
+        build: None,
     }];
     let python = Some(python.display().to_string());
     run(

@@ -56,6 +56,7 @@ impl PipSyncArgs {
                 platform: self.python_platform.clone(),
                 version: self.python_version,
             },
+            build: self.build.options(),
         }
     }
 }
