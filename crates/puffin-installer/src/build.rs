@@ -14,6 +14,18 @@ use crate::{BuildSource, Error, GitSource};
 pub struct BuildOptions {
     /// Never build: a requirement that needs a build is an error.
     pub no_build: bool,
+    /// pip's `--no-binary` values, in order, command line after files.
+    pub no_binary: Vec<String>,
+    /// pip's `--only-binary` values, in order, command line after files.
+    pub only_binary: Vec<String>,
+    /// Build in the target environment, installing nothing for the build.
+    pub no_build_isolation: bool,
+    /// `-C key=value` settings for the build backend.
+    pub config_settings: Vec<String>,
+    /// Constraints files for the build requirements.
+    pub build_constraints: Vec<PathBuf>,
+    /// How long one build may take.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// The builds of one sync.

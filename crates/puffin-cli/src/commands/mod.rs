@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::printer::Printer;
 
+pub(crate) mod build_args;
 pub(crate) mod clean;
 pub(crate) mod compile_output;
 pub(crate) mod environment;

@@ -14,6 +14,7 @@ use platform_tags::Platform;
 use puffin_installer::{InstallTarget, Sync, SyncRequirement, SyncRequirements, TargetPython};
 
 use crate::GlobalArgs;
+use crate::commands::build_args::BuildArgs;
 use crate::commands::environment::{
     EnvironmentRequest, cache_write_hint, display_path, find_environment, open_cache,
 };
@@ -152,6 +153,9 @@ pub(crate) struct PipSyncArgs {
     /// Accept empty requirements, which remove everything from the environment.
     #[arg(long)]
     allow_empty_requirements: bool,
+
+    #[command(flatten)]
+    build: BuildArgs,
 
     /// Requirements given by another command rather than a file (`puffin venv
     /// --seed`): installed with the files' and without the unpinned warning.
