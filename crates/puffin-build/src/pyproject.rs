@@ -180,7 +180,7 @@ mod tests {
         let (_temp, system) = read(Some("[build-system]\nrequires = [\"flit_core>=3\"]\n"));
         let system = system.unwrap();
         assert_eq!(system.backend, LEGACY_BACKEND);
-        assert_eq!(requires(&system), ["flit_core>=3"]);
+        assert_eq!(requires(&system), ["flit-core>=3"]);
     }
 
     #[test]
