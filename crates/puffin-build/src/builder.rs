@@ -76,6 +76,9 @@ impl BuildKind {
 }
 
 /// Where the backend runs.
+// One value per `Builder`: its size does not matter, and boxing the
+// environment would only make callers write `Box::new`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Isolation {
     /// In a new virtual environment holding only the build requirements,
@@ -258,7 +261,12 @@ impl Builder {
         let (source_tree, out_dir) = absolute_dirs(source_tree, out_dir)?;
         let build_system = BuildSystem::read(&source_tree)?;
         let session = self
-            .setup(ctx, &source_tree, &build_system, "get_requires_for_build_wheel")
+            .setup(
+                ctx,
+                &source_tree,
+                &build_system,
+                "get_requires_for_build_wheel",
+            )
             .await?;
         let hook = "prepare_metadata_for_build_wheel";
         let args = serde_json::json!([out_dir, session.config_settings()]);
@@ -388,15 +396,14 @@ impl Session<'_> {
         let mut requirements = Vec::with_capacity(strings.len());
         for string in strings {
             let string = string.as_str().ok_or_else(invalid)?;
-            let requirement =
-                string
-                    .parse()
-                    .map_err(|err| BuildError::InvalidHookRequirement {
-                        backend: backend.clone(),
-                        hook: hook.to_string(),
-                        requirement: string.to_string(),
-                        err: Box::new(err),
-                    })?;
+            let requirement = string
+                .parse()
+                .map_err(|err| BuildError::InvalidHookRequirement {
+                    backend: backend.clone(),
+                    hook: hook.to_string(),
+                    requirement: string.to_string(),
+                    err: Box::new(err),
+                })?;
             requirements.push(requirement);
         }
         debug!(hook, requires = %join(&requirements), "The backend asked for more");

@@ -249,7 +249,9 @@ pub enum BuildError {
 
     /// `get_requires_for_build_*` returned a string that is not a PEP 508
     /// requirement.
-    #[error("The build backend `{backend}` returned an invalid requirement `{requirement}` from `{hook}`")]
+    #[error(
+        "The build backend `{backend}` returned an invalid requirement `{requirement}` from `{hook}`"
+    )]
     InvalidHookRequirement {
         /// `build-backend`.
         backend: String,

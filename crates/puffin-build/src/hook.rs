@@ -122,16 +122,18 @@ impl HookRunner<'_> {
         self.outcome(hook, status, &result, &output)
     }
 
-    /// Run the shim for one call, killing its process group on timeout.
-    async fn run(
+    /// The shim's command for one call: in the source tree, stdout and
+    /// stderr both appended to the `output` file, in a process group of its
+    /// own so a timeout (or a cancelled build) kills whatever the backend
+    /// started too (compilers, `make -j`).
+    fn command(
         &self,
-        hook: &str,
         input: &Path,
         result: &Path,
         output: &Path,
-    ) -> Result<ExitStatus, BuildError> {
-        let stdout =
-            fs::File::create(output).map_err(|err| io_error("create the build log", output, err))?;
+    ) -> Result<tokio::process::Command, BuildError> {
+        let stdout = fs::File::create(output)
+            .map_err(|err| io_error("create the build log", output, err))?;
         let stderr = stdout
             .try_clone()
             .map_err(|err| io_error("create the build log", output, err))?;
@@ -151,11 +153,20 @@ impl HookRunner<'_> {
         for key in &self.env.remove {
             command.env_remove(key);
         }
-        // A group of its own, so a timeout (or a cancelled build) kills
-        // whatever the backend started too (compilers, `make -j`).
         #[cfg(unix)]
         command.process_group(0);
+        Ok(command)
+    }
 
+    /// Run the shim for one call, killing its process group on timeout.
+    async fn run(
+        &self,
+        hook: &str,
+        input: &Path,
+        result: &Path,
+        output: &Path,
+    ) -> Result<ExitStatus, BuildError> {
+        let mut command = self.command(input, result, output)?;
         let mut child = command.spawn().map_err(|err| BuildError::Spawn {
             python: self.python.clone(),
             hook: hook.to_string(),

@@ -189,7 +189,15 @@ mod tests {
         for name in ["a-1.0-py3-none-any.whl", "a-1.0.dist-info", "..."] {
             assert!(is_plain_name(name), "{name}");
         }
-        for name in ["", ".", "..", "../a.whl", "sub/a.whl", "/abs.whl", "a\\b.whl"] {
+        for name in [
+            "",
+            ".",
+            "..",
+            "../a.whl",
+            "sub/a.whl",
+            "/abs.whl",
+            "a\\b.whl",
+        ] {
             assert!(!is_plain_name(name), "{name}");
         }
     }

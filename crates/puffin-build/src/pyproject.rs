@@ -78,7 +78,9 @@ impl BuildSystem {
 
         let backend = match build_system.get("build-backend") {
             None => LEGACY_BACKEND.to_string(),
-            Some(Value::String(backend)) if !backend.trim().is_empty() => backend.trim().to_string(),
+            Some(Value::String(backend)) if !backend.trim().is_empty() => {
+                backend.trim().to_string()
+            }
             Some(_) => return Err(invalid("`build-backend` must be a non-empty string")),
         };
 
@@ -204,8 +206,14 @@ mod tests {
     #[test]
     fn invalid_tables() {
         for (pyproject, expected) in [
-            ("[build-system]\nbuild-backend = \"b\"\n", "mandatory `requires`"),
-            ("[build-system]\nrequires = \"setuptools\"\n", "list of strings"),
+            (
+                "[build-system]\nbuild-backend = \"b\"\n",
+                "mandatory `requires`",
+            ),
+            (
+                "[build-system]\nrequires = \"setuptools\"\n",
+                "list of strings",
+            ),
             ("[build-system]\nrequires = [1]\n", "list of strings"),
             ("build-system = 1\n", "must be a table"),
             (

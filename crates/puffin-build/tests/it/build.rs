@@ -14,7 +14,9 @@ use crate::common::{InstallCall, TestContext, zip_names, zip_read};
 /// environment is gone afterwards.
 #[tokio::test]
 async fn builds_a_wheel_in_an_isolated_environment() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree(
         "demo",
         &["fake-build-req>=2"],
@@ -22,7 +24,13 @@ async fn builds_a_wheel_in_an_isolated_environment() {
     );
     let wheel = test
         .builder()
-        .build(&test.ctx, &tree, BuildKind::Wheel, &test.out_dir(), "demo @ 1.0")
+        .build(
+            &test.ctx,
+            &tree,
+            BuildKind::Wheel,
+            &test.out_dir(),
+            "demo @ 1.0",
+        )
         .await
         .unwrap();
 
@@ -75,7 +83,9 @@ async fn builds_a_wheel_in_an_isolated_environment() {
 /// `_backend` first.
 #[tokio::test]
 async fn the_source_tree_is_not_on_sys_path() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree("demo", &[], json!({}));
     test.builder()
         .build(&test.ctx, &tree, BuildKind::Wheel, &test.out_dir(), "demo")
@@ -110,11 +120,19 @@ async fn the_source_tree_is_not_on_sys_path() {
 /// after `get_requires_for_build_editable`.
 #[tokio::test]
 async fn builds_an_editable_wheel() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree("demo", &[], json!({"extra_requires": ["editable-extra"]}));
     let wheel = test
         .builder()
-        .build(&test.ctx, &tree, BuildKind::Editable, &test.out_dir(), "demo")
+        .build(
+            &test.ctx,
+            &tree,
+            BuildKind::Editable,
+            &test.out_dir(),
+            "demo",
+        )
         .await
         .unwrap();
 
@@ -137,7 +155,9 @@ async fn builds_an_editable_wheel() {
 /// a list.
 #[tokio::test]
 async fn config_settings_reach_the_backend() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree("demo", &[], json!({}));
     let settings: ConfigSettings = ["b=2", "a=1", "b=3"]
         .into_iter()
@@ -162,7 +182,9 @@ async fn config_settings_reach_the_backend() {
 /// interpreter, and nothing is installed (not even asked for).
 #[tokio::test]
 async fn shared_isolation_uses_the_given_environment() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let root = test.temp.path().join("target-venv");
     gourgeist::create_venv(&root, test.ctx.interpreter(), &Default::default()).unwrap();
     let options = DiscoveryOptions::new(test.temp.path())
@@ -170,7 +192,11 @@ async fn shared_isolation_uses_the_given_environment() {
         .with_read_only(true);
     let environment = PythonEnvironment::discover(&options, &test.cache).unwrap();
 
-    let tree = test.tree("demo", &["never-installed"], json!({"extra_requires": ["nor-this"]}));
+    let tree = test.tree(
+        "demo",
+        &["never-installed"],
+        json!({"extra_requires": ["nor-this"]}),
+    );
     let builder = Builder::new(
         test.options()
             .with_isolation(Isolation::Shared(environment.clone())),
@@ -200,7 +226,9 @@ async fn shared_isolation_uses_the_given_environment() {
 /// other holds it).
 #[tokio::test]
 async fn the_semaphore_bounds_concurrent_builds() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let marker_dir = test.temp.path().join("exclusive");
     fs_err::create_dir_all(&marker_dir).unwrap();
     let fixture = json!({"exclusive": marker_dir});
@@ -218,11 +246,16 @@ async fn the_semaphore_bounds_concurrent_builds() {
     b.unwrap();
 }
 
-/// The build future can be spawned on a multi-threaded runtime.
+/// The build future can be spawned on a multi-threaded runtime, and its
+/// error can travel between threads (and into `anyhow`).
 #[test]
 fn the_build_future_is_send() {
     fn assert_send<T: Send>(_: &T) {}
-    let Some(test) = TestContext::new() else { return };
+    fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+    assert_error::<puffin_build::Error>();
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let builder = test.builder();
     let future = builder.build(
         &test.ctx,

@@ -105,7 +105,12 @@ impl TestContext {
 
     /// A source tree `name` using the test backend, with `fixture` as its
     /// `fixture.json` and `requires` as its build requirements.
-    pub(crate) fn tree(&self, name: &str, requires: &[&str], fixture: serde_json::Value) -> PathBuf {
+    pub(crate) fn tree(
+        &self,
+        name: &str,
+        requires: &[&str],
+        fixture: serde_json::Value,
+    ) -> PathBuf {
         let root = self.temp.path().join(name);
         fs::create_dir_all(root.join("_backend")).unwrap();
         fs::write(root.join("_backend").join("testbackend.py"), BACKEND).unwrap();

@@ -13,7 +13,9 @@ use crate::common::{TestContext, chain};
 /// the import fails, and the error says so with the traceback.
 #[tokio::test]
 async fn legacy_default_without_pyproject() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.temp.path().join("legacy");
     fs::create_dir_all(&tree).unwrap();
     fs::write(
@@ -24,7 +26,13 @@ async fn legacy_default_without_pyproject() {
 
     let err = test
         .builder()
-        .build(&test.ctx, &tree, BuildKind::Wheel, &test.out_dir(), "legacy @ 1.0")
+        .build(
+            &test.ctx,
+            &tree,
+            BuildKind::Wheel,
+            &test.out_dir(),
+            "legacy @ 1.0",
+        )
         .await
         .unwrap_err();
 
@@ -40,7 +48,10 @@ async fn legacy_default_without_pyproject() {
     assert!(text.contains("Caused by: Failed to import the build backend `setuptools.build_meta:__legacy__`: ModuleNotFoundError: No module named 'setuptools'"), "{text}");
     let output = err.output().unwrap();
     assert!(
-        output.lines().iter().any(|line| line.starts_with("Traceback")),
+        output
+            .lines()
+            .iter()
+            .any(|line| line.starts_with("Traceback")),
         "{output}"
     );
     assert_eq!(test.leftovers(), Vec::<String>::new());
@@ -51,11 +62,19 @@ async fn legacy_default_without_pyproject() {
 /// cause.
 #[tokio::test]
 async fn a_failing_backend_shows_the_end_of_its_output() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree("failing", &[], json!({"fail": true}));
     let err = test
         .builder()
-        .build(&test.ctx, &tree, BuildKind::Wheel, &test.out_dir(), "failing @ 2.0")
+        .build(
+            &test.ctx,
+            &tree,
+            BuildKind::Wheel,
+            &test.out_dir(),
+            "failing @ 2.0",
+        )
         .await
         .unwrap_err();
 
@@ -79,19 +98,33 @@ async fn a_failing_backend_shows_the_end_of_its_output() {
     Caused by: The build backend `testbackend` failed in `build_wheel`: RuntimeError: the build failed on purpose
     Caused by: Last 50 lines of the build output:
     ");
-    assert!(text.lines().nth(3).unwrap().starts_with("output line "), "{text}");
-    assert!(text.ends_with("RuntimeError: the build failed on purpose"), "{text}");
+    assert!(
+        text.lines().nth(3).unwrap().starts_with("output line "),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("RuntimeError: the build failed on purpose"),
+        "{text}"
+    );
     assert_eq!(test.leftovers(), Vec::<String>::new());
 }
 
 /// Past the timeout the backend and the process it started are killed.
 #[tokio::test]
 async fn the_timeout_kills_the_process_group() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree("sleepy", &[], json!({"sleep": true}));
     let builder = Builder::new(test.options().with_timeout(Some(Duration::from_secs(2))));
     let err = builder
-        .build(&test.ctx, &tree, BuildKind::Wheel, &test.out_dir(), "sleepy")
+        .build(
+            &test.ctx,
+            &tree,
+            BuildKind::Wheel,
+            &test.out_dir(),
+            "sleepy",
+        )
         .await
         .unwrap_err();
 
@@ -101,12 +134,17 @@ async fn the_timeout_kills_the_process_group() {
         text.contains("Caused by: The build backend `testbackend` did not finish `build_wheel` within 2 seconds and was killed"),
         "{text}"
     );
-    assert!(err.output().unwrap().lines().contains(&"sleeping".to_string()));
+    assert!(
+        err.output()
+            .unwrap()
+            .lines()
+            .contains(&"sleeping".to_string())
+    );
 
     // The backend's own child is in the killed group too.
     let pid = fs::read_to_string(tree.join("child.pid")).unwrap();
     if !std::path::Path::new("/proc/self/stat").exists() {
-        println!("Skipping the child check: no /proc");
+        println!("Skipping: no /proc to check that the backend's child was killed");
         return;
     }
     let stat = fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
@@ -122,7 +160,9 @@ async fn the_timeout_kills_the_process_group() {
 /// A `backend-path` entry outside the tree is refused before anything runs.
 #[tokio::test]
 async fn backend_path_escaping_the_tree_is_refused() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree("escape", &[], json!({}));
     fs::write(
         tree.join("pyproject.toml"),
@@ -131,7 +171,13 @@ async fn backend_path_escaping_the_tree_is_refused() {
     .unwrap();
     let err = test
         .builder()
-        .build(&test.ctx, &tree, BuildKind::Wheel, &test.out_dir(), "escape")
+        .build(
+            &test.ctx,
+            &tree,
+            BuildKind::Wheel,
+            &test.out_dir(),
+            "escape",
+        )
         .await
         .unwrap_err();
 
@@ -151,12 +197,20 @@ async fn backend_path_escaping_the_tree_is_refused() {
 /// Invalid TOML names the file.
 #[tokio::test]
 async fn invalid_pyproject_names_the_file() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree("broken", &[], json!({}));
     fs::write(tree.join("pyproject.toml"), "[build-system\n").unwrap();
     let err = test
         .builder()
-        .build(&test.ctx, &tree, BuildKind::Wheel, &test.out_dir(), "broken")
+        .build(
+            &test.ctx,
+            &tree,
+            BuildKind::Wheel,
+            &test.out_dir(),
+            "broken",
+        )
         .await
         .unwrap_err();
     let text = chain(&err);
@@ -172,7 +226,9 @@ async fn invalid_pyproject_names_the_file() {
 /// A wheel name with a path in it is refused, even if the file exists.
 #[tokio::test]
 async fn a_returned_name_outside_the_output_directory_is_refused() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree(
         "sneaky",
         &[],
@@ -182,7 +238,10 @@ async fn a_returned_name_outside_the_output_directory_is_refused() {
     // The file the name points at exists (written there beforehand).
     fs::create_dir_all(&out_dir).unwrap();
     fs::write(
-        test.temp.path().join("nested").join("demo-1.0-py3-none-any.whl"),
+        test.temp
+            .path()
+            .join("nested")
+            .join("demo-1.0-py3-none-any.whl"),
         "",
     )
     .unwrap();
@@ -200,7 +259,9 @@ async fn a_returned_name_outside_the_output_directory_is_refused() {
 /// A backend that cannot be imported from `backend-path` says which and why.
 #[tokio::test]
 async fn a_missing_backend_is_an_import_error() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree("nobackend", &[], json!({}));
     fs::write(
         tree.join("pyproject.toml"),
@@ -209,7 +270,13 @@ async fn a_missing_backend_is_an_import_error() {
     .unwrap();
     let err = test
         .builder()
-        .build(&test.ctx, &tree, BuildKind::Editable, &test.out_dir(), "nobackend")
+        .build(
+            &test.ctx,
+            &tree,
+            BuildKind::Editable,
+            &test.out_dir(),
+            "nobackend",
+        )
         .await
         .unwrap_err();
     let text = chain(&err);

@@ -8,7 +8,9 @@ use crate::common::TestContext;
 /// wheel is built.
 #[tokio::test]
 async fn prepares_metadata_with_the_hook() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree("demo", &["fake-build-req"], json!({}));
     let metadata = test
         .builder()
@@ -16,7 +18,10 @@ async fn prepares_metadata_with_the_hook() {
         .await
         .unwrap();
 
-    assert_eq!(metadata.dist_info, test.out_dir().join("demo-1.0.dist-info"));
+    assert_eq!(
+        metadata.dist_info,
+        test.out_dir().join("demo-1.0.dist-info")
+    );
     let text = String::from_utf8(metadata.metadata).unwrap();
     assert!(text.contains("Name: demo\n"), "{text}");
     assert!(text.contains("Requires-Dist: dep-of-demo\n"), "{text}");
@@ -36,7 +41,9 @@ async fn prepares_metadata_with_the_hook() {
 /// `.dist-info` unpacked next to it; the wheel is returned for reuse.
 #[tokio::test]
 async fn falls_back_to_building_the_wheel() {
-    let Some(test) = TestContext::new() else { return };
+    let Some(test) = TestContext::new() else {
+        return;
+    };
     let tree = test.tree("demo", &[], json!({"no_prepare": true}));
     let metadata = test
         .builder()
@@ -48,7 +55,10 @@ async fn falls_back_to_building_the_wheel() {
         metadata.wheel,
         Some(test.out_dir().join("demo-1.0-py3-none-any.whl"))
     );
-    assert_eq!(metadata.dist_info, test.out_dir().join("demo-1.0.dist-info"));
+    assert_eq!(
+        metadata.dist_info,
+        test.out_dir().join("demo-1.0.dist-info")
+    );
     for file in ["METADATA", "WHEEL", "RECORD"] {
         assert!(metadata.dist_info.join(file).is_file(), "{file}");
     }
