@@ -135,7 +135,7 @@ fn backend_path_entry(
 ) -> Result<PathBuf, BuildError> {
     let tree = puffin_fs::normalize_path(source_tree);
     let resolved = puffin_fs::normalize_path(&tree.join(entry));
-    if entry.is_empty() || !resolved.starts_with(&tree) {
+    if !resolved.starts_with(&tree) {
         return Err(BuildError::BackendPathOutsideTree {
             path: pyproject.to_path_buf(),
             entry: entry.to_string(),
@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn backend_and_backend_path() {
         let (temp, system) = read(Some(
-            "[build-system]\nrequires = []\nbuild-backend = \"b:obj\"\nbackend-path = [\"_backend\", \".\", \"x/../y\"]\n",
+            "[build-system]\nrequires = []\nbuild-backend = \"b:obj\"\nbackend-path = [\"_backend\", \".\", \"x/../y\", \"\"]\n",
         ));
         let system = system.unwrap();
         assert_eq!(system.backend, "b:obj");
@@ -198,7 +198,8 @@ mod tests {
             [
                 temp.path().join("_backend"),
                 temp.path().to_path_buf(),
-                temp.path().join("y")
+                temp.path().join("y"),
+                temp.path().to_path_buf(),
             ]
         );
     }
@@ -259,7 +260,7 @@ mod tests {
 
     #[test]
     fn backend_path_must_stay_inside() {
-        for entry in ["..", "../other", "a/../../b", "/etc", ""] {
+        for entry in ["..", "../other", "a/../../b", "/etc", "./.."] {
             let (_temp, result) = read(Some(&format!(
                 "[build-system]\nrequires = []\nbuild-backend = \"b\"\nbackend-path = [\"{entry}\"]\n"
             )));

@@ -9,6 +9,8 @@ steered by `fixture.json` in the source tree (the hooks' working directory):
 - fail: print 100 numbered lines, then raise;
 - sleep: start a child process, write its pid to `child.pid`, then sleep;
 - return_name: return this instead of the wheel's name;
+- exit: call sys.exit with this code in build_wheel;
+- no_editable: leave the PEP 660 hooks undefined;
 - exclusive: a directory where each build holds `running` while it builds,
   failing if another build holds it.
 
@@ -84,6 +86,9 @@ def _misbehave():
         for number in range(1, 101):
             print("output line {}".format(number))
         raise RuntimeError("the build failed on purpose")
+    if "exit" in FIXTURE:
+        print("exiting", flush=True)
+        sys.exit(FIXTURE["exit"])
     if FIXTURE.get("sleep"):
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
         with open("child.pid", "w", encoding="utf-8") as f:
@@ -97,9 +102,16 @@ def get_requires_for_build_wheel(config_settings=None):
     return FIXTURE.get("extra_requires", [])
 
 
-def get_requires_for_build_editable(config_settings=None):
-    _probe("get_requires_for_build_editable", config_settings)
-    return FIXTURE.get("extra_requires", [])
+if not FIXTURE.get("no_editable"):
+
+    def get_requires_for_build_editable(config_settings=None):
+        _probe("get_requires_for_build_editable", config_settings)
+        return FIXTURE.get("extra_requires", [])
+
+    def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+        _probe("build_editable", config_settings)
+        _misbehave()
+        return _write_wheel(wheel_directory, {NAME + ".pth": os.getcwd() + "\n"})
 
 
 if not FIXTURE.get("no_prepare"):
@@ -125,8 +137,3 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     module = "{}/__init__.py".format(NAME)
     return _write_wheel(wheel_directory, {module: "VALUE = 1\n"})
 
-
-def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
-    _probe("build_editable", config_settings)
-    _misbehave()
-    return _write_wheel(wheel_directory, {NAME + ".pth": os.getcwd() + "\n"})

@@ -285,3 +285,58 @@ async fn a_missing_backend_is_an_import_error() {
         "{text}"
     );
 }
+
+/// A backend that exits without a result (`sys.exit` in a hook) is reported
+/// with its exit status and output.
+#[tokio::test]
+async fn a_backend_exiting_without_a_result() {
+    let Some(test) = TestContext::new() else {
+        return;
+    };
+    let tree = test.tree("exits", &[], json!({"exit": 3}));
+    let err = test
+        .builder()
+        .build(&test.ctx, &tree, BuildKind::Wheel, &test.out_dir(), "exits")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), BuildError::ProcessFailed { status, .. } if status.code() == Some(3)),
+        "{err:?}"
+    );
+    insta::assert_snapshot!(chain(&err), @r"
+    Failed to build: exits
+    Caused by: The build backend `testbackend` exited with exit status: 3 during `build_wheel` without a result
+    Caused by: Build output:
+    exiting
+    ");
+}
+
+/// An editable build of a backend without PEP 660 hooks says so.
+#[tokio::test]
+async fn editable_needs_pep_660_hooks() {
+    let Some(test) = TestContext::new() else {
+        return;
+    };
+    let tree = test.tree("noeditable", &[], json!({"no_editable": true}));
+    let err = test
+        .builder()
+        .build(
+            &test.ctx,
+            &tree,
+            BuildKind::Editable,
+            &test.out_dir(),
+            "noeditable",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), BuildError::EditableUnsupported { .. }),
+        "{err:?}"
+    );
+    insta::assert_snapshot!(chain(&err), @r"
+    Failed to build: noeditable
+    Caused by: The build backend `testbackend` does not support editable installs (it has no `build_editable` hook, PEP 660)
+    ");
+    // The missing `get_requires_for_build_editable` added nothing.
+    assert_eq!(TestContext::hooks(&tree), Vec::<String>::new());
+}
