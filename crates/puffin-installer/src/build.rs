@@ -1,13 +1,25 @@
-//! Building wheels from source for a sync: git checkouts, metadata of
-//! unnamed projects, and wheels, through `puffin-source` and `puffin-build`.
+//! Building wheels from source for a sync: git checkouts, the names of
+//! projects that do not state them, and wheels, through `puffin-source`
+//! (unpacking, git, the built-wheel cache) and `puffin-build` (PEP 517).
+//! Build requirements are resolved with `puffin-resolver` and installed
+//! into the build environment by a [`Sync`](crate::Sync) of their own.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
 
 use distribution_filename::PackageName;
-use puffin_cache::Cache;
+use pep508_rs::Requirement;
+use platform_tags::Tags;
+use puffin_build::{BuildContext, BuildKind, Builder, ConfigSettings, InstallFuture, Isolation};
+use puffin_cache::{Cache, CacheBucket};
+use puffin_client::{IndexArgs, IndexLocations, RegistryClientBuilder};
+use puffin_interpreter::{Interpreter, PythonEnvironment};
+use puffin_source::{BuildKey, BuiltWheelCache, GitUrl};
+use tracing::debug;
 use url::Url;
 
-use crate::{BuildSource, Error, GitSource};
+use crate::{BuildSource, Error, GitSource, SyncOptions, SyncRequirement, SyncRequirements};
 
 /// How sources are built.
 #[derive(Debug, Clone, Default)]
@@ -24,58 +36,430 @@ pub struct BuildOptions {
     pub config_settings: Vec<String>,
     /// Constraints files for the build requirements.
     pub build_constraints: Vec<PathBuf>,
-    /// How long one build may take.
+    /// How long one build hook may take.
     pub timeout: Option<std::time::Duration>,
 }
 
-/// The builds of one sync.
-pub(crate) struct Builds<'a> {
-    #[allow(dead_code)]
-    pub(crate) cache: &'a Cache,
-    #[allow(dead_code)]
-    pub(crate) options: &'a BuildOptions,
+
+/// The builds of one sync: shared by the naming of sources (git checkouts,
+/// metadata) and the preparer (wheels).
+pub(crate) struct Builds {
+    cache: Cache,
+    options: BuildOptions,
+    settings: ConfigSettings,
+    builder: Builder,
+    context: SyncBuildContext,
+    offline: bool,
+    tags: Tags,
+    target: PythonEnvironment,
 }
 
-impl Builds<'_> {
-    /// Fetch a `git+` URL and check out the commit its revision names.
-    pub(crate) fn git_checkout(&self, url: &Url, origin: &str) -> Result<GitSource, Error> {
-        Err(self.unavailable(url.as_str(), origin))
+impl Builds {
+    /// The builds of a sync of `environment` through `cache`.
+    pub(crate) fn new(
+        environment: &PythonEnvironment,
+        cache: &Cache,
+        sync: &SyncOptions,
+        file_index: &IndexArgs,
+        tags: Tags,
+    ) -> Result<Self, Error> {
+        let env = |key: &str| std::env::var(key).ok();
+        let locations = IndexLocations::discover(
+            &sync.index,
+            file_index,
+            &env,
+            environment.interpreter().pip_default_index.as_deref(),
+        )
+        .map_err(|err| Error::IndexLocations(Box::new(err)))?;
+        let options = sync.build.clone();
+        let settings = parse_settings(&options.config_settings)?;
+        let isolation = if options.no_build_isolation {
+            Isolation::Shared(environment.clone())
+        } else {
+            Isolation::Isolated
+        };
+        let build_options = puffin_build::BuildOptions::new(cache.bucket(CacheBucket::Builds))
+            .with_isolation(isolation)
+            .with_config_settings(settings.clone())
+            .with_timeout(options.timeout);
+        let context = SyncBuildContext {
+            interpreter: environment.interpreter().clone(),
+            cache: cache.clone(),
+            locations,
+            cli_index: sync.index.clone(),
+            file_index: file_index.clone(),
+            offline: sync.offline,
+            constraints: read_constraints(&options.build_constraints)?,
+        };
+        Ok(Self {
+            cache: cache.clone(),
+            options,
+            settings,
+            builder: Builder::new(build_options),
+            context,
+            offline: sync.offline,
+            tags,
+            target: environment.clone(),
+        })
     }
 
-    /// The name of a project that does not say it statically: from the
+    /// Fetch a `git+` URL and check out the commit its revision names.
+    pub(crate) fn git_checkout(&self, url: &Url, origin: &str) -> Result<GitSource, Error> {
+        let git = GitUrl::parse(url.as_str()).map_err(|err| Error::Source {
+            origin: origin.to_string(),
+            err: Box::new(err.into()),
+        })?;
+        let checkout = puffin_source::fetch(&self.cache.bucket(CacheBucket::Git), &git, self.offline)
+            .map_err(|err| Error::Source {
+                origin: origin.to_string(),
+                err: Box::new(err),
+            })?;
+        Ok(GitSource {
+            repository: git.repository().clone(),
+            requested: git.rev().map(str::to_string),
+            subdirectory: git.subdirectory().map(str::to_string),
+            commit: checkout.commit,
+            checkout: checkout.path,
+        })
+    }
+
+    /// The name of a project that does not state it statically, from the
     /// metadata its build backend prepares.
     pub(crate) fn metadata_name(
         &self,
         source: &BuildSource,
         origin: &str,
     ) -> Result<PackageName, Error> {
-        Err(self.unavailable(&format!("{source:?}"), origin))
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        runtime.block_on(async {
+            let tree = self.source_tree(source, origin).await?;
+            let out = self.built_wheels().temp_dir().map_err(|err| Error::Source {
+                origin: origin.to_string(),
+                err: Box::new(err),
+            })?;
+            let display = display_source(None, source);
+            let metadata = self
+                .builder
+                .metadata(&self.context, tree.path(), out.path(), &display)
+                .await
+                .map_err(|err| Error::Build(Box::new(err)))?;
+            let parsed = puffin_package::Metadata::parse(&metadata.metadata).map_err(|err| {
+                Error::BuiltWheel {
+                    path: metadata.dist_info.clone(),
+                    origin: origin.to_string(),
+                    reason: err.to_string(),
+                }
+            })?;
+            Ok(parsed.name)
+        })
     }
 
-    /// Build (or find in the cache) the wheel of a source; its path.
+    /// The built wheel of a source: found in the built-wheel cache (keyed by
+    /// the archive's hash, the tree's fingerprint or the commit, plus the
+    /// config settings), else built and published there.
     pub(crate) async fn build_wheel(
         &self,
         name: &PackageName,
         source: &BuildSource,
         origin: &str,
     ) -> Result<PathBuf, Error> {
-        Err(self.unavailable(&format!("{name} ({source:?})"), origin))
+        if self.options.no_build {
+            return Err(Error::NoBuild {
+                requirement: display_source(Some(name), source),
+                origin: origin.to_string(),
+            });
+        }
+        let source_error = |err: puffin_source::Error| Error::Source {
+            origin: origin.to_string(),
+            err: Box::new(err),
+        };
+        let key = self.build_key(source, origin)?;
+        let editable = source.is_editable();
+        let settings = self.settings.digest();
+        let cache = self.built_wheels();
+        if let Some(wheel) = cache.find(&key, editable, &settings, &self.tags) {
+            debug!(wheel = %wheel.display(), "Found a built wheel");
+            return Ok(wheel);
+        }
+        let tree = self.source_tree(source, origin).await?;
+        let out = cache.temp_dir().map_err(source_error)?;
+        let kind = if editable {
+            BuildKind::Editable
+        } else {
+            BuildKind::Wheel
+        };
+        let display = display_source(Some(name), source);
+        let wheel = self
+            .builder
+            .build(&self.context, tree.path(), kind, out.path(), &display)
+            .await
+            .map_err(|err| Error::Build(Box::new(err)))?;
+        cache
+            .publish(&key, editable, &settings, &wheel)
+            .map_err(source_error)
     }
 
-    fn unavailable(&self, what: &str, origin: &str) -> Error {
-        Error::NoBuild {
-            requirement: puffin_redact::redact_text(what).into_owned(),
+    fn built_wheels(&self) -> BuiltWheelCache {
+        BuiltWheelCache::new(self.cache.bucket(CacheBucket::BuiltWheels))
+    }
+
+    /// The key of a source in the built-wheel cache.
+    fn build_key(&self, source: &BuildSource, origin: &str) -> Result<BuildKey, Error> {
+        let source_error = |err: puffin_source::Error| Error::Source {
             origin: origin.to_string(),
+            err: Box::new(err),
+        };
+        match source {
+            BuildSource::Directory { path, .. } => BuildKey::local(path).map_err(source_error),
+            BuildSource::Git(git) => Ok(BuildKey::Git {
+                repository: puffin_redact::remove_credentials(git.repository.as_str())
+                    .trim_end_matches('/')
+                    .to_string(),
+                commit: git.commit.clone(),
+                subdirectory: git.subdirectory.clone(),
+            }),
+            BuildSource::Archive { url, .. } => {
+                let path = local_archive(url, origin)?;
+                let sha256 = crate::preparer::sha256_file(&path).map_err(|err| {
+                    Error::ReadWheel {
+                        path: path.clone(),
+                        origin: origin.to_string(),
+                        err,
+                    }
+                })?;
+                Ok(BuildKey::Archive {
+                    sha256: sha256.digest().to_string(),
+                })
+            }
         }
+    }
+
+    /// The tree to build: the directory, the checkout, or the archive
+    /// unpacked into a temporary directory (removed when dropped).
+    async fn source_tree(&self, source: &BuildSource, origin: &str) -> Result<SourceTree, Error> {
+        match source {
+            BuildSource::Directory { path, .. } => Ok(SourceTree::Borrowed(path.clone())),
+            BuildSource::Git(git) => Ok(SourceTree::Borrowed(git.project_root())),
+            BuildSource::Archive { url, .. } => {
+                let archive = local_archive(url, origin)?;
+                let dir = self
+                    .cache
+                    .temp_dir(CacheBucket::Builds)
+                    .map_err(Error::Runtime)?;
+                let dest = dir.path().to_path_buf();
+                let root = tokio::task::spawn_blocking(move || {
+                    puffin_source::unpack_archive(&archive, &dest)
+                })
+                .await
+                .map_err(|err| Error::Runtime(std::io::Error::other(err)))?
+                .map_err(|err| Error::Source {
+                    origin: origin.to_string(),
+                    err: Box::new(err),
+                })?;
+                Ok(SourceTree::Unpacked { _dir: dir, root })
+            }
+        }
+    }
+
+    /// The target environment (for `--no-build-isolation`).
+    #[allow(dead_code)]
+    pub(crate) fn target(&self) -> &PythonEnvironment {
+        &self.target
+    }
+
+    /// The options.
+    #[allow(dead_code)]
+    pub(crate) fn options(&self) -> &BuildOptions {
+        &self.options
+    }
+}
+
+/// A tree to build, and what keeps it alive.
+enum SourceTree {
+    Borrowed(PathBuf),
+    Unpacked {
+        _dir: tempfile::TempDir,
+        root: PathBuf,
+    },
+}
+
+impl SourceTree {
+    fn path(&self) -> &Path {
+        match self {
+            Self::Borrowed(path) => path,
+            Self::Unpacked { root, .. } => root,
+        }
+    }
+}
+
+/// The local path of a source archive; remote archives are not supported
+/// yet.
+fn local_archive(url: &Url, origin: &str) -> Result<PathBuf, Error> {
+    if url.scheme() == "file" {
+        if let Ok(path) = url.to_file_path() {
+            return Ok(path);
+        }
+    }
+    Err(Error::NotBuildable {
+        requirement: format!(
+            "{} (source archives at remote URLs are not supported yet: download it and pass its path)",
+            puffin_redact::redact_text(url.as_str())
+        ),
+        origin: origin.to_string(),
+    })
+}
+
+/// `<name> @ <path or URL>`, as build errors name a build.
+fn display_source(name: Option<&PackageName>, source: &BuildSource) -> String {
+    let location = match source {
+        BuildSource::Directory { path, .. } => path.display().to_string(),
+        BuildSource::Archive { url, .. } => puffin_redact::redact_text(url.as_str()).into_owned(),
+        BuildSource::Git(git) => format!(
+            "git+{}@{}",
+            puffin_redact::redact_text(git.repository.as_str()),
+            git.commit
+        ),
+    };
+    match name {
+        Some(name) => format!("{name} @ {location}"),
+        None => location,
+    }
+}
+
+/// `-C key=value` values as the backend's config settings.
+fn parse_settings(values: &[String]) -> Result<ConfigSettings, Error> {
+    let mut settings = ConfigSettings::default();
+    for value in values {
+        let entry = puffin_build::ConfigSettingEntry::from_str(value).map_err(|err| {
+            Error::InvalidConfigSetting {
+                value: value.clone(),
+                reason: err.to_string(),
+            }
+        })?;
+        settings.insert(entry.key, entry.value);
+    }
+    Ok(settings)
+}
+
+/// The requirements of `--build-constraints` files.
+fn read_constraints(files: &[PathBuf]) -> Result<Vec<SyncRequirement>, Error> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cwd = std::env::current_dir().map_err(Error::Runtime)?;
+    let (read, _) = SyncRequirements::read(files, &cwd)?;
+    Ok(read.requirements)
+}
+
+/// Installs build requirements: resolved on the indexes of the sync, then
+/// synced into the build environment from the wheel store.
+struct SyncBuildContext {
+    interpreter: Interpreter,
+    cache: Cache,
+    locations: IndexLocations,
+    cli_index: IndexArgs,
+    file_index: IndexArgs,
+    offline: bool,
+    constraints: Vec<SyncRequirement>,
+}
+
+impl BuildContext for SyncBuildContext {
+    fn interpreter(&self) -> &Interpreter {
+        &self.interpreter
+    }
+
+    fn install<'a>(
+        &'a self,
+        requirements: &'a [Requirement],
+        venv: &'a PythonEnvironment,
+    ) -> InstallFuture<'a> {
+        Box::pin(async move {
+            let pins = self.resolve(requirements, venv).await?;
+            let cache = self.cache.clone();
+            let venv = venv.clone();
+            let options = SyncOptions {
+                offline: self.offline,
+                index: self.cli_index.clone(),
+                ..SyncOptions::default()
+            };
+            let (sender, receiver) = tokio::sync::oneshot::channel();
+            // A sync runs its own runtime: on a thread of its own.
+            std::thread::spawn(move || {
+                let result = crate::Sync::new(&venv, &cache)
+                    .with_options(options)
+                    .run(&pins)
+                    .map(|_| ());
+                let _ = sender.send(result);
+            });
+            let result: Result<(), Error> = receiver
+                .await
+                .map_err(|err| Error::Runtime(std::io::Error::other(err)))?;
+            result.map_err(|err| Box::new(err) as Box<dyn std::error::Error + Send + Sync>)
+        })
+    }
+}
+
+impl SyncBuildContext {
+    /// Resolve build requirements for the build environment: pins.
+    async fn resolve(
+        &self,
+        requirements: &[Requirement],
+        venv: &PythonEnvironment,
+    ) -> Result<SyncRequirements, Box<dyn std::error::Error + Send + Sync>> {
+        let interpreter = venv.interpreter();
+        let platform = platform_tags::Platform::current()?;
+        let tags = interpreter.tags(&platform)?;
+        let client = RegistryClientBuilder::new(self.cache.clone())
+            .index_locations(self.locations.clone())
+            .offline(self.offline)
+            .build()?;
+        let markers = interpreter.markers.clone();
+        let mut roots: Vec<puffin_resolver::RootRequirement> = requirements
+            .iter()
+            .map(|requirement| puffin_resolver::RootRequirement {
+                requirement: requirement.clone(),
+                source: "build-system.requires".to_string(),
+            })
+            .collect();
+        roots.extend(self.constraints.iter().map(|constraint| {
+            puffin_resolver::RootRequirement {
+                requirement: constraint.requirement.clone(),
+                source: constraint.origin.clone(),
+            }
+        }));
+        let options = puffin_resolver::ResolverOptions::new(markers.clone());
+        let resolution = puffin_resolver::IndexProvider::new(Arc::new(client), tags, markers)
+            .resolve(roots, options)
+            .await?;
+        let requirements = resolution
+            .packages
+            .iter()
+            .map(|(name, package)| {
+                Ok(SyncRequirement {
+                    requirement: Requirement::from_str(&format!("{name}=={}", package.version))?,
+                    hashes: Vec::new(),
+                    origin: "build requirements".to_string(),
+                    build: None,
+                })
+            })
+            .collect::<Result<Vec<_>, Box<dyn std::error::Error + Send + Sync>>>()?;
+        Ok(SyncRequirements {
+            requirements,
+            index: self.file_index.clone(),
+            ..SyncRequirements::default()
+        })
     }
 }
 
 /// The filename of a built wheel, checked: a valid wheel filename, for the
 /// requirement's project, with tags the environment supports.
 pub(crate) fn built_filename(
-    wheel: &std::path::Path,
+    wheel: &Path,
     requirement: &crate::PlannedRequirement,
-    tags: &platform_tags::Tags,
+    tags: &Tags,
 ) -> Result<distribution_filename::WheelFilename, Error> {
     let invalid = |reason: String| Error::BuiltWheel {
         path: wheel.to_path_buf(),

@@ -71,6 +71,26 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A build from source failed (its error says `Failed to build: ...`).
+    #[error(transparent)]
+    Build(Box<puffin_build::Error>),
+    /// A source could not be unpacked, checked out or cached.
+    #[error("Failed to prepare the source of the requirement ({origin})")]
+    Source {
+        /// Where the requirement was written.
+        origin: String,
+        /// Why.
+        #[source]
+        err: Box<puffin_source::Error>,
+    },
+    /// A `-C key=value` setting is malformed.
+    #[error("Invalid config setting `{value}`: {reason}")]
+    InvalidConfigSetting {
+        /// The value given.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A project's `pyproject.toml` is invalid.
     #[error("Invalid `{}`: {reason}", path.display())]
     Pyproject {
@@ -239,6 +259,7 @@ impl Error {
                 | Self::SourceNotFound { .. }
                 | Self::SourceNameMismatch { .. }
                 | Self::Pyproject { .. }
+                | Self::InvalidConfigSetting { .. }
                 | Self::MissingHashes { .. }
                 | Self::Plan(_)
                 | Self::IndexLocations(_)

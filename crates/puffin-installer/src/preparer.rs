@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use tracing::debug;
 use url::Url;
 
+use crate::build::Builds;
 use crate::reporter::DownloadEvents;
 use crate::{CachedWheel, Error, PlannedRequirement, Reinstall, Reporter, WheelSource};
 
@@ -43,8 +44,6 @@ pub struct PrepareOptions {
     /// served last time) are not trusted, but an entry whose digest the index
     /// or a `--hash` names is still used without a download.
     pub refresh: Refresh,
-    /// How sources are built.
-    pub build: crate::BuildOptions,
 }
 
 /// What [`Preparer::prepare`] produced.
@@ -68,6 +67,7 @@ pub struct Preparer<'a> {
     /// (loading the system's certificates).
     client: tokio::sync::OnceCell<RegistryClient>,
     indexes: Vec<Url>,
+    builds: Option<Arc<Builds>>,
 }
 
 impl<'a> Preparer<'a> {
@@ -85,7 +85,16 @@ impl<'a> Preparer<'a> {
             reporter: Arc::new(crate::SilentReporter),
             client: tokio::sync::OnceCell::new(),
             indexes,
+            builds: None,
         }
+    }
+
+    /// Build requirements from source with `builds` (without, a requirement
+    /// to build is an error).
+    #[must_use]
+    pub(crate) fn with_builds(mut self, builds: Option<Arc<Builds>>) -> Self {
+        self.builds = builds;
+        self
     }
 
     /// Report downloads and unzips to `reporter`.
@@ -173,9 +182,11 @@ impl<'a> Preparer<'a> {
         requirement: &PlannedRequirement,
         source: &crate::BuildSource,
     ) -> Result<(CachedWheel, bool), Error> {
-        let builds = crate::build::Builds {
-            cache: &self.cache,
-            options: &self.options.build,
+        let Some(builds) = &self.builds else {
+            return Err(Error::NoBuild {
+                requirement: requirement.name.to_string(),
+                origin: requirement.origin.clone(),
+            });
         };
         let wheel = builds
             .build_wheel(&requirement.name, source, &requirement.origin)
@@ -395,7 +406,7 @@ fn cached_wheel(stored: StoredWheel, source: &WheelSource) -> CachedWheel {
 }
 
 /// The SHA-256 of a file, read in blocks.
-fn sha256_file(path: &Path) -> std::io::Result<HashDigest> {
+pub(crate) fn sha256_file(path: &Path) -> std::io::Result<HashDigest> {
     let mut file = fs_err::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0; 256 * 1024];

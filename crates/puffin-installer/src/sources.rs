@@ -178,7 +178,7 @@ impl SourceUrl {
 /// [`BuildSource`]; the rest are returned unchanged.
 pub(crate) fn name_sources(
     requirements: &SyncRequirements,
-    builds: &Builds<'_>,
+    builds: &Builds,
 ) -> Result<Vec<SyncRequirement>, Error> {
     let mut named = Vec::with_capacity(requirements.requirements.len());
     for requirement in &requirements.requirements {
@@ -215,7 +215,7 @@ fn source_url_of(requirement: &SyncRequirement) -> Option<SourceUrl> {
 }
 
 /// A source entry as a named requirement to build.
-fn name_entry(entry: &SourceEntry, builds: &Builds<'_>) -> Result<SyncRequirement, Error> {
+fn name_entry(entry: &SourceEntry, builds: &Builds) -> Result<SyncRequirement, Error> {
     let origin = format!("{}:{}", entry.file.display(), entry.line);
     let shown = puffin_redact::redact_text(&entry.target).into_owned();
     let kind = SourceUrl::classify(&entry.url).ok_or_else(|| Error::NotBuildable {
@@ -258,7 +258,7 @@ fn resolve_source(
     kind: SourceUrl,
     editable: bool,
     origin: &str,
-    builds: &Builds<'_>,
+    builds: &Builds,
 ) -> Result<(BuildSource, Option<PackageName>), Error> {
     let not_editable = |what: &str| Error::NotEditable {
         what: what.to_string(),
@@ -295,7 +295,7 @@ fn check_name(
     name: &PackageName,
     build: &BuildSource,
     origin: &str,
-    builds: &Builds<'_>,
+    builds: &Builds,
 ) -> Result<(), Error> {
     let _ = builds;
     let root = match build {

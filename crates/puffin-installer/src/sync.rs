@@ -174,7 +174,7 @@ impl<'a> Sync<'a> {
                 .on_lock_wait(Lock::Cache(&self.cache.lock_path()))
         })?;
         let _environment_lock = self.lock_environment()?;
-        let named = self.name_sources(requirements)?;
+        let (named, builds) = self.name_sources(requirements)?;
         let requirements = named.as_ref().unwrap_or(requirements);
         let hash_mode = self.hash_mode(requirements)?;
         let plan = self.plan(requirements)?;
@@ -187,7 +187,7 @@ impl<'a> Sync<'a> {
             return Ok(report);
         }
 
-        let prepared = self.prepare(&report.plan, requirements, hash_mode)?;
+        let prepared = self.prepare(&report.plan, requirements, hash_mode, builds)?;
         self.reporter.on_phase(Phase::Prepared {
             resolved: report.plan.install.len() + report.plan.satisfied.len(),
             downloaded: prepared.downloaded,
@@ -311,12 +311,13 @@ impl<'a> Sync<'a> {
     }
 
     /// pip's `--require-hashes` rule; returns whether hash-checking mode is on.
-    /// The requirements with every source to build named (`None` when
-    /// there is none, the common case, which then costs nothing).
+    /// The requirements with every source to build named, and the builds
+    /// that do it (`None` when there is no source, the common case, which
+    /// then costs nothing).
     fn name_sources(
         &self,
         requirements: &SyncRequirements,
-    ) -> Result<Option<SyncRequirements>, Error> {
+    ) -> Result<(Option<SyncRequirements>, Option<Arc<Builds>>), Error> {
         let has_urls = requirements.requirements.iter().any(|requirement| {
             matches!(
                 requirement.requirement.version_or_url,
@@ -324,17 +325,21 @@ impl<'a> Sync<'a> {
             )
         });
         if requirements.sources.is_empty() && !has_urls {
-            return Ok(None);
+            return Ok((None, None));
         }
-        let builds = Builds {
-            cache: self.cache,
-            options: &self.options.build,
-        };
-        Ok(Some(SyncRequirements {
+        let builds = Builds::new(
+            self.environment,
+            self.cache,
+            &self.options,
+            &requirements.index,
+            self.tags()?,
+        )?;
+        let named = SyncRequirements {
             requirements: name_sources(requirements, &builds)?,
             sources: Vec::new(),
             ..requirements.clone()
-        }))
+        };
+        Ok((Some(named), Some(Arc::new(builds))))
     }
 
     fn hash_mode(&self, requirements: &SyncRequirements) -> Result<bool, Error> {
@@ -351,6 +356,7 @@ impl<'a> Sync<'a> {
         plan: &Plan,
         requirements: &SyncRequirements,
         hash_mode: bool,
+        builds: Option<Arc<Builds>>,
     ) -> Result<crate::Prepared, Error> {
         let tags = self.tags()?;
         // Direct URL wheels name their own tags: refuse one that does not fit.
@@ -364,10 +370,10 @@ impl<'a> Sync<'a> {
             hash_mode,
             reinstall: self.options.reinstall.clone(),
             refresh: self.options.refresh.clone(),
-            build: self.options.build.clone(),
         };
-        let preparer =
-            Preparer::new(&store, self.cache, options).with_reporter(self.reporter.clone());
+        let preparer = Preparer::new(&store, self.cache, options)
+            .with_reporter(self.reporter.clone())
+            .with_builds(builds);
         let requirements: Vec<_> = plan
             .install
             .iter()

@@ -62,20 +62,44 @@ impl Frozen {
         Self {
             name: dist.name.to_string(),
             version: dist.version.to_string(),
-            url: direct_url
-                .map(|direct_url| puffin_redact::remove_credentials(&direct_url.url).into_owned()),
+            url: direct_url.map(|direct_url| requirement_url(&direct_url)),
             editable,
         }
     }
 
-    /// The requirement line: `name==version`, `name @ url` or `-e url`.
+    /// The requirement line: `name==version`, `name @ url` or `-e path`.
     fn line(&self) -> String {
         match &self.url {
-            Some(url) if self.editable => format!("-e {url}"),
+            Some(url) if self.editable => {
+                let path = url::Url::parse(url)
+                    .ok()
+                    .filter(|url| url.scheme() == "file")
+                    .and_then(|url| url.to_file_path().ok());
+                match path {
+                    Some(path) => format!("-e {}", path.display()),
+                    None => format!("-e {url}"),
+                }
+            }
             Some(url) => format!("{} @ {url}", self.name),
             None => format!("{}=={}", self.name, self.version),
         }
     }
+}
+
+/// The URL a requirement names to install this again: for git, pip's
+/// `git+<url>@<commit>` (with its `#subdirectory=`), else the URL, never
+/// with credentials.
+fn requirement_url(direct_url: &DirectUrl) -> String {
+    let url = puffin_redact::remove_credentials(&direct_url.url).into_owned();
+    let DirectUrlInfo::Vcs(vcs) = &direct_url.info else {
+        return url;
+    };
+    let subdirectory = direct_url
+        .subdirectory
+        .as_ref()
+        .map(|subdirectory| format!("#subdirectory={subdirectory}"))
+        .unwrap_or_default();
+    format!("{}+{url}@{}{subdirectory}", vcs.vcs, vcs.commit_id)
 }
 
 /// Print every installed distribution as a requirement that `pip-sync`
