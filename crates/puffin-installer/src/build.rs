@@ -40,7 +40,6 @@ pub struct BuildOptions {
     pub timeout: Option<std::time::Duration>,
 }
 
-
 /// The builds of one sync: shared by the naming of sources (git checkouts,
 /// metadata) and the preparer (wheels).
 pub(crate) struct Builds {
@@ -109,11 +108,12 @@ impl Builds {
             origin: origin.to_string(),
             err: Box::new(err.into()),
         })?;
-        let checkout = puffin_source::fetch(&self.cache.bucket(CacheBucket::Git), &git, self.offline)
-            .map_err(|err| Error::Source {
-                origin: origin.to_string(),
-                err: Box::new(err),
-            })?;
+        let checkout =
+            puffin_source::fetch(&self.cache.bucket(CacheBucket::Git), &git, self.offline)
+                .map_err(|err| Error::Source {
+                    origin: origin.to_string(),
+                    err: Box::new(err),
+                })?;
         Ok(GitSource {
             repository: git.repository().clone(),
             requested: git.rev().map(str::to_string),
@@ -136,10 +136,13 @@ impl Builds {
             .map_err(Error::Runtime)?;
         runtime.block_on(async {
             let tree = self.source_tree(source, origin).await?;
-            let out = self.built_wheels().temp_dir().map_err(|err| Error::Source {
-                origin: origin.to_string(),
-                err: Box::new(err),
-            })?;
+            let out = self
+                .built_wheels()
+                .temp_dir()
+                .map_err(|err| Error::Source {
+                    origin: origin.to_string(),
+                    err: Box::new(err),
+                })?;
             let display = display_source(None, source);
             let metadata = self
                 .builder
@@ -223,13 +226,12 @@ impl Builds {
             }),
             BuildSource::Archive { url, .. } => {
                 let path = local_archive(url, origin)?;
-                let sha256 = crate::preparer::sha256_file(&path).map_err(|err| {
-                    Error::ReadWheel {
+                let sha256 =
+                    crate::preparer::sha256_file(&path).map_err(|err| Error::ReadWheel {
                         path: path.clone(),
                         origin: origin.to_string(),
                         err,
-                    }
-                })?;
+                    })?;
                 Ok(BuildKey::Archive {
                     sha256: sha256.digest().to_string(),
                 })
@@ -298,10 +300,10 @@ impl SourceTree {
 /// The local path of a source archive; remote archives are not supported
 /// yet.
 fn local_archive(url: &Url, origin: &str) -> Result<PathBuf, Error> {
-    if url.scheme() == "file" {
-        if let Ok(path) = url.to_file_path() {
-            return Ok(path);
-        }
+    if url.scheme() == "file"
+        && let Ok(path) = url.to_file_path()
+    {
+        return Ok(path);
     }
     Err(Error::NotBuildable {
         requirement: format!(
@@ -424,12 +426,14 @@ impl SyncBuildContext {
                 source: "build-system.requires".to_string(),
             })
             .collect();
-        roots.extend(self.constraints.iter().map(|constraint| {
-            puffin_resolver::RootRequirement {
-                requirement: constraint.requirement.clone(),
-                source: constraint.origin.clone(),
-            }
-        }));
+        roots.extend(
+            self.constraints
+                .iter()
+                .map(|constraint| puffin_resolver::RootRequirement {
+                    requirement: constraint.requirement.clone(),
+                    source: constraint.origin.clone(),
+                }),
+        );
         let options = puffin_resolver::ResolverOptions::new(markers.clone());
         let resolution = puffin_resolver::IndexProvider::new(Arc::new(client), tags, markers)
             .resolve(roots, options)

@@ -18,7 +18,9 @@ pub enum Error {
     #[error(transparent)]
     Requirements(Box<requirements_txt::RequirementsTxtError>),
     /// A requirement must be built, and building is off (`--no-build`).
-    #[error("`{requirement}` ({origin}) would have to be built from source, and building is off (--no-build)")]
+    #[error(
+        "`{requirement}` ({origin}) would have to be built from source, and building is off (--no-build)"
+    )]
     NoBuild {
         /// The requirement, credentials redacted.
         requirement: String,
@@ -36,15 +38,17 @@ pub enum Error {
         origin: String,
     },
     /// `-e` was given for something that is not a project directory.
-    #[error("`-e` ({origin}) needs a project directory, not {what}: remove `-e`, or check it out and pass its path")]
+    #[error(
+        "`-e` ({origin}) needs a project directory, not {what}: remove `-e`, or check it out and pass its path"
+    )]
     NotEditable {
         /// What was given, e.g. `a git URL`.
         what: String,
         /// Where it was written.
         origin: String,
     },
-    /// A project directory does not exist.
-    #[error("The project directory `{}` ({origin}) does not exist", path.display())]
+    /// A project directory or a local source archive does not exist.
+    #[error("`{}` ({origin}) does not exist", path.display())]
     SourceNotFound {
         /// The directory.
         path: PathBuf,

@@ -12,8 +12,8 @@ use platform_tags::Tags;
 use puffin_package::HashDigest;
 use url::Url;
 
-use crate::{BuildSource, SyncRequirements};
 use crate::site_packages::{InstalledDist, SitePackages};
+use crate::{BuildSource, SyncRequirements};
 
 /// Distributions a sync never removes even when the requirements do not list
 /// them, as pip-tools does: the installers themselves.

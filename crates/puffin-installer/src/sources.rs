@@ -185,8 +185,12 @@ pub(crate) fn name_sources(
         named.push(match source_url_of(requirement) {
             Some(kind) => {
                 let mut requirement = requirement.clone();
-                let name = PackageName::from_str(requirement.requirement.name.as_ref())
-                    .map_err(|_| Error::Plan(Box::new(PlanError::InvalidName(requirement.requirement.name.to_string()))))?;
+                let name =
+                    PackageName::from_str(requirement.requirement.name.as_ref()).map_err(|_| {
+                        Error::Plan(Box::new(PlanError::InvalidName(
+                            requirement.requirement.name.to_string(),
+                        )))
+                    })?;
                 let (build, _) = resolve_source(kind, false, &requirement.origin, builds)?;
                 check_name(&name, &build, &requirement.origin, builds)?;
                 requirement.build = Some(build);
@@ -241,10 +245,11 @@ fn name_entry(entry: &SourceEntry, builds: &Builds) -> Result<SyncRequirement, E
         .map(|marker| format!(" ; {marker}"))
         .unwrap_or_default();
     let text = format!("{name}{extras} @ {}{marker}", entry.url);
-    let requirement = pep508_rs::Requirement::from_str(&text).map_err(|err| Error::NotBuildable {
-        requirement: format!("{shown} ({err})"),
-        origin: origin.clone(),
-    })?;
+    let requirement =
+        pep508_rs::Requirement::from_str(&text).map_err(|err| Error::NotBuildable {
+            requirement: format!("{shown} ({err})"),
+            origin: origin.clone(),
+        })?;
     Ok(SyncRequirement {
         requirement,
         hashes: entry.hashes.clone(),
@@ -277,6 +282,16 @@ fn resolve_source(
         }
         SourceUrl::Archive(..) if editable => Err(not_editable("a source archive")),
         SourceUrl::Archive(url, filename) => {
+            if let Some(path) = url
+                .to_file_path()
+                .ok()
+                .filter(|path| url.scheme() == "file" && !path.is_file())
+            {
+                return Err(Error::SourceNotFound {
+                    path,
+                    origin: origin.to_string(),
+                });
+            }
             let name = filename.as_ref().map(|filename| filename.name.clone());
             Ok((BuildSource::Archive { url, filename }, name))
         }
@@ -406,12 +421,10 @@ pub(crate) fn static_metadata(root: &Path) -> Result<StaticMetadata, Error> {
         .is_some_and(|dynamic| dynamic.iter().any(|value| value.as_str() == Some("name")));
     let name = match project.get("name").and_then(toml::Value::as_str) {
         Some(name) if !dynamic_name => {
-            Some(
-                PackageName::from_str(name).map_err(|err| Error::Pyproject {
-                    path: path.clone(),
-                    reason: format!("`[project] name` is not a valid name: {err}"),
-                })?,
-            )
+            Some(PackageName::from_str(name).map_err(|err| Error::Pyproject {
+                path: path.clone(),
+                reason: format!("`[project] name` is not a valid name: {err}"),
+            })?)
         }
         _ => None,
     };
@@ -425,7 +438,10 @@ mod tests {
     #[test]
     fn static_name_from_pyproject() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(static_metadata(dir.path()).unwrap(), StaticMetadata::default());
+        assert_eq!(
+            static_metadata(dir.path()).unwrap(),
+            StaticMetadata::default()
+        );
         fs::write(
             dir.path().join("pyproject.toml"),
             "[project]\nname = \"My_Project\"\nversion = \"1.0\"\n",

@@ -18,6 +18,7 @@ pub struct ProjectBuilder {
     version: String,
     requires_dist: Vec<String>,
     build_requires: Vec<String>,
+    imports: Vec<String>,
     fail: bool,
     static_name: bool,
 }
@@ -30,6 +31,7 @@ impl ProjectBuilder {
             version: version.to_string(),
             requires_dist: Vec::new(),
             build_requires: Vec::new(),
+            imports: Vec::new(),
             fail: false,
             static_name: true,
         }
@@ -46,6 +48,14 @@ impl ProjectBuilder {
     #[must_use]
     pub fn build_requires(mut self, requirement: &str) -> Self {
         self.build_requires.push(requirement.to_string());
+        self
+    }
+
+    /// Import `module` during every build (it must come from a build
+    /// requirement).
+    #[must_use]
+    pub fn build_imports(mut self, module: &str) -> Self {
+        self.imports.push(module.to_string());
         self
     }
 
@@ -98,13 +108,14 @@ impl ProjectBuilder {
         };
         format!(
             "{project}[build-system]\nrequires = {}\nbuild-backend = \"puffin_test_backend\"\nbackend-path = [\"_backend\"]\n\n\
-             [tool.puffin-test]\nname = {:?}\nversion = {:?}\nrequires_dist = {}\npackage = {:?}\nfail = {}\n",
+             [tool.puffin-test]\nname = {:?}\nversion = {:?}\nrequires_dist = {}\npackage = {:?}\nfail = {}\nimports = {}\n",
             list(&self.build_requires),
             self.name,
             self.version,
             list(&self.requires_dist),
             self.package(),
             self.fail,
+            list(&self.imports),
         )
     }
 

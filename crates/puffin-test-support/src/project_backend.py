@@ -3,8 +3,8 @@ project's `_backend/` directory and named by `backend-path`.
 
 It reads the project from `pyproject.toml`'s `[tool.puffin-test]` table
 (written by `ProjectBuilder`): `name`, `version`, `requires_dist` (a list),
-`package` (the directory of the importable package), `fail` (print 60 lines,
-then raise), `extra_requires` (what get_requires_for_build_* returns).
+`package` (the directory of the importable package), `imports` (modules
+the build imports: build requirements), `fail` (print 60 lines, then raise), `extra_requires` (what get_requires_for_build_* returns).
 Every build appends `<hook> <name>` to the file named by the
 `PUFFIN_TEST_BUILD_LOG` environment variable, if set, and nothing is written
 into the project.
@@ -36,6 +36,9 @@ def _log(hook):
 
 
 def _fail_if_asked():
+    # Build requirements the project imports while building.
+    for module in _config().get("imports", []):
+        __import__(module)
     if _config().get("fail"):
         for number in range(1, 61):
             print("build output line {}".format(number))

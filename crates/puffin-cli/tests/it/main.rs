@@ -15,6 +15,7 @@ mod pip_freeze;
 mod pip_sync;
 mod pip_uninstall;
 mod reliability;
+mod sources;
 mod store;
 mod target;
 mod venv;

@@ -1991,7 +1991,7 @@ fn a_read_only_scripts_directory_restores_the_old_version() {
 }
 
 /// A line that is not a requirement is an error naming the file and line,
-/// exit 2; so is an editable requirement (not supported yet).
+/// exit 2; so is `-e` of something other than a project directory.
 #[test]
 fn bad_requirements_files() {
     let Some(context) = TestContext::new() else {
@@ -2007,12 +2007,11 @@ fn bad_requirements_files() {
     insta::assert_snapshot!("syntax", stderr);
     assert_eq!(code, Some(2));
 
-    fs::create_dir_all(context.root.join("project")).unwrap();
     let (code, stderr) = outcome(
         &context,
         context
             .pip_sync_local()
-            .arg(context.requirements("-e ./project\n")),
+            .arg(context.requirements("-e git+https://127.0.0.1:9/repo.git\n")),
     );
     insta::assert_snapshot!("editable", stderr);
     assert_eq!(code, Some(2));

@@ -143,6 +143,7 @@ fn a_sync_reports_its_progress() {
             requirement: "demo==1.0".parse().unwrap(),
             hashes: Vec::new(),
             origin: "test".to_string(),
+            build: None,
         }],
         ..Default::default()
     };
