@@ -403,7 +403,7 @@ impl Fit<'_> {
 
     /// The compatible wheel with the best tag, then the highest build tag.
     fn best_wheel<'p>(&self, usable: &[&'p Parsed], misfit: &mut Misfit) -> Option<&'p Parsed> {
-        let mut best: Option<(&Parsed, TagPriority, Option<BuildTag>)> = None;
+        let mut best: Option<(&Parsed, (TagPriority, Option<BuildTag>))> = None;
         for parsed in usable {
             let Kind::Wheel(wheel) = &parsed.kind else {
                 continue;
@@ -425,11 +425,11 @@ impl Fit<'_> {
                 continue;
             };
             let key = (priority, wheel.build_tag.clone());
-            if best.as_ref().is_none_or(|(_, p, b)| key > (*p, b.clone())) {
-                best = Some((parsed, key.0, key.1));
+            if best.as_ref().is_none_or(|(_, best_key)| key > *best_key) {
+                best = Some((parsed, key));
             }
         }
-        best.map(|(parsed, _, _)| parsed)
+        best.map(|(parsed, _)| parsed)
     }
 
     /// The source distribution that admits the interpreter, a `.tar.gz`
