@@ -3,8 +3,8 @@ use std::path::PathBuf;
 use distribution_filename::PackageName;
 use puffin_package::HashDigest;
 
-/// An error from finding or downloading wheels. URLs in messages never
-/// contain credentials.
+/// An error from finding or downloading wheels and source distributions.
+/// URLs in messages never contain credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// No index is configured and `--no-index` was not given.
@@ -100,14 +100,14 @@ pub enum ClientError {
         /// The project.
         package: PackageName,
     },
-    /// `--offline` and a wheel would have to be downloaded.
+    /// `--offline` and a file would have to be downloaded.
     #[error(
         "The network is disabled (`--offline`), so `{filename}` cannot be downloaded from `{url}`"
     )]
     OfflineDownload {
-        /// The wheel filename.
+        /// The file name of the wheel or source distribution.
         filename: String,
-        /// The wheel's URL, credentials removed.
+        /// The file's URL, credentials removed.
         url: String,
     },
     /// No version matches the specifiers.
@@ -123,8 +123,10 @@ pub enum ClientError {
         /// `" (available: 1.0, 1.1)"` or an empty string.
         available: String,
     },
-    /// Versions match, but no wheel of them fits this environment.
-    #[error("No wheel of `{package}{specifiers}` in {searched} fits this environment:\n{}", reasons.join("\n"))]
+    /// Versions match, but no file of them is usable: no wheel fits this
+    /// environment and no source distribution may be built (see
+    /// [`crate::FormatPolicy`]).
+    #[error("No {} of `{package}{specifiers}` in {searched} fits this environment:\n{}", if *sources_allowed { "wheel or source distribution" } else { "wheel" }, reasons.join("\n"))]
     NoCompatibleWheel {
         /// The project.
         package: PackageName,
@@ -136,6 +138,22 @@ pub enum ClientError {
         /// One line per version considered, e.g.
         /// `- 1.0: only a source distribution: building from source is not supported yet`.
         reasons: Vec<String>,
+        /// Whether source distributions of the project were allowed (the
+        /// message then speaks of both kinds of files).
+        sources_allowed: bool,
+    },
+    /// A `--no-binary` or `--only-binary` value is not `:all:`, `:none:` or
+    /// a list of package names.
+    #[error(
+        "Invalid `{option}` value `{value}`: {problem}; expected `:all:`, `:none:` or package names separated by commas"
+    )]
+    InvalidFormatOption {
+        /// `--no-binary` or `--only-binary`.
+        option: String,
+        /// The value as given.
+        value: String,
+        /// What is wrong, e.g. "it contains an empty name".
+        problem: String,
     },
     /// A downloaded file's hash is not the expected one.
     #[error(
@@ -143,7 +161,7 @@ pub enum ClientError {
         expected.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n            ")
     )]
     HashMismatch {
-        /// The wheel filename.
+        /// The file name of the wheel or source distribution.
         filename: String,
         /// Where it came from, credentials removed (a URL or a path).
         url: String,
@@ -157,7 +175,7 @@ pub enum ClientError {
     /// Reading or writing a local file failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
-    /// Writing a downloaded wheel failed.
+    /// Writing a downloaded file failed.
     #[error("Failed to write `{}`", path.display())]
     Write {
         /// The file being written.

@@ -1,4 +1,5 @@
-//! Find wheels on package indexes and `--find-links` locations, and download them.
+//! Find wheels and source distributions on package indexes and
+//! `--find-links` locations, and download them.
 //!
 //! - [`IndexLocations::discover`]: which indexes to use, from the command line,
 //!   the requirements file, `PUFFIN_*` variables, pip's own environment and
@@ -6,16 +7,21 @@
 //! - [`RegistryClient`] (built by [`RegistryClientBuilder`]): the Simple
 //!   repository API in JSON (PEP 691) and HTML (PEP 503), HTTP-cached in the
 //!   cache's `simple-v0/` bucket, with credentials, retries, proxies and TLS
-//!   trust of the system store plus `SSL_CERT_FILE`; [`RegistryClient::select_wheel`]
-//!   chooses the wheel for a requirement and [`RegistryClient::download_wheel`]
-//!   streams it to disk while checking its hashes.
+//!   trust of the system store plus `SSL_CERT_FILE`; [`RegistryClient::select_dist`]
+//!   chooses the file for a requirement as pip does (a wheel, or a source
+//!   distribution as the [`FormatPolicy`] allows), [`RegistryClient::select_wheel`]
+//!   a wheel only, and [`RegistryClient::fetch_wheel`] /
+//!   [`RegistryClient::fetch_source`] stream them to disk while checking their
+//!   hashes.
+//! - [`FormatPolicy`]: pip's `--no-binary` / `--only-binary` (and `--no-build`).
 //! - [`check_require_hashes`]: pip's `--require-hashes` rule.
 //!
 //! The library never prints: progress goes through [`Reporter`], warnings are
-//! returned in [`SelectedWheel::warnings`].
+//! returned in [`SelectedWheel::warnings`] and [`SelectedSource::warnings`].
 
 mod auth;
 mod error;
+mod format_policy;
 mod hashes;
 mod http;
 mod http_cache;
@@ -26,6 +32,7 @@ mod select;
 mod simple;
 
 pub use error::ClientError;
+pub use format_policy::FormatPolicy;
 pub use hashes::check_require_hashes;
 pub use http::{DEFAULT_HTTP_TIMEOUT_SECS, DEFAULT_MAX_INDEX_PAGE_SIZE};
 pub use http_cache::{MAX_FRESHNESS_SECS, Refresh};
@@ -33,8 +40,9 @@ pub use index_locations::{
     FlatIndexLocation, IndexArgs, IndexLocations, IndexOrigin, pip_config_files,
 };
 pub use registry_client::{
-    DEFAULT_CONCURRENT_DOWNLOADS, DownloadedWheel, RegistryClient, RegistryClientBuilder,
+    DEFAULT_CONCURRENT_DOWNLOADS, DownloadedFile, DownloadedWheel, RegistryClient,
+    RegistryClientBuilder,
 };
 pub use reporter::Reporter;
-pub use select::{SelectedWheel, WheelSourceLocation};
+pub use select::{DistLocation, SelectedDist, SelectedSource, SelectedWheel, WheelSourceLocation};
 pub use simple::IndexFile;

@@ -23,7 +23,8 @@ use crate::http_cache::{self, CachedPage, Refresh};
 use crate::select::{self, Candidate, CandidateLocation, Candidates};
 use crate::simple::{self, IndexFile};
 use crate::{
-    ClientError, FlatIndexLocation, IndexLocations, Reporter, SelectedWheel, WheelSourceLocation,
+    ClientError, DistLocation, FlatIndexLocation, FormatPolicy, IndexLocations, Reporter,
+    SelectedDist, SelectedSource, SelectedWheel,
 };
 
 /// How many downloads the caller should run at once (e.g. with
@@ -46,6 +47,24 @@ pub struct DownloadedWheel {
     /// Its SHA-256, when it was computed (always for a download; for a
     /// local wheel only when hashes were checked).
     pub sha256: Option<HashDigest>,
+}
+
+/// A downloaded (or local) file, from [`RegistryClient::fetch_source`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadedFile {
+    /// The file: in the destination directory, or a local find-links file
+    /// where it is.
+    pub path: PathBuf,
+    /// Its SHA-256, always computed.
+    pub sha256: HashDigest,
+}
+
+/// What a fetch needs to know of a selected wheel or source distribution.
+struct FileToFetch<'a> {
+    /// The file name, e.g. `foo-1.0.tar.gz`.
+    filename: String,
+    /// The index's hashes.
+    hashes: &'a [HashDigest],
 }
 
 /// Reads an environment variable.
@@ -275,10 +294,9 @@ impl RegistryClient {
     /// `tags` and whose `Requires-Python` admits `python_version`; among that
     /// version's wheels, the best tag, then the highest build tag.
     ///
-    /// The project's files come from the first index that has the project
-    /// (extra indexes first, see [`IndexLocations::indexes`]), merged with
-    /// every find-links location. If nothing fits, the error lists what exists
-    /// and why none fits.
+    /// This is [`Self::select_dist`] for a caller that cannot build: source
+    /// distributions are never chosen, and a version that has only one is
+    /// explained as such.
     #[instrument(skip_all, fields(package = %package, specifiers = %specifiers))]
     pub async fn select_wheel(
         &self,
@@ -287,9 +305,57 @@ impl RegistryClient {
         tags: &Tags,
         python_version: &Version,
     ) -> Result<SelectedWheel, ClientError> {
+        let policy = FormatPolicy::wheels_required();
         let candidates = self.candidates(package).await?;
-        let selected = select::select(package, specifiers, tags, python_version, candidates)?;
-        debug!(wheel = %selected.filename, "Selected");
+        match select::select(
+            package,
+            specifiers,
+            tags,
+            python_version,
+            &policy,
+            candidates,
+        )? {
+            SelectedDist::Wheel(wheel) => {
+                debug!(wheel = %wheel.filename, "Selected");
+                Ok(wheel)
+            }
+            SelectedDist::Source(_) => unreachable!("the policy forbids sources"),
+        }
+    }
+
+    /// Choose the file for a requirement as pip does: the newest version
+    /// `specifiers` allow that has a usable file, a wheel compatible with
+    /// `tags` if `policy` allows wheels of the project, else a source
+    /// distribution (`.tar.gz`, then `.zip`) if it allows sources; files whose
+    /// `Requires-Python` excludes `python_version` are skipped, and so are
+    /// yanked files unless `specifiers` is an exact `==` pin (PEP 592).
+    /// Within a version a compatible wheel beats the source distribution, but
+    /// a newer version with only a source distribution beats an older one with
+    /// a wheel.
+    ///
+    /// The project's files come from the first index that has the project
+    /// (extra indexes first, see [`IndexLocations::indexes`]), merged with
+    /// every find-links location. If nothing fits, the error lists what exists
+    /// and why none fits, naming the option that forbids a kind of file.
+    #[instrument(skip_all, fields(package = %package, specifiers = %specifiers))]
+    pub async fn select_dist(
+        &self,
+        package: &PackageName,
+        specifiers: &VersionSpecifiers,
+        tags: &Tags,
+        python_version: &Version,
+        policy: &FormatPolicy,
+    ) -> Result<SelectedDist, ClientError> {
+        let candidates = self.candidates(package).await?;
+        let selected = select::select(
+            package,
+            specifiers,
+            tags,
+            python_version,
+            policy,
+            candidates,
+        )?;
+        debug!(file = %selected.filename(), "Selected");
         Ok(selected)
     }
 
@@ -320,72 +386,102 @@ impl RegistryClient {
         dest_dir: &Path,
         required_hashes: &[HashDigest],
     ) -> Result<DownloadedWheel, ClientError> {
-        let filename = wheel.filename.to_string();
+        let file = FileToFetch {
+            filename: wheel.filename.to_string(),
+            hashes: &wheel.hashes,
+        };
         match &wheel.source {
-            WheelSourceLocation::Path(path) => {
-                let mut sha256 = None;
-                if !required_hashes.is_empty() || !wheel.hashes.is_empty() {
-                    let expected: Vec<HashDigest> = wheel
-                        .hashes
-                        .iter()
-                        .chain(required_hashes)
-                        .cloned()
-                        .collect();
-                    let path_owned = path.clone();
-                    let computed =
-                        tokio::task::spawn_blocking(move || hash_file(&path_owned, &expected))
-                            .await
-                            .map_err(|err| ClientError::Io(std::io::Error::other(err)))??;
-                    hashes::check(
-                        &filename,
-                        &path.display().to_string(),
-                        &computed,
-                        &wheel.hashes,
-                        required_hashes,
-                    )?;
-                    sha256 = Some(computed.sha256);
-                }
+            DistLocation::Path(path) => {
+                let sha256 = if required_hashes.is_empty() && wheel.hashes.is_empty() {
+                    None
+                } else {
+                    Some(hash_local(&file, path, required_hashes).await?)
+                };
                 Ok(DownloadedWheel {
                     path: path.clone(),
                     sha256,
                 })
             }
-            WheelSourceLocation::Url { url, .. } => {
-                if self.offline {
-                    return Err(ClientError::OfflineDownload {
-                        filename,
-                        url: redact(url),
-                    });
-                }
-                let mut attempt = 0;
-                loop {
-                    match self
-                        .download_once(wheel, url, dest_dir, required_hashes)
-                        .await
-                    {
-                        Err(ClientError::Download { err, .. })
-                            if attempt < self.retry.retries
-                                && RetryPolicy::is_retryable_error(&err) =>
-                        {
-                            debug!(%err, attempt, "Download broke off, retrying");
-                            tokio::time::sleep(self.retry.backoff(attempt)).await;
-                            attempt += 1;
-                        }
-                        result => return result,
-                    }
-                }
+            DistLocation::Url { url, .. } => {
+                let downloaded = self.download(&file, url, dest_dir, required_hashes).await?;
+                Ok(DownloadedWheel {
+                    path: downloaded.path,
+                    sha256: Some(downloaded.sha256),
+                })
             }
         }
     }
 
-    async fn download_once(
+    /// Fetch a source distribution as [`Self::fetch_wheel`] fetches a wheel:
+    /// streamed into `dest_dir` while hashed (with the same retries,
+    /// credentials and `--offline` refusal), the index's hash and
+    /// `required_hashes` checked. A source distribution in a local find-links
+    /// directory is not copied: its own path is returned. Its SHA-256 is
+    /// always computed, for the caller's build cache.
+    #[instrument(skip_all, fields(sdist = %source.filename))]
+    pub async fn fetch_source(
         &self,
-        wheel: &SelectedWheel,
+        source: &SelectedSource,
+        dest_dir: &Path,
+        required_hashes: &[HashDigest],
+    ) -> Result<DownloadedFile, ClientError> {
+        let file = FileToFetch {
+            filename: source.filename.to_string(),
+            hashes: &source.hashes,
+        };
+        match &source.source {
+            DistLocation::Path(path) => Ok(DownloadedFile {
+                path: path.clone(),
+                sha256: hash_local(&file, path, required_hashes).await?,
+            }),
+            DistLocation::Url { url, .. } => {
+                self.download(&file, url, dest_dir, required_hashes).await
+            }
+        }
+    }
+
+    /// Download a file into `dest_dir`, repeating a download that broke off.
+    async fn download(
+        &self,
+        file: &FileToFetch<'_>,
         url: &Url,
         dest_dir: &Path,
         required_hashes: &[HashDigest],
-    ) -> Result<DownloadedWheel, ClientError> {
-        let filename = wheel.filename.to_string();
+    ) -> Result<DownloadedFile, ClientError> {
+        if self.offline {
+            return Err(ClientError::OfflineDownload {
+                filename: file.filename.clone(),
+                url: redact(url),
+            });
+        }
+        let mut attempt = 0;
+        loop {
+            match self
+                .download_once(file, url, dest_dir, required_hashes)
+                .await
+            {
+                Err(ClientError::Download { err, .. })
+                    if attempt < self.retry.retries && RetryPolicy::is_retryable_error(&err) =>
+                {
+                    debug!(%err, attempt, "Download broke off, retrying");
+                    tokio::time::sleep(self.retry.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// One download: the body streamed into a temporary file of `dest_dir`
+    /// while hashed, checked, then renamed to its file name.
+    async fn download_once(
+        &self,
+        file: &FileToFetch<'_>,
+        url: &Url,
+        dest_dir: &Path,
+        required_hashes: &[HashDigest],
+    ) -> Result<DownloadedFile, ClientError> {
+        let filename = &file.filename;
         let response = self.get(url, HeaderMap::new()).await?;
         if !response.status().is_success() {
             return Err(ClientError::Status {
@@ -394,58 +490,39 @@ impl RegistryClient {
             });
         }
         let progress = self.reporter.as_ref().map(|reporter| {
-            let id = reporter.on_download_start(&filename, response.content_length());
+            let id = reporter.on_download_start(filename, response.content_length());
             ProgressGuard {
                 reporter: reporter.clone(),
                 id,
             }
         });
         fs::create_dir_all(dest_dir)?;
-        let write_err = |err| ClientError::Write {
-            path: dest_dir.join(&filename),
-            err,
-        };
+        let dest = dest_dir.join(filename);
         let temp = tempfile::Builder::new()
             .prefix(".tmp")
             .tempfile_in(dest_dir)
-            .map_err(write_err)?;
-        let (file, temp_path) = temp.into_parts();
-        let mut writer =
-            tokio::io::BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file));
-        let mut hasher = Hasher::for_expected(wheel.hashes.iter().chain(required_hashes));
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|err| ClientError::Download {
-                url: redact(url),
-                err: err.without_url(),
+            .map_err(|err| ClientError::Write {
+                path: dest.clone(),
+                err,
             })?;
-            hasher.update(&chunk);
-            writer.write_all(&chunk).await.map_err(write_err)?;
-            if let Some(progress) = &progress {
-                progress
-                    .reporter
-                    .on_download_progress(progress.id, chunk.len() as u64);
-            }
-        }
-        writer.flush().await.map_err(write_err)?;
-        drop(writer);
-        let computed = hasher.finish();
+        let hasher = Hasher::for_expected(file.hashes.iter().chain(required_hashes));
+        let (computed, temp_path) =
+            write_body(response, url, temp, &dest, hasher, progress.as_ref()).await?;
         hashes::check(
-            &filename,
+            filename,
             &redact(url),
             &computed,
-            &wheel.hashes,
+            file.hashes,
             required_hashes,
         )?;
-        let dest = dest_dir.join(&filename);
         temp_path.persist(&dest).map_err(|err| ClientError::Write {
             path: dest.clone(),
             err: err.error,
         })?;
         debug!(path = %dest.display(), "Downloaded");
-        Ok(DownloadedWheel {
+        Ok(DownloadedFile {
             path: dest,
-            sha256: Some(computed.sha256),
+            sha256: computed.sha256,
         })
     }
 
@@ -799,6 +876,64 @@ fn find_links_dir(dir: &Path) -> Result<Vec<Candidate>, ClientError> {
         });
     }
     Ok(candidates)
+}
+
+/// Stream a response body into `temp` while hashing it; returns the digests
+/// and the temporary file, closed and not yet renamed to `dest`.
+async fn write_body(
+    response: reqwest::Response,
+    url: &Url,
+    temp: tempfile::NamedTempFile,
+    dest: &Path,
+    mut hasher: Hasher,
+    progress: Option<&ProgressGuard>,
+) -> Result<(Computed, tempfile::TempPath), ClientError> {
+    let write_err = |err| ClientError::Write {
+        path: dest.to_path_buf(),
+        err,
+    };
+    let (file, temp_path) = temp.into_parts();
+    let mut writer =
+        tokio::io::BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file));
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|err| ClientError::Download {
+            url: redact(url),
+            err: err.without_url(),
+        })?;
+        hasher.update(&chunk);
+        writer.write_all(&chunk).await.map_err(write_err)?;
+        if let Some(progress) = progress {
+            progress
+                .reporter
+                .on_download_progress(progress.id, chunk.len() as u64);
+        }
+    }
+    writer.flush().await.map_err(write_err)?;
+    drop(writer);
+    Ok((hasher.finish(), temp_path))
+}
+
+/// Hash a local file (off the async threads) and check it against the
+/// index's hashes and `required_hashes`; returns its SHA-256.
+async fn hash_local(
+    file: &FileToFetch<'_>,
+    path: &Path,
+    required_hashes: &[HashDigest],
+) -> Result<HashDigest, ClientError> {
+    let expected: Vec<HashDigest> = file.hashes.iter().chain(required_hashes).cloned().collect();
+    let path_owned = path.to_path_buf();
+    let computed = tokio::task::spawn_blocking(move || hash_file(&path_owned, &expected))
+        .await
+        .map_err(|err| ClientError::Io(std::io::Error::other(err)))??;
+    hashes::check(
+        &file.filename,
+        &path.display().to_string(),
+        &computed,
+        file.hashes,
+        required_hashes,
+    )?;
+    Ok(computed.sha256)
 }
 
 /// Hash a local file for the algorithms of `expected`.

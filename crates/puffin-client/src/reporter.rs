@@ -3,7 +3,7 @@
 /// Downloads run concurrently, so each gets an id from
 /// [`Reporter::on_download_start`] that the other calls pass back.
 pub trait Reporter: Send + Sync {
-    /// A download of `name` (a wheel filename) starts; `size` is the
+    /// A download of `name` (a wheel or source distribution file name) starts; `size` is the
     /// `Content-Length` if the server sent one. Returns an id for this download.
     fn on_download_start(&self, name: &str, size: Option<u64>) -> usize;
 

@@ -1,9 +1,14 @@
-//! Choosing one wheel among a project's files: the newest version that the
-//! specifiers allow (pre-releases only when a specifier names one or nothing
-//! else matches, PEP 440), skipping yanked files unless pinned with `==`
-//! (PEP 592), and among that version's wheels the best for the tags
-//! (highest [`TagPriority`], then highest build tag) whose `Requires-Python`
-//! admits the interpreter.
+//! Choosing one file among a project's files, as pip does: the newest
+//! version that the specifiers allow (pre-releases only when a specifier
+//! names one or nothing else matches, PEP 440), skipping yanked files unless
+//! pinned with `==` (PEP 592), that has a usable file: a wheel compatible with
+//! the tags if the [`FormatPolicy`] allows wheels of the project, else a
+//! source distribution (`.tar.gz`, then `.zip`) if it allows sources; files
+//! whose `Requires-Python` excludes the interpreter are skipped. Among a
+//! version's wheels the best for the tags wins (highest [`TagPriority`], then
+//! highest build tag), and a compatible wheel beats the source distribution.
+//! So a newer version with only a source distribution wins over an older one
+//! with a wheel, unless sources are forbidden.
 //!
 //! [`TagPriority`]: platform_tags::TagPriority
 
@@ -11,17 +16,19 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use distribution_filename::{PackageName, SourceDistFilename, WheelFilename};
+use distribution_filename::{
+    BuildTag, PackageName, SourceDistExtension, SourceDistFilename, WheelFilename,
+};
 use pep440_rs::{Operator, Version, VersionSpecifiers};
-use platform_tags::Tags;
+use platform_tags::{TagPriority, Tags};
 use puffin_package::HashDigest;
 use url::Url;
 
-use crate::{ClientError, IndexFile};
+use crate::{ClientError, FormatPolicy, IndexFile};
 
-/// Where a selected wheel is.
+/// Where a selected file (wheel or source distribution) is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WheelSourceLocation {
+pub enum DistLocation {
     /// On an index, or on a find-links page (`index` is then the page's URL).
     Url {
         /// The file's URL (credentials are added per request, never stored here).
@@ -33,19 +40,81 @@ pub enum WheelSourceLocation {
     Path(PathBuf),
 }
 
+/// The former name of [`DistLocation`], from when only wheels were selected.
+pub type WheelSourceLocation = DistLocation;
+
 /// The wheel chosen for a requirement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelectedWheel {
     /// The parsed filename.
     pub filename: WheelFilename,
     /// Where it is.
-    pub source: WheelSourceLocation,
+    pub source: DistLocation,
     /// Hashes the index gives; checked on download.
     pub hashes: Vec<HashDigest>,
     /// `Some(reason)` if the file is yanked (only selected for an exact `==` pin).
     pub yanked: Option<String>,
     /// Messages for a person, e.g. about a yanked file.
     pub warnings: Vec<String>,
+}
+
+/// The source distribution chosen for a requirement, to be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedSource {
+    /// The parsed filename (`.tar.gz` or `.zip`).
+    pub filename: SourceDistFilename,
+    /// Where it is.
+    pub source: DistLocation,
+    /// Hashes the index gives; checked on download.
+    pub hashes: Vec<HashDigest>,
+    /// `Some(reason)` if the file is yanked (only selected for an exact `==` pin).
+    pub yanked: Option<String>,
+    /// Messages for a person, e.g. about a yanked file.
+    pub warnings: Vec<String>,
+}
+
+/// The file chosen for a requirement: a wheel to install, or a source
+/// distribution to build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectedDist {
+    /// A wheel compatible with the environment.
+    Wheel(SelectedWheel),
+    /// A source distribution.
+    Source(SelectedSource),
+}
+
+impl SelectedDist {
+    /// The selected version.
+    pub fn version(&self) -> &Version {
+        match self {
+            Self::Wheel(wheel) => &wheel.filename.version,
+            Self::Source(source) => &source.filename.version,
+        }
+    }
+
+    /// The file name, e.g. `foo-1.0-py3-none-any.whl` or `foo-1.0.tar.gz`.
+    pub fn filename(&self) -> String {
+        match self {
+            Self::Wheel(wheel) => wheel.filename.to_string(),
+            Self::Source(source) => source.filename.to_string(),
+        }
+    }
+
+    /// Where the file is.
+    pub fn location(&self) -> &DistLocation {
+        match self {
+            Self::Wheel(wheel) => &wheel.source,
+            Self::Source(source) => &source.source,
+        }
+    }
+
+    /// Messages for a person, e.g. about a yanked file.
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            Self::Wheel(wheel) => &wheel.warnings,
+            Self::Source(source) => &source.warnings,
+        }
+    }
 }
 
 /// A project's files, and where they were looked for (named in errors,
@@ -85,7 +154,7 @@ pub(crate) enum CandidateLocation {
 
 enum Kind {
     Wheel(WheelFilename),
-    SourceDist,
+    SourceDist(SourceDistFilename),
 }
 
 struct Parsed {
@@ -93,17 +162,75 @@ struct Parsed {
     kind: Kind,
 }
 
-/// Choose the wheel, or explain why none fits.
+impl Parsed {
+    /// Whether the file's `Requires-Python` (if any, and if it parses)
+    /// admits `python_version`; if not, the excluding specifiers.
+    fn excluded_by_python(&self, python_version: &Version) -> Option<&str> {
+        let requires_python = self.candidate.file.requires_python.as_deref()?;
+        let specifiers = VersionSpecifiers::from_str(requires_python).ok()?;
+        (!specifiers.contains(python_version)).then_some(requires_python)
+    }
+}
+
+/// Choose the file, or explain why none fits.
 pub(crate) fn select(
     package: &PackageName,
     specifiers: &VersionSpecifiers,
     tags: &Tags,
     python_version: &Version,
+    policy: &FormatPolicy,
     candidates: Candidates,
-) -> Result<SelectedWheel, ClientError> {
+) -> Result<SelectedDist, ClientError> {
     let searched = candidates.searched();
+    let by_version = group_by_version(package, candidates.files);
+    let allowed = allowed_versions(&by_version, specifiers);
+    if allowed.is_empty() {
+        return Err(no_matching_version(
+            package,
+            specifiers,
+            searched,
+            &by_version,
+        ));
+    }
+    let exact_pin = specifiers.iter().count() == 1
+        && specifiers
+            .iter()
+            .all(|s| matches!(s.operator(), Operator::Equal | Operator::ExactEqual));
+    let fit = Fit {
+        package,
+        exact_pin,
+        tags,
+        python_version,
+        policy,
+    };
+    let mut reasons = Vec::new();
+    for version in allowed {
+        match fit.best_of_version(&by_version[version]) {
+            Ok(parsed) => return Ok(selected(package, version, parsed)),
+            Err(reason) => {
+                if reasons.len() < 5 {
+                    reasons.push(format!("- {version}: {reason}"));
+                }
+            }
+        }
+    }
+    Err(ClientError::NoCompatibleWheel {
+        package: package.clone(),
+        specifiers: specifiers.to_string(),
+        searched,
+        reasons,
+        sources_allowed: policy.allows_source(package),
+    })
+}
+
+/// The files of `package` (wheels and `.tar.gz` / `.zip` source
+/// distributions whose name is the project's), by version.
+fn group_by_version(
+    package: &PackageName,
+    files: Vec<Candidate>,
+) -> BTreeMap<Version, Vec<Parsed>> {
     let mut by_version: BTreeMap<Version, Vec<Parsed>> = BTreeMap::new();
-    for candidate in candidates.files {
+    for candidate in files {
         let (name, version, kind) =
             if let Ok(wheel) = WheelFilename::from_str(&candidate.file.filename) {
                 (
@@ -112,7 +239,11 @@ pub(crate) fn select(
                     Kind::Wheel(wheel),
                 )
             } else if let Ok(sdist) = SourceDistFilename::from_str(&candidate.file.filename) {
-                (sdist.name, sdist.version, Kind::SourceDist)
+                (
+                    sdist.name.clone(),
+                    sdist.version.clone(),
+                    Kind::SourceDist(sdist),
+                )
             } else {
                 continue;
             };
@@ -124,12 +255,16 @@ pub(crate) fn select(
             .or_default()
             .push(Parsed { candidate, kind });
     }
+    by_version
+}
 
-    let specifiers_text = specifiers.to_string();
-    let exact_pin = specifiers.iter().count() == 1
-        && specifiers
-            .iter()
-            .all(|s| matches!(s.operator(), Operator::Equal | Operator::ExactEqual));
+/// The versions to try, newest first: those the specifiers allow, final
+/// releases only unless a specifier names a pre-release or no final
+/// release matches (PEP 440).
+fn allowed_versions<'a>(
+    by_version: &'a BTreeMap<Version, Vec<Parsed>>,
+    specifiers: &VersionSpecifiers,
+) -> Vec<&'a Version> {
     let names_prerelease = specifiers.iter().any(|s| s.version().any_prerelease());
     let matching: Vec<&Version> = by_version
         .keys()
@@ -141,172 +276,235 @@ pub(crate) fn select(
         .copied()
         .filter(|v| !v.any_prerelease())
         .collect();
-    let allowed = if names_prerelease || finals.is_empty() {
+    if names_prerelease || finals.is_empty() {
         matching
     } else {
         finals
-    };
-
-    if allowed.is_empty() {
-        let mut available: Vec<String> = by_version
-            .keys()
-            .rev()
-            .take(10)
-            .map(ToString::to_string)
-            .collect();
-        if by_version.len() > 10 {
-            available.push("...".to_string());
-        }
-        return Err(ClientError::NoMatchingVersion {
-            package: package.clone(),
-            specifiers: specifiers_text,
-            searched,
-            available: if available.is_empty() {
-                " (no files found)".to_string()
-            } else {
-                format!(" (available: {})", available.join(", "))
-            },
-        });
     }
-
-    let mut reasons = Vec::new();
-    for version in allowed {
-        let files = &by_version[version];
-        match best_of_version(files, exact_pin, tags, python_version) {
-            Ok(parsed) => {
-                let Kind::Wheel(filename) = &parsed.kind else {
-                    unreachable!("only wheels are selected")
-                };
-                let file = &parsed.candidate.file;
-                let mut warnings = Vec::new();
-                if let Some(reason) = &file.yanked {
-                    warnings.push(if reason.is_empty() {
-                        format!("`{package}=={version}` is yanked")
-                    } else {
-                        format!("`{package}=={version}` is yanked (reason: {reason})")
-                    });
-                }
-                let source = match &parsed.candidate.location {
-                    CandidateLocation::Listed(index) => WheelSourceLocation::Url {
-                        url: file.url.clone(),
-                        index: index.clone(),
-                    },
-                    CandidateLocation::Path(path) => WheelSourceLocation::Path(path.clone()),
-                };
-                return Ok(SelectedWheel {
-                    filename: filename.clone(),
-                    source,
-                    hashes: file.hashes.clone(),
-                    yanked: file.yanked.clone(),
-                    warnings,
-                });
-            }
-            Err(reason) => {
-                if reasons.len() < 5 {
-                    reasons.push(format!("- {version}: {reason}"));
-                }
-            }
-        }
-    }
-    Err(ClientError::NoCompatibleWheel {
-        package: package.clone(),
-        specifiers: specifiers_text,
-        searched,
-        reasons,
-    })
 }
 
-/// The best wheel of one version, or why there is none.
-fn best_of_version<'a>(
-    files: &'a [Parsed],
-    exact_pin: bool,
-    tags: &Tags,
-    python_version: &Version,
-) -> Result<&'a Parsed, String> {
-    let usable: Vec<&Parsed> = files
-        .iter()
-        .filter(|p| exact_pin || p.candidate.file.yanked.is_none())
+/// No version matches: the error lists the newest versions there are.
+fn no_matching_version(
+    package: &PackageName,
+    specifiers: &VersionSpecifiers,
+    searched: String,
+    by_version: &BTreeMap<Version, Vec<Parsed>>,
+) -> ClientError {
+    let mut available: Vec<String> = by_version
+        .keys()
+        .rev()
+        .take(10)
+        .map(ToString::to_string)
         .collect();
-    if usable.is_empty() {
-        return Err(
-            "every file of this version is yanked (only an exact `==` pin selects a yanked file)"
-                .to_string(),
-        );
+    if by_version.len() > 10 {
+        available.push("...".to_string());
     }
-    let wheels: Vec<(&Parsed, &WheelFilename)> = usable
-        .iter()
-        .filter_map(|p| match &p.kind {
-            Kind::Wheel(wheel) => Some((*p, wheel)),
-            Kind::SourceDist => None,
-        })
-        .collect();
-    if wheels.is_empty() {
-        return Err(
-            "only a source distribution: building from source is not supported yet".to_string(),
-        );
-    }
-    let mut excluded_python = Vec::new();
-    let mut other_tags = Vec::new();
-    let mut best: Option<(&Parsed, platform_tags::TagPriority)> = None;
-    for (parsed, wheel) in wheels {
-        if let Some(requires_python) = &parsed.candidate.file.requires_python
-            && let Ok(specifiers) = VersionSpecifiers::from_str(requires_python)
-            && !specifiers.contains(python_version)
-        {
-            if !excluded_python.contains(requires_python) {
-                excluded_python.push(requires_python.clone());
-            }
-            continue;
-        }
-        let Some(priority) = tags.compatibility(wheel) else {
-            let tag = format!(
-                "{}-{}-{}",
-                wheel.python_tag.join("."),
-                wheel.abi_tag.join("."),
-                wheel.platform_tag.join(".")
-            );
-            if !other_tags.contains(&tag) {
-                other_tags.push(tag);
-            }
-            continue;
-        };
-        let better = match &best {
-            None => true,
-            Some((current, current_priority)) => {
-                let current_build = match &current.kind {
-                    Kind::Wheel(w) => w.build_tag.clone(),
-                    Kind::SourceDist => None,
-                };
-                (priority, wheel.build_tag.clone()) > (*current_priority, current_build)
-            }
-        };
-        if better {
-            best = Some((parsed, priority));
-        }
-    }
-    if let Some((parsed, _)) = best {
-        return Ok(parsed);
-    }
-    let mut why = Vec::new();
-    if !excluded_python.is_empty() {
-        why.push(format!(
-            "requires-python `{}` excludes Python {python_version}",
-            excluded_python.join("`, `")
-        ));
-    }
-    if !other_tags.is_empty() {
-        let shown: Vec<&str> = other_tags.iter().take(8).map(String::as_str).collect();
-        let more = if other_tags.len() > 8 {
-            format!(" and {} more", other_tags.len() - 8)
+    ClientError::NoMatchingVersion {
+        package: package.clone(),
+        specifiers: specifiers.to_string(),
+        searched,
+        available: if available.is_empty() {
+            " (no files found)".to_string()
         } else {
-            String::new()
-        };
-        why.push(format!(
-            "wheels exist only for other platforms: {}{more}",
-            shown.join(", ")
-        ));
+            format!(" (available: {})", available.join(", "))
+        },
     }
-    Err(why.join("; "))
+}
+
+/// The public form of the chosen file.
+fn selected(package: &PackageName, version: &Version, parsed: &Parsed) -> SelectedDist {
+    let file = &parsed.candidate.file;
+    let mut warnings = Vec::new();
+    if let Some(reason) = &file.yanked {
+        warnings.push(if reason.is_empty() {
+            format!("`{package}=={version}` is yanked")
+        } else {
+            format!("`{package}=={version}` is yanked (reason: {reason})")
+        });
+    }
+    let source = match &parsed.candidate.location {
+        CandidateLocation::Listed(index) => DistLocation::Url {
+            url: file.url.clone(),
+            index: index.clone(),
+        },
+        CandidateLocation::Path(path) => DistLocation::Path(path.clone()),
+    };
+    match &parsed.kind {
+        Kind::Wheel(filename) => SelectedDist::Wheel(SelectedWheel {
+            filename: filename.clone(),
+            source,
+            hashes: file.hashes.clone(),
+            yanked: file.yanked.clone(),
+            warnings,
+        }),
+        Kind::SourceDist(filename) => SelectedDist::Source(SelectedSource {
+            filename: filename.clone(),
+            source,
+            hashes: file.hashes.clone(),
+            yanked: file.yanked.clone(),
+            warnings,
+        }),
+    }
+}
+
+/// What a file must fit: the requirement, the environment and the policy.
+struct Fit<'a> {
+    package: &'a PackageName,
+    exact_pin: bool,
+    tags: &'a Tags,
+    python_version: &'a Version,
+    policy: &'a FormatPolicy,
+}
+
+/// Why the files of one version do not fit, collected while looking.
+#[derive(Default)]
+struct Misfit {
+    /// `Requires-Python` values that exclude the interpreter.
+    excluded_python: Vec<String>,
+    /// The tags of wheels for other environments, e.g. `cp312-cp312-win_amd64`.
+    other_tags: Vec<String>,
+}
+
+impl Misfit {
+    fn exclude_python(&mut self, requires_python: &str) {
+        if !self.excluded_python.iter().any(|r| r == requires_python) {
+            self.excluded_python.push(requires_python.to_string());
+        }
+    }
+}
+
+impl Fit<'_> {
+    /// The file to use of one version (the best wheel, else the source
+    /// distribution), or why there is none.
+    fn best_of_version<'p>(&self, files: &'p [Parsed]) -> Result<&'p Parsed, String> {
+        let usable: Vec<&Parsed> = files
+            .iter()
+            .filter(|p| self.exact_pin || p.candidate.file.yanked.is_none())
+            .collect();
+        if usable.is_empty() {
+            return Err(
+                "every file of this version is yanked (only an exact `==` pin selects a yanked file)"
+                    .to_string(),
+            );
+        }
+        let mut misfit = Misfit::default();
+        if self.policy.allows_wheel(self.package)
+            && let Some(wheel) = self.best_wheel(&usable, &mut misfit)
+        {
+            return Ok(wheel);
+        }
+        if self.policy.allows_source(self.package)
+            && let Some(source) = self.best_source(&usable, &mut misfit)
+        {
+            return Ok(source);
+        }
+        Err(self.explain(&usable, &misfit))
+    }
+
+    /// The compatible wheel with the best tag, then the highest build tag.
+    fn best_wheel<'p>(&self, usable: &[&'p Parsed], misfit: &mut Misfit) -> Option<&'p Parsed> {
+        let mut best: Option<(&Parsed, (TagPriority, Option<BuildTag>))> = None;
+        for parsed in usable {
+            let Kind::Wheel(wheel) = &parsed.kind else {
+                continue;
+            };
+            if let Some(requires_python) = parsed.excluded_by_python(self.python_version) {
+                misfit.exclude_python(requires_python);
+                continue;
+            }
+            let Some(priority) = self.tags.compatibility(wheel) else {
+                let tag = format!(
+                    "{}-{}-{}",
+                    wheel.python_tag.join("."),
+                    wheel.abi_tag.join("."),
+                    wheel.platform_tag.join(".")
+                );
+                if !misfit.other_tags.contains(&tag) {
+                    misfit.other_tags.push(tag);
+                }
+                continue;
+            };
+            let key = (priority, wheel.build_tag.clone());
+            if best.as_ref().is_none_or(|(_, best_key)| key > *best_key) {
+                best = Some((parsed, key));
+            }
+        }
+        best.map(|(parsed, _)| parsed)
+    }
+
+    /// The source distribution that admits the interpreter, a `.tar.gz`
+    /// (the standard format, PEP 625) before a `.zip`.
+    fn best_source<'p>(&self, usable: &[&'p Parsed], misfit: &mut Misfit) -> Option<&'p Parsed> {
+        let mut admitted = Vec::new();
+        for parsed in usable {
+            let Kind::SourceDist(sdist) = &parsed.kind else {
+                continue;
+            };
+            if let Some(requires_python) = parsed.excluded_by_python(self.python_version) {
+                misfit.exclude_python(requires_python);
+                continue;
+            }
+            admitted.push((*parsed, sdist.extension));
+        }
+        admitted
+            .into_iter()
+            .min_by_key(|(_, extension)| *extension != SourceDistExtension::TarGz)
+            .map(|(parsed, _)| parsed)
+    }
+
+    /// Why none of a version's usable files fits, in one line.
+    fn explain(&self, usable: &[&Parsed], misfit: &Misfit) -> String {
+        let (package, policy) = (self.package, self.policy);
+        let has_wheels = usable.iter().any(|p| matches!(p.kind, Kind::Wheel(_)));
+        let has_sources = usable.iter().any(|p| matches!(p.kind, Kind::SourceDist(_)));
+        if !has_wheels && !policy.allows_source(package) {
+            return format!(
+                "only a source distribution: {}",
+                policy.source_refusal(package)
+            );
+        }
+        if !has_sources && !policy.allows_wheel(package) {
+            return format!(
+                "no source distribution, and {}",
+                policy.wheel_refusal(package)
+            );
+        }
+        let mut why = Vec::new();
+        if !misfit.excluded_python.is_empty() {
+            why.push(format!(
+                "requires-python `{}` excludes Python {}",
+                misfit.excluded_python.join("`, `"),
+                self.python_version
+            ));
+        }
+        if !misfit.other_tags.is_empty() {
+            let shown: Vec<&str> = misfit
+                .other_tags
+                .iter()
+                .take(8)
+                .map(String::as_str)
+                .collect();
+            let more = if misfit.other_tags.len() > 8 {
+                format!(" and {} more", misfit.other_tags.len() - 8)
+            } else {
+                String::new()
+            };
+            why.push(format!(
+                "wheels exist only for other platforms: {}{more}",
+                shown.join(", ")
+            ));
+        }
+        if has_wheels && !policy.allows_wheel(package) {
+            why.push(policy.wheel_refusal(package));
+        }
+        if has_sources && policy.refuses_source_by_option(package) {
+            why.push(policy.source_refusal(package));
+        }
+        if !has_sources && policy.allows_source(package) {
+            why.push("no source distribution".to_string());
+        }
+        why.join("; ")
+    }
 }
 
 #[cfg(test)]
@@ -356,12 +554,25 @@ mod tests {
         candidate
     }
 
+    /// Select with `select_wheel`'s policy.
     fn run(specifiers: &str, candidates: Vec<Candidate>) -> Result<SelectedWheel, ClientError> {
+        match run_with(&FormatPolicy::wheels_required(), specifiers, candidates)? {
+            SelectedDist::Wheel(wheel) => Ok(wheel),
+            SelectedDist::Source(source) => panic!("a source was selected: {source:?}"),
+        }
+    }
+
+    fn run_with(
+        policy: &FormatPolicy,
+        specifiers: &str,
+        candidates: Vec<Candidate>,
+    ) -> Result<SelectedDist, ClientError> {
         select(
             &PackageName::new("foo").unwrap(),
             &VersionSpecifiers::from_str(specifiers).unwrap(),
             &tags(),
             &Version::from_str("3.11.4").unwrap(),
+            policy,
             Candidates {
                 files: candidates,
                 searched: vec!["the index `http://127.0.0.1:1/simple/`".to_string()],
@@ -499,5 +710,185 @@ mod tests {
         )
         .unwrap();
         assert_eq!(selected.filename.version.to_string(), "1.0");
+    }
+    fn policy(no_binary: &[&str], only_binary: &[&str], no_build: bool) -> FormatPolicy {
+        let strings = |values: &[&str]| values.iter().map(ToString::to_string).collect::<Vec<_>>();
+        FormatPolicy::from_pip_args(&strings(no_binary), &strings(only_binary), no_build).unwrap()
+    }
+
+    /// The selected file's name, or the error message.
+    fn outcome(policy: &FormatPolicy, specifiers: &str, candidates: Vec<Candidate>) -> String {
+        match run_with(policy, specifiers, candidates) {
+            Ok(SelectedDist::Wheel(wheel)) => format!("wheel {}", wheel.filename),
+            Ok(SelectedDist::Source(source)) => format!("source {}", source.filename),
+            Err(err) => err.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_wheel_before_the_source_of_the_same_version() {
+        let all = FormatPolicy::default();
+        let files = || {
+            vec![
+                file("foo-1.0.zip"),
+                file("foo-1.0.tar.gz"),
+                file("foo-1.0-py3-none-any.whl"),
+            ]
+        };
+        assert_eq!(
+            outcome(&all, "==1.0", files()),
+            "wheel foo-1.0-py3-none-any.whl"
+        );
+        // No compatible wheel: the `.tar.gz` before the `.zip`.
+        let files = vec![
+            file("foo-1.0.zip"),
+            file("foo-1.0-cp312-cp312-win_amd64.whl"),
+            file("foo-1.0.tar.gz"),
+        ];
+        assert_eq!(outcome(&all, ">=1", files), "source foo-1.0.tar.gz");
+        assert_eq!(
+            outcome(&all, ">=1", vec![file("foo-1.0.zip")]),
+            "source foo-1.0.zip"
+        );
+    }
+
+    #[test]
+    fn the_newest_version_with_any_usable_file() {
+        let files = || {
+            vec![
+                file("foo-1.0-py3-none-any.whl"),
+                file("foo-1.0.tar.gz"),
+                file("foo-2.0.tar.gz"),
+                file("foo-2.0-cp312-cp312-win_amd64.whl"),
+            ]
+        };
+        let cases = [
+            (policy(&[], &[], false), "source foo-2.0.tar.gz"),
+            (
+                policy(&[], &[":all:"], false),
+                "wheel foo-1.0-py3-none-any.whl",
+            ),
+            (
+                policy(&[], &["foo"], false),
+                "wheel foo-1.0-py3-none-any.whl",
+            ),
+            (policy(&[], &[], true), "wheel foo-1.0-py3-none-any.whl"),
+            (policy(&[], &["bar"], false), "source foo-2.0.tar.gz"),
+        ];
+        for (policy, expected) in cases {
+            assert_eq!(outcome(&policy, ">=1", files()), expected, "{policy:?}");
+        }
+    }
+
+    #[test]
+    fn no_binary_selects_the_source_even_beside_a_wheel() {
+        let files = || vec![file("foo-1.0-py3-none-any.whl"), file("foo-1.0.tar.gz")];
+        let cases = [
+            (policy(&["foo"], &[], false), "source foo-1.0.tar.gz"),
+            (policy(&[":all:"], &[], false), "source foo-1.0.tar.gz"),
+            (
+                policy(&["bar"], &[], false),
+                "wheel foo-1.0-py3-none-any.whl",
+            ),
+            (
+                policy(&[":all:"], &["foo"], false),
+                "wheel foo-1.0-py3-none-any.whl",
+            ),
+        ];
+        for (policy, expected) in cases {
+            assert_eq!(outcome(&policy, "==1.0", files()), expected, "{policy:?}");
+        }
+    }
+
+    #[test]
+    fn yanked_and_requires_python_apply_to_sources() {
+        let all = FormatPolicy::default();
+        let files = || {
+            vec![
+                file("foo-1.0.tar.gz"),
+                yanked(file("foo-2.0.tar.gz"), ""),
+                requires_python(file("foo-3.0.tar.gz"), ">=3.12"),
+                requires_python(file("foo-3.0.zip"), ">=3.13"),
+            ]
+        };
+        assert_eq!(outcome(&all, ">=1", files()), "source foo-1.0.tar.gz");
+        let SelectedDist::Source(source) = run_with(&all, "==2.0", files()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(source.yanked.as_deref(), Some(""));
+        insta::assert_snapshot!(source.warnings.join("\n"), @"`foo==2.0` is yanked");
+        insta::assert_snapshot!(outcome(&all, "==3.0", files()), @r"
+        No wheel or source distribution of `foo==3.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
+        - 3.0: requires-python `>=3.12`, `>=3.13` excludes Python 3.11.4
+        ");
+        insta::assert_snapshot!(outcome(&all, ">=2", files()), @r"
+        No wheel or source distribution of `foo>=2` in the index `http://127.0.0.1:1/simple/` fits this environment:
+        - 3.0: requires-python `>=3.12`, `>=3.13` excludes Python 3.11.4
+        - 2.0: every file of this version is yanked (only an exact `==` pin selects a yanked file)
+        ");
+    }
+
+    #[test]
+    fn only_the_projects_sdists_count() {
+        let all = FormatPolicy::default();
+        let files = vec![
+            file("foo-1.0-py3-none-any.whl"),
+            file("foo-bar-2.0.tar.gz"),
+            file("foo-3.0.tar.bz2"),
+            file("foo-4.0.tar"),
+            file("foo_bar-5.0.zip"),
+        ];
+        assert_eq!(
+            outcome(&all, ">=1", files),
+            "wheel foo-1.0-py3-none-any.whl"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_option_that_forbids_a_file() {
+        let sdist_only = || vec![file("foo-1.0.tar.gz")];
+        insta::assert_snapshot!(outcome(&policy(&[], &[":all:"], false), "==1.0", sdist_only()), @r"
+        No wheel of `foo==1.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
+        - 1.0: only a source distribution: `--only-binary :all:` forbids building from source
+        ");
+        insta::assert_snapshot!(outcome(&policy(&[], &[], true), "==1.0", sdist_only()), @r"
+        No wheel of `foo==1.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
+        - 1.0: only a source distribution: `--no-build` forbids building from source
+        ");
+        insta::assert_snapshot!(outcome(&policy(&[], &["foo"], false), "==1.0", sdist_only()), @r"
+        No wheel of `foo==1.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
+        - 1.0: only a source distribution: `--only-binary foo` forbids building it from source
+        ");
+        let wheel_only = || vec![file("foo-1.0-py3-none-any.whl")];
+        insta::assert_snapshot!(outcome(&policy(&["foo"], &[], false), "==1.0", wheel_only()), @r"
+        No wheel or source distribution of `foo==1.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
+        - 1.0: no source distribution, and `--no-binary foo` forbids its wheels
+        ");
+        insta::assert_snapshot!(outcome(&policy(&[":all:"], &[], false), "==1.0", wheel_only()), @r"
+        No wheel or source distribution of `foo==1.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
+        - 1.0: no source distribution, and `--no-binary :all:` forbids wheels
+        ");
+        let mixed = || {
+            vec![
+                file("foo-1.0-cp312-cp312-win_amd64.whl"),
+                requires_python(file("foo-1.0.tar.gz"), ">=3.12"),
+            ]
+        };
+        insta::assert_snapshot!(outcome(&policy(&[], &[":all:"], false), "==1.0", mixed()), @r"
+        No wheel of `foo==1.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
+        - 1.0: wheels exist only for other platforms: cp312-cp312-win_amd64; `--only-binary :all:` forbids building from source
+        ");
+        insta::assert_snapshot!(outcome(&FormatPolicy::default(), "==1.0", mixed()), @r"
+        No wheel or source distribution of `foo==1.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
+        - 1.0: requires-python `>=3.12` excludes Python 3.11.4; wheels exist only for other platforms: cp312-cp312-win_amd64
+        ");
+        insta::assert_snapshot!(outcome(&policy(&["foo"], &[], false), "==1.0", mixed()), @r"
+        No wheel or source distribution of `foo==1.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
+        - 1.0: requires-python `>=3.12` excludes Python 3.11.4; `--no-binary foo` forbids its wheels
+        ");
+        insta::assert_snapshot!(outcome(&FormatPolicy::default(), "==1.0", vec![file("foo-1.0-cp312-cp312-win_amd64.whl")]), @r"
+        No wheel or source distribution of `foo==1.0` in the index `http://127.0.0.1:1/simple/` fits this environment:
+        - 1.0: wheels exist only for other platforms: cp312-cp312-win_amd64; no source distribution
+        ");
     }
 }

@@ -6,6 +6,7 @@ mod find_links;
 mod http_cache;
 mod index;
 mod proxy;
+mod source;
 mod tls;
 
 use std::path::Path;
