@@ -8,13 +8,17 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use distribution_filename::PackageName;
+use distribution_filename::{PackageName, SourceDistFilename};
 use pep508_rs::Requirement;
 use platform_tags::Tags;
 use puffin_build::{BuildContext, BuildKind, Builder, ConfigSettings, InstallFuture, Isolation};
 use puffin_cache::{Cache, CacheBucket};
-use puffin_client::{IndexArgs, IndexLocations, RegistryClientBuilder};
+use puffin_client::{
+    DistLocation, FormatPolicy, IndexArgs, IndexLocations, RegistryClient, RegistryClientBuilder,
+    SelectedSource,
+};
 use puffin_interpreter::{Interpreter, PythonEnvironment};
+use puffin_package::{HashAlgorithm, HashDigest};
 use puffin_source::{BuildKey, BuiltWheelCache, GitUrl};
 use tracing::debug;
 use url::Url;
@@ -45,7 +49,9 @@ pub struct BuildOptions {
 pub(crate) struct Builds {
     cache: Cache,
     options: BuildOptions,
+    policy: FormatPolicy,
     settings: ConfigSettings,
+    client: std::sync::OnceLock<RegistryClient>,
     builder: Builder,
     context: SyncBuildContext,
     offline: bool,
@@ -59,9 +65,10 @@ impl Builds {
         environment: &PythonEnvironment,
         cache: &Cache,
         sync: &SyncOptions,
-        file_index: &IndexArgs,
+        files: &SyncRequirements,
         tags: Tags,
     ) -> Result<Self, Error> {
+        let file_index = &files.index;
         let env = |key: &str| std::env::var(key).ok();
         let locations = IndexLocations::discover(
             &sync.index,
@@ -71,6 +78,7 @@ impl Builds {
         )
         .map_err(|err| Error::IndexLocations(Box::new(err)))?;
         let options = sync.build.clone();
+        let policy = format_policy(&options, files)?;
         let settings = parse_settings(&options.config_settings)?;
         let isolation = if options.no_build_isolation {
             Isolation::Shared(environment.clone())
@@ -93,7 +101,9 @@ impl Builds {
         Ok(Self {
             cache: cache.clone(),
             options,
+            policy,
             settings,
+            client: std::sync::OnceLock::new(),
             builder: Builder::new(build_options),
             context,
             offline: sync.offline,
@@ -135,7 +145,19 @@ impl Builds {
             .build()
             .map_err(Error::Runtime)?;
         runtime.block_on(async {
-            let tree = self.source_tree(source, origin).await?;
+            let tree = match source {
+                BuildSource::Directory { path, .. } => path.clone(),
+                BuildSource::Git(git) => git.project_root(),
+                BuildSource::Archive { url, .. } => {
+                    return Err(Error::NotBuildable {
+                        requirement: format!(
+                            "{} (a source archive must be named `<name>-<version>.tar.gz` or `.zip`)",
+                            puffin_redact::redact_text(url.as_str())
+                        ),
+                        origin: origin.to_string(),
+                    });
+                }
+            };
             let out = self
                 .built_wheels()
                 .temp_dir()
@@ -146,7 +168,7 @@ impl Builds {
             let display = display_source(None, source);
             let metadata = self
                 .builder
-                .metadata(&self.context, tree.path(), out.path(), &display)
+                .metadata(&self.context, &tree, out.path(), &display)
                 .await
                 .map_err(|err| Error::Build(Box::new(err)))?;
             let parsed = puffin_package::Metadata::parse(&metadata.metadata).map_err(|err| {
@@ -160,6 +182,107 @@ impl Builds {
         })
     }
 
+    /// Which packages may use wheels, and which may be built.
+    pub(crate) fn policy(&self) -> &FormatPolicy {
+        &self.policy
+    }
+
+    /// The built wheel of a source distribution chosen on an index: found
+    /// in the built-wheel cache by the digest the index gives (no download),
+    /// else downloaded (its hashes checked), unpacked and built.
+    pub(crate) async fn build_registry_source(
+        &self,
+        requirement: &crate::PlannedRequirement,
+        source: &SelectedSource,
+        required: &[HashDigest],
+    ) -> Result<PathBuf, Error> {
+        let origin = &requirement.origin;
+        let settings = self.settings.digest();
+        let cache = self.built_wheels();
+        let listed = source.hashes.iter().filter(|hash| {
+            hash.algorithm() == HashAlgorithm::Sha256
+                && (required.is_empty() || required.contains(hash))
+        });
+        for sha256 in listed {
+            let key = BuildKey::Archive {
+                sha256: sha256.digest().to_string(),
+            };
+            if let Some(wheel) = cache.find(&key, false, &settings, &self.tags) {
+                debug!(wheel = %wheel.display(), "Found the wheel built from the index's source distribution");
+                return Ok(wheel);
+            }
+        }
+        let display = format!("{} @ {}", requirement.name, source.filename.version);
+        let download = self
+            .cache
+            .temp_dir(CacheBucket::Builds)
+            .map_err(Error::Runtime)?;
+        let archive = self
+            .client()?
+            .fetch_source(source, download.path(), required)
+            .await
+            .map_err(|err| Error::Download {
+                filename: source.filename.to_string(),
+                origin: origin.clone(),
+                err: Box::new(err),
+            })?;
+        let key = BuildKey::Archive {
+            sha256: archive.sha256.digest().to_string(),
+        };
+        self.build_archive(&archive.path, key, &display, origin)
+            .await
+    }
+
+    /// Build the archive at `path` (unpacked into a temporary directory)
+    /// unless the cache has its wheel; publish it under `key`.
+    async fn build_archive(
+        &self,
+        path: &Path,
+        key: BuildKey,
+        display: &str,
+        origin: &str,
+    ) -> Result<PathBuf, Error> {
+        let settings = self.settings.digest();
+        let cache = self.built_wheels();
+        if let Some(wheel) = cache.find(&key, false, &settings, &self.tags) {
+            return Ok(wheel);
+        }
+        let tree = self.unpack(path, origin).await?;
+        let out = cache.temp_dir().map_err(|err| source_error(err, origin))?;
+        let wheel = self
+            .builder
+            .build(
+                &self.context,
+                tree.path(),
+                BuildKind::Wheel,
+                out.path(),
+                display,
+            )
+            .await
+            .map_err(|err| Error::Build(Box::new(err)))?;
+        cache
+            .publish(&key, false, &settings, &wheel)
+            .map_err(|err| source_error(err, origin))
+    }
+
+    /// The client for downloading source archives, built on first use.
+    fn client(&self) -> Result<&RegistryClient, Error> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let client = RegistryClientBuilder::new(self.cache.clone())
+            .index_locations(self.context.locations.clone())
+            .offline(self.offline)
+            .build()
+            .map_err(|err| Error::Client(Box::new(err)))?;
+        let _ = self.client.set(client);
+        Ok(self.client.get().expect("set just above"))
+    }
+
+    fn built_wheels(&self) -> BuiltWheelCache {
+        BuiltWheelCache::new(self.cache.bucket(CacheBucket::BuiltWheels))
+    }
+
     /// The built wheel of a source: found in the built-wheel cache (keyed by
     /// the archive's hash, the tree's fingerprint or the commit, plus the
     /// config settings), else built and published there.
@@ -167,19 +290,38 @@ impl Builds {
         &self,
         name: &PackageName,
         source: &BuildSource,
+        required: &[HashDigest],
         origin: &str,
     ) -> Result<PathBuf, Error> {
-        if self.options.no_build {
+        if !self.policy.allows_source(name) {
             return Err(Error::NoBuild {
                 requirement: display_source(Some(name), source),
                 origin: origin.to_string(),
             });
         }
-        let source_error = |err: puffin_source::Error| Error::Source {
-            origin: origin.to_string(),
-            err: Box::new(err),
+        let display = display_source(Some(name), source);
+        let (tree, key) = match source {
+            BuildSource::Archive { url, filename } => {
+                let download = self
+                    .cache
+                    .temp_dir(CacheBucket::Builds)
+                    .map_err(Error::Runtime)?;
+                let archive = self
+                    .archive_file(url, filename.as_ref(), download.path(), required, origin)
+                    .await?;
+                let key = BuildKey::Archive {
+                    sha256: archive.sha256.digest().to_string(),
+                };
+                return self
+                    .build_archive(&archive.path, key, &display, origin)
+                    .await;
+            }
+            BuildSource::Directory { path, .. } => (
+                path.clone(),
+                BuildKey::local(path).map_err(|err| source_error(err, origin))?,
+            ),
+            BuildSource::Git(git) => (git.project_root(), git_key(git)),
         };
-        let key = self.build_key(source, origin)?;
         let editable = source.is_editable();
         let settings = self.settings.digest();
         let cache = self.built_wheels();
@@ -187,83 +329,79 @@ impl Builds {
             debug!(wheel = %wheel.display(), "Found a built wheel");
             return Ok(wheel);
         }
-        let tree = self.source_tree(source, origin).await?;
-        let out = cache.temp_dir().map_err(source_error)?;
+        let out = cache.temp_dir().map_err(|err| source_error(err, origin))?;
         let kind = if editable {
             BuildKind::Editable
         } else {
             BuildKind::Wheel
         };
-        let display = display_source(Some(name), source);
         let wheel = self
             .builder
-            .build(&self.context, tree.path(), kind, out.path(), &display)
+            .build(&self.context, &tree, kind, out.path(), &display)
             .await
             .map_err(|err| Error::Build(Box::new(err)))?;
         cache
             .publish(&key, editable, &settings, &wheel)
-            .map_err(source_error)
+            .map_err(|err| source_error(err, origin))
     }
 
-    fn built_wheels(&self) -> BuiltWheelCache {
-        BuiltWheelCache::new(self.cache.bucket(CacheBucket::BuiltWheels))
-    }
-
-    /// The key of a source in the built-wheel cache.
-    fn build_key(&self, source: &BuildSource, origin: &str) -> Result<BuildKey, Error> {
-        let source_error = |err: puffin_source::Error| Error::Source {
-            origin: origin.to_string(),
-            err: Box::new(err),
+    /// A source archive on the local disk, hashed (and checked against
+    /// `required`), or downloaded into `dir`.
+    async fn archive_file(
+        &self,
+        url: &Url,
+        filename: Option<&SourceDistFilename>,
+        dir: &Path,
+        required: &[HashDigest],
+        origin: &str,
+    ) -> Result<puffin_client::DownloadedFile, Error> {
+        let location = match url.to_file_path() {
+            Ok(path) if url.scheme() == "file" => DistLocation::Path(path),
+            _ => DistLocation::Url {
+                url: url.clone(),
+                index: url.clone(),
+            },
         };
-        match source {
-            BuildSource::Directory { path, .. } => BuildKey::local(path).map_err(source_error),
-            BuildSource::Git(git) => Ok(BuildKey::Git {
-                repository: puffin_redact::remove_credentials(git.repository.as_str())
-                    .trim_end_matches('/')
-                    .to_string(),
-                commit: git.commit.clone(),
-                subdirectory: git.subdirectory.clone(),
-            }),
-            BuildSource::Archive { url, .. } => {
-                let path = local_archive(url, origin)?;
-                let sha256 =
-                    crate::preparer::sha256_file(&path).map_err(|err| Error::ReadWheel {
-                        path: path.clone(),
-                        origin: origin.to_string(),
-                        err,
-                    })?;
-                Ok(BuildKey::Archive {
-                    sha256: sha256.digest().to_string(),
-                })
-            }
-        }
+        let Some(filename) = filename else {
+            return Err(Error::NotBuildable {
+                requirement: format!(
+                    "{} (a source archive must be named `<name>-<version>.tar.gz` or `.zip`)",
+                    puffin_redact::redact_text(url.as_str())
+                ),
+                origin: origin.to_string(),
+            });
+        };
+        let source = SelectedSource {
+            filename: filename.clone(),
+            source: location,
+            hashes: Vec::new(),
+            yanked: None,
+            warnings: Vec::new(),
+        };
+        self.client()?
+            .fetch_source(&source, dir, required)
+            .await
+            .map_err(|err| Error::Download {
+                filename: filename.to_string(),
+                origin: origin.to_string(),
+                err: Box::new(err),
+            })
     }
 
-    /// The tree to build: the directory, the checkout, or the archive
-    /// unpacked into a temporary directory (removed when dropped).
-    async fn source_tree(&self, source: &BuildSource, origin: &str) -> Result<SourceTree, Error> {
-        match source {
-            BuildSource::Directory { path, .. } => Ok(SourceTree::Borrowed(path.clone())),
-            BuildSource::Git(git) => Ok(SourceTree::Borrowed(git.project_root())),
-            BuildSource::Archive { url, .. } => {
-                let archive = local_archive(url, origin)?;
-                let dir = self
-                    .cache
-                    .temp_dir(CacheBucket::Builds)
-                    .map_err(Error::Runtime)?;
-                let dest = dir.path().to_path_buf();
-                let root = tokio::task::spawn_blocking(move || {
-                    puffin_source::unpack_archive(&archive, &dest)
-                })
+    /// Unpack a source archive into a temporary directory of `builds-v0`.
+    async fn unpack(&self, archive: &Path, origin: &str) -> Result<SourceTree, Error> {
+        let dir = self
+            .cache
+            .temp_dir(CacheBucket::Builds)
+            .map_err(Error::Runtime)?;
+        let dest = dir.path().to_path_buf();
+        let archive = archive.to_path_buf();
+        let root =
+            tokio::task::spawn_blocking(move || puffin_source::unpack_archive(&archive, &dest))
                 .await
                 .map_err(|err| Error::Runtime(std::io::Error::other(err)))?
-                .map_err(|err| Error::Source {
-                    origin: origin.to_string(),
-                    err: Box::new(err),
-                })?;
-                Ok(SourceTree::Unpacked { _dir: dir, root })
-            }
-        }
+                .map_err(|err| source_error(err, origin))?;
+        Ok(SourceTree { _dir: dir, root })
     }
 
     /// The target environment (for `--no-build-isolation`).
@@ -279,39 +417,54 @@ impl Builds {
     }
 }
 
-/// A tree to build, and what keeps it alive.
-enum SourceTree {
-    Borrowed(PathBuf),
-    Unpacked {
-        _dir: tempfile::TempDir,
-        root: PathBuf,
-    },
+/// An unpacked source archive, removed when dropped.
+struct SourceTree {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
 }
 
 impl SourceTree {
     fn path(&self) -> &Path {
-        match self {
-            Self::Borrowed(path) => path,
-            Self::Unpacked { root, .. } => root,
-        }
+        &self.root
     }
 }
 
-/// The local path of a source archive; remote archives are not supported
-/// yet.
-fn local_archive(url: &Url, origin: &str) -> Result<PathBuf, Error> {
-    if url.scheme() == "file"
-        && let Ok(path) = url.to_file_path()
-    {
-        return Ok(path);
-    }
-    Err(Error::NotBuildable {
-        requirement: format!(
-            "{} (source archives at remote URLs are not supported yet: download it and pass its path)",
-            puffin_redact::redact_text(url.as_str())
-        ),
+/// A `puffin-source` error of the requirement written at `origin`.
+fn source_error(err: puffin_source::Error, origin: &str) -> Error {
+    Error::Source {
         origin: origin.to_string(),
-    })
+        err: Box::new(err),
+    }
+}
+
+/// The built-wheel cache key of a git checkout.
+fn git_key(git: &GitSource) -> BuildKey {
+    BuildKey::Git {
+        repository: puffin_redact::remove_credentials(git.repository.as_str())
+            .trim_end_matches('/')
+            .to_string(),
+        commit: git.commit.clone(),
+        subdirectory: git.subdirectory.clone(),
+    }
+}
+
+/// The policy of which packages may use wheels and which may be built:
+/// the files' `--no-binary`/`--only-binary`, then the command line's.
+fn format_policy(options: &BuildOptions, files: &SyncRequirements) -> Result<FormatPolicy, Error> {
+    let no_binary: Vec<String> = files
+        .no_binary
+        .iter()
+        .chain(&options.no_binary)
+        .cloned()
+        .collect();
+    let only_binary: Vec<String> = files
+        .only_binary
+        .iter()
+        .chain(&options.only_binary)
+        .cloned()
+        .collect();
+    FormatPolicy::from_pip_args(&no_binary, &only_binary, options.no_build)
+        .map_err(|err| Error::Client(Box::new(err)))
 }
 
 /// `<name> @ <path or URL>`, as build errors name a build.

@@ -9,8 +9,8 @@ use futures::StreamExt;
 use pep440_rs::Version;
 use platform_tags::Tags;
 use puffin_client::{
-    DEFAULT_CONCURRENT_DOWNLOADS, IndexLocations, Refresh, RegistryClient, RegistryClientBuilder,
-    SelectedWheel, WheelSourceLocation,
+    DEFAULT_CONCURRENT_DOWNLOADS, FormatPolicy, IndexLocations, Refresh, RegistryClient,
+    RegistryClientBuilder, SelectedDist, SelectedSource, SelectedWheel, WheelSourceLocation,
 };
 use puffin_package::{DirectUrl, HashAlgorithm, HashDigest};
 use puffin_store::{EntryStatus, StoredWheel, WheelOrigin, WheelStore};
@@ -68,6 +68,7 @@ pub struct Preparer<'a> {
     client: tokio::sync::OnceCell<RegistryClient>,
     indexes: Vec<Url>,
     builds: Option<Arc<Builds>>,
+    wheels_only: FormatPolicy,
 }
 
 impl<'a> Preparer<'a> {
@@ -86,6 +87,7 @@ impl<'a> Preparer<'a> {
             client: tokio::sync::OnceCell::new(),
             indexes,
             builds: None,
+            wheels_only: FormatPolicy::from_pip_args(&[], &[], true).expect("no values to refuse"),
         }
     }
 
@@ -158,13 +160,20 @@ impl<'a> Preparer<'a> {
             return self.prepare_build(requirement, source).await;
         }
         let verify = self.options.reinstall.applies_to(&requirement.name);
-        if let Some(found) = self.lookup(requirement)?
+        let wheels_allowed = self.policy().allows_wheel(&requirement.name);
+        if wheels_allowed
+            && let Some(found) = self.lookup(requirement)?
             && (!verify || self.still_valid(&found).await?)
         {
             debug!(wheel = %found.filename, "Found in the wheel store");
             return Ok((cached_wheel(found, &requirement.source), false));
         }
-        let selected = self.select(requirement).await?;
+        let selected = match self.select(requirement).await? {
+            SelectedDist::Wheel(selected) => selected,
+            SelectedDist::Source(source) => {
+                return self.prepare_registry_source(requirement, &source).await;
+            }
+        };
         if let Some(found) = self.find_selected(requirement, &selected)?
             && (!verify || self.still_valid(&found).await?)
         {
@@ -189,8 +198,40 @@ impl<'a> Preparer<'a> {
             });
         };
         let wheel = builds
-            .build_wheel(&requirement.name, source, &requirement.origin)
+            .build_wheel(
+                &requirement.name,
+                source,
+                self.required_hashes(requirement),
+                &requirement.origin,
+            )
             .await?;
+        self.store_built(requirement, wheel).await
+    }
+
+    /// A source distribution chosen on an index, built (or found built).
+    async fn prepare_registry_source(
+        &self,
+        requirement: &PlannedRequirement,
+        source: &SelectedSource,
+    ) -> Result<(CachedWheel, bool), Error> {
+        let Some(builds) = &self.builds else {
+            return Err(Error::NoBuild {
+                requirement: format!("{} @ {}", requirement.name, source.filename.version),
+                origin: requirement.origin.clone(),
+            });
+        };
+        let wheel = builds
+            .build_registry_source(requirement, source, self.required_hashes(requirement))
+            .await?;
+        self.store_built(requirement, wheel).await
+    }
+
+    /// A built wheel, found in the store by its path or unzipped into it.
+    async fn store_built(
+        &self,
+        requirement: &PlannedRequirement,
+        wheel: std::path::PathBuf,
+    ) -> Result<(CachedWheel, bool), Error> {
         let filename = crate::build::built_filename(&wheel, requirement, &self.options.tags)?;
         if let Some(found) = self
             .store
@@ -208,6 +249,15 @@ impl<'a> Preparer<'a> {
         };
         let stored = self.download(requirement, &selected).await?;
         Ok((cached_wheel(stored, &requirement.source), true))
+    }
+
+    /// Which packages may use wheels and which may be built: the builds'
+    /// policy, or wheels only when this preparer cannot build.
+    fn policy(&self) -> &FormatPolicy {
+        match &self.builds {
+            Some(builds) => builds.policy(),
+            None => &self.wheels_only,
+        }
     }
 
     /// The selected file, if the store already has it: by the pointer of its
@@ -296,7 +346,7 @@ impl<'a> Preparer<'a> {
 
     /// The file to download for a requirement: chosen on the indexes for a
     /// registry requirement, given for a direct URL.
-    async fn select(&self, requirement: &PlannedRequirement) -> Result<SelectedWheel, Error> {
+    async fn select(&self, requirement: &PlannedRequirement) -> Result<SelectedDist, Error> {
         let direct = |filename: &distribution_filename::WheelFilename, source| SelectedWheel {
             filename: filename.clone(),
             source,
@@ -309,11 +359,12 @@ impl<'a> Preparer<'a> {
                 let selected = self
                     .client()
                     .await?
-                    .select_wheel(
+                    .select_dist(
                         &requirement.name,
                         specifiers,
                         &self.options.tags,
                         &self.options.python_version,
+                        self.policy(),
                     )
                     .await
                     .map_err(|err| Error::Find {
@@ -321,21 +372,22 @@ impl<'a> Preparer<'a> {
                         origin: requirement.origin.clone(),
                         err: Box::new(err),
                     })?;
-                for warning in &selected.warnings {
+                for warning in selected.warnings() {
                     self.reporter.on_warning(warning);
                 }
                 Ok(selected)
             }
-            WheelSource::LocalWheel { path, filename, .. } => {
-                Ok(direct(filename, WheelSourceLocation::Path(path.clone())))
-            }
-            WheelSource::RemoteWheel { url, filename } => Ok(direct(
+            WheelSource::LocalWheel { path, filename, .. } => Ok(SelectedDist::Wheel(direct(
+                filename,
+                WheelSourceLocation::Path(path.clone()),
+            ))),
+            WheelSource::RemoteWheel { url, filename } => Ok(SelectedDist::Wheel(direct(
                 filename,
                 WheelSourceLocation::Url {
                     url: url.clone(),
                     index: url.clone(),
                 },
-            )),
+            ))),
             WheelSource::Build(_) => unreachable!("built wheels are prepared by prepare_build"),
         }
     }

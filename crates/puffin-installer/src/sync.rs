@@ -327,19 +327,25 @@ impl<'a> Sync<'a> {
         if requirements.sources.is_empty() && !has_urls {
             return Ok((None, None));
         }
-        let builds = Builds::new(
-            self.environment,
-            self.cache,
-            &self.options,
-            &requirements.index,
-            self.tags()?,
-        )?;
+        let builds = self.builds(requirements)?;
         let named = SyncRequirements {
             requirements: name_sources(requirements, &builds)?,
             sources: Vec::new(),
             ..requirements.clone()
         };
-        Ok((Some(named), Some(Arc::new(builds))))
+        Ok((Some(named), Some(builds)))
+    }
+
+    /// The builds of this sync, for requirements read from `requirements`.
+    fn builds(&self, requirements: &SyncRequirements) -> Result<Arc<Builds>, Error> {
+        let builds = Builds::new(
+            self.environment,
+            self.cache,
+            &self.options,
+            requirements,
+            self.tags()?,
+        )?;
+        Ok(Arc::new(builds))
     }
 
     fn hash_mode(&self, requirements: &SyncRequirements) -> Result<bool, Error> {
@@ -371,9 +377,14 @@ impl<'a> Sync<'a> {
             reinstall: self.options.reinstall.clone(),
             refresh: self.options.refresh.clone(),
         };
+        // Any registry requirement may turn out to need a build.
+        let builds = match builds {
+            Some(builds) => builds,
+            None => self.builds(requirements)?,
+        };
         let preparer = Preparer::new(&store, self.cache, options)
             .with_reporter(self.reporter.clone())
-            .with_builds(builds);
+            .with_builds(Some(builds));
         let requirements: Vec<_> = plan
             .install
             .iter()

@@ -345,3 +345,67 @@ fn git_repository_with_two_commits(context: &TestContext) -> Option<PathBuf> {
     git(&["commit", "-qm", "2.0"]);
     Some(repo)
 }
+
+/// A pin whose index has only a source distribution is built, once: a second
+/// environment finds the built wheel by the digest the index lists, with
+/// neither a download nor a build.
+#[test]
+fn registry_source_distribution_is_built_once() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    ProjectBuilder::new("sdist-only", "1.0").sdist(&context.wheels);
+    let server = context.server();
+    let requirements = context.requirements("sdist-only==1.0\n");
+    let mut first = context.pip_sync();
+    first
+        .arg(&requirements)
+        .args(["--index-url", &server.url()])
+        .env("PUFFIN_TEST_BUILD_LOG", build_log(&context));
+    success(&context, &mut first);
+    assert_eq!(context.installed(), ["sdist-only==1.0"]);
+    let downloads = server.request_log().len();
+
+    let other = context.create_venv("other");
+    let mut second = context.command_in("pip-sync", &other);
+    second
+        .arg(&requirements)
+        .args(["--index-url", &server.url()])
+        .env("PUFFIN_TEST_BUILD_LOG", build_log(&context));
+    success(&context, &mut second);
+    assert_eq!(crate::common::installed(&other), ["sdist-only==1.0"]);
+    assert_eq!(builds(&context), ["build_wheel sdist-only"]);
+    let archives: Vec<String> = server.request_log()[downloads..]
+        .iter()
+        .map(|request| request.path.clone())
+        .filter(|path| path.ends_with(".tar.gz"))
+        .collect();
+    assert!(archives.is_empty(), "{archives:?}");
+}
+
+/// `--no-binary <name>` builds from the sdist although a wheel exists;
+/// `--only-binary :all:` refuses an sdist-only pin, naming the option.
+#[test]
+fn binary_options_choose_between_wheels_and_sources() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    ProjectBuilder::new("demo", "1.0").sdist(&context.wheels);
+    let requirements = context.requirements("demo==1.0\n");
+    success(
+        &context,
+        sync(&context, &requirements).args(["--no-binary", "demo"]),
+    );
+    assert_eq!(builds(&context), ["build_wheel demo"]);
+
+    ProjectBuilder::new("sdist-only", "1.0").sdist(&context.wheels);
+    let output = sync(&context, &context.requirements("sdist-only==1.0\n"))
+        .args(["--only-binary", ":all:"])
+        .output()
+        .unwrap();
+    let stderr = context.filtered(&output);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("--only-binary :all:"), "{stderr}");
+    assert_eq!(builds(&context).len(), 1);
+}
