@@ -82,13 +82,22 @@ pub fn find_orphans(site_packages: &SitePackages, layout: &Layout) -> Orphans {
                 mentioned.extend(pth_names(&path));
                 continue;
             }
-            let Ok(kind) = entry.file_type() else { continue };
-            if let Some(import) = import_name(name, kind, &path) {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if let Some(import) = import_name(name, kind) {
                 candidates.entry(import).or_default().push(path);
             }
         }
     }
     candidates.retain(|name, _| !mentioned.contains(name));
+    // Directories are package content only with a module below: the walk
+    // costs more than the name checks, so it comes after them.
+    disown_by_name(&mut candidates, site_packages);
+    for paths in candidates.values_mut() {
+        paths.retain(|path| !path.is_dir() || has_modules(path));
+    }
+    candidates.retain(|_, paths| !paths.is_empty());
     if !disown(&mut candidates, site_packages) {
         return Orphans::default();
     }
@@ -106,14 +115,14 @@ pub fn find_orphans(site_packages: &SitePackages, layout: &Layout) -> Orphans {
     orphans
 }
 
-/// The import name of a top-level entry, when it is Python package content
-/// that may be an orphan.
-fn import_name(name: &str, kind: std::fs::FileType, path: &Path) -> Option<String> {
+/// The import name of a top-level entry, when it may be Python package
+/// content that is an orphan (a directory still needs a module below it).
+fn import_name(name: &str, kind: std::fs::FileType) -> Option<String> {
     if name.starts_with('.') || name == "__pycache__" {
         return None;
     }
     if kind.is_dir() {
-        return (is_identifier(name) && has_modules(path)).then(|| name.to_string());
+        return is_identifier(name).then(|| name.to_string());
     }
     if !kind.is_file() {
         return None;
@@ -139,20 +148,24 @@ fn is_identifier(name: &str) -> bool {
 
 /// Whether a module file is somewhere below `dir` (symlinks not followed).
 fn has_modules(dir: &Path) -> bool {
-    fs::read_dir(dir).into_iter().flatten().flatten().any(|entry| {
-        let Ok(kind) = entry.file_type() else {
-            return false;
-        };
-        if kind.is_dir() {
-            return has_modules(&entry.path());
-        }
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        kind.is_file()
-            && [".py", ".pyi", ".so", ".pyd"]
-                .iter()
-                .any(|suffix| name.ends_with(suffix))
-    })
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| {
+            let Ok(kind) = entry.file_type() else {
+                return false;
+            };
+            if kind.is_dir() {
+                return has_modules(&entry.path());
+            }
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            kind.is_file()
+                && [".py", ".pyi", ".so", ".pyd"]
+                    .iter()
+                    .any(|suffix| name.ends_with(suffix))
+        })
 }
 
 /// Every identifier a `.pth` file mentions: the modules its `import` lines
@@ -175,15 +188,20 @@ fn pth_names(path: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// Remove from `candidates` every name an installed distribution owns,
-/// cheapest evidence first: distribution names, then `top_level.txt`, then
-/// file lists. Returns `false` when names are left and some distribution's
-/// files are unknown (then nothing may be called an orphan).
-fn disown(candidates: &mut BTreeMap<String, Vec<PathBuf>>, site_packages: &SitePackages) -> bool {
+/// Remove from `candidates` the names of installed distributions (`-` as
+/// `_`, any case).
+fn disown_by_name(candidates: &mut BTreeMap<String, Vec<PathBuf>>, site_packages: &SitePackages) {
     for dist in site_packages.iter() {
         let name = dist.name.to_string().replace('-', "_");
         candidates.retain(|candidate, _| candidate.to_lowercase() != name);
     }
+}
+
+/// Remove from `candidates` every name an installed distribution owns,
+/// cheapest evidence first: `top_level.txt`, then file lists. Returns
+/// `false` when names are left and some distribution's files are unknown
+/// (then nothing may be called an orphan).
+fn disown(candidates: &mut BTreeMap<String, Vec<PathBuf>>, site_packages: &SitePackages) -> bool {
     for dist in site_packages.iter() {
         if candidates.is_empty() {
             return true;
@@ -260,6 +278,8 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) {
 
 #[cfg(test)]
 mod tests {
+    use install_wheel_rs::Scheme;
+
     use super::*;
 
     #[test]
@@ -269,5 +289,131 @@ mod tests {
         assert!(!is_identifier("2foo"));
         assert!(!is_identifier("foo-1.0.dist-info"));
         assert!(!is_identifier(""));
+    }
+
+    /// A site-packages directory under a temporary root.
+    struct Site {
+        _root: tempfile::TempDir,
+        layout: Layout,
+    }
+
+    impl Site {
+        fn new() -> Self {
+            let root = tempfile::tempdir().unwrap();
+            let prefix = root.path().to_path_buf();
+            let lib = prefix.join("lib/python3.12/site-packages");
+            fs::create_dir_all(&lib).unwrap();
+            let layout = Layout {
+                sys_executable: prefix.join("bin/python"),
+                python_version: (3, 12),
+                scheme: Scheme {
+                    purelib: lib.clone(),
+                    platlib: lib,
+                    scripts: prefix.join("bin"),
+                    data: prefix.clone(),
+                    include: prefix.join("include"),
+                },
+                prefix,
+            };
+            Self {
+                _root: root,
+                layout,
+            }
+        }
+
+        fn write(&self, path: &str, contents: &str) {
+            let path = self.layout.scheme.purelib.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, contents).unwrap();
+        }
+
+        /// A distribution whose RECORD lists `files`.
+        fn dist(&self, name: &str, files: &[&str]) {
+            let dist_info = format!("{name}-1.0.dist-info");
+            self.write(
+                &format!("{dist_info}/METADATA"),
+                &format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"),
+            );
+            let mut record: String = files.iter().map(|file| format!("{file},,\n")).collect();
+            record.push_str(&format!("{dist_info}/RECORD,,\n"));
+            self.write(&format!("{dist_info}/RECORD"), &record);
+            for file in files {
+                self.write(file, "");
+            }
+        }
+
+        /// The orphan roots, relative to site-packages.
+        fn roots(&self) -> Vec<String> {
+            let lib = &self.layout.scheme.purelib;
+            let inventory = SitePackages::from_dirs(&[lib.as_path()]).unwrap();
+            find_orphans(&inventory, &self.layout)
+                .roots
+                .iter()
+                .map(|root| root.strip_prefix(lib).unwrap().display().to_string())
+                .collect()
+        }
+    }
+
+    /// Ownership by name, by `top_level.txt` and by RECORD rows; what a
+    /// `.pth` file names; what is not package content.
+    #[test]
+    fn only_unowned_package_content_is_an_orphan() {
+        let site = Site::new();
+        site.dist("demo", &["demo/__init__.py"]);
+        site.dist(
+            "pyyaml",
+            &["yaml/__init__.py", "_yaml.cpython-312-x86_64-linux-gnu.so"],
+        );
+        site.dist("pillow", &["pillow.libs/libz.so"]);
+        site.write("pillow-1.0.dist-info/top_level.txt", "PIL\n");
+        site.write("PIL/__init__.py", "");
+        site.write(
+            "distutils-precedence.pth",
+            "import _distutils_hack; _distutils_hack.add()\n",
+        );
+        site.write("_distutils_hack/__init__.py", "");
+        for file in [
+            "orphan/__init__.py",
+            "orphan/sub/data.bin",
+            "namespace/inner/mod.py",
+            "single.py",
+            "stub.pyi",
+            "native.cpython-312-x86_64-linux-gnu.so",
+            // Not package content.
+            "README",
+            "notes/todo.txt",
+            "archive.tar.py",
+            "sitecustomize.py",
+            "_virtualenv.py",
+            ".hidden.py",
+            "other.egg-link",
+        ] {
+            site.write(file, "");
+        }
+        assert_eq!(
+            site.roots(),
+            [
+                "namespace",
+                "native.cpython-312-x86_64-linux-gnu.so",
+                "orphan",
+                "single.py",
+                "stub.pyi",
+            ]
+        );
+    }
+
+    /// An `.egg-info` without a file list hides whose files are whose:
+    /// nothing is an orphan then.
+    #[test]
+    fn unknown_file_lists_make_nothing_an_orphan() {
+        let site = Site::new();
+        site.write("orphan/__init__.py", "");
+        site.write(
+            "Legacy-1.0.egg-info",
+            "Metadata-Version: 1.0\nName: Legacy\nVersion: 1.0\n",
+        );
+        assert_eq!(site.roots(), Vec::<String>::new());
+        fs::remove_file(site.layout.scheme.purelib.join("Legacy-1.0.egg-info")).unwrap();
+        assert_eq!(site.roots(), ["orphan"]);
     }
 }

@@ -290,16 +290,20 @@ impl<'a> Sync<'a> {
         if orphans.is_empty() {
             return Ok(());
         }
-        let removed = transaction
-            .remove_files(&orphans.files)
-            .map_err(|err| Error::RemoveOrphans {
-                path: self
-                    .layout()
-                    .map(|layout| layout.scheme.purelib)
-                    .unwrap_or_default(),
-                err: Box::new(err),
-            })?;
-        debug!(removed, "Removed files that belong to no installed distribution");
+        let removed =
+            transaction
+                .remove_files(&orphans.files)
+                .map_err(|err| Error::RemoveOrphans {
+                    path: self
+                        .layout()
+                        .map(|layout| layout.scheme.purelib)
+                        .unwrap_or_default(),
+                    err: Box::new(err),
+                })?;
+        debug!(
+            removed,
+            "Removed files that belong to no installed distribution"
+        );
         Ok(())
     }
 

@@ -82,11 +82,7 @@ impl Upgrade {
             &Linker::new(LinkMode::Hardlink),
         );
         let new = unpack(&demo("2.0"), &cache);
-        Self {
-            tmp,
-            layout,
-            new,
-        }
+        Self { tmp, layout, new }
     }
 
     /// Uninstall 1.0 and install 2.0 in `transaction` with `linker`.

@@ -1984,10 +1984,15 @@ fn a_fault_after_some_files_restores_the_old_version() {
             .env("PUFFIN_TEST_FAULT_AFTER_FILES", "3"),
     );
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("error: Failed to install: demo @ 2.0"), "{stderr}");
+    assert!(
+        stderr.contains("error: Failed to install: demo @ 2.0"),
+        "{stderr}"
+    );
     assert!(stderr.contains("Caused by: Input/output error"), "{stderr}");
     assert!(
-        stderr.contains("The environment was restored to its state before the sync (3 new files removed"),
+        stderr.contains(
+            "The environment was restored to its state before the sync (3 new files removed"
+        ),
         "{stderr}"
     );
     let freeze = context.pip_freeze().output().unwrap();
@@ -2046,7 +2051,11 @@ fn a_read_only_scripts_directory_restores_the_old_version() {
     );
     after = crate::reliability::tree_listing(venv, &[".lock"]);
     after.retain(|path, _| !path.contains("__pycache__"));
-    assert!(!after.keys().any(|path| path.contains("2.0") || path.ends_with("demo2")));
+    assert!(
+        !after
+            .keys()
+            .any(|path| path.contains("2.0") || path.ends_with("demo2"))
+    );
 }
 
 /// A project for [`a_read_only_scripts_directory_restores_the_old_version`]:
@@ -2098,9 +2107,20 @@ impl ReadOnlyProject {
         Self::wheels(&wheels);
         crate::common::give_to_nobody(&home);
         let cache = home.join("cache");
-        let args = ["venv", "venv", "--python", path_str(&python), "--cache-dir", path_str(&cache)];
+        let args = [
+            "venv",
+            "venv",
+            "--python",
+            path_str(&python),
+            "--cache-dir",
+            path_str(&cache),
+        ];
         let output = crate::common::as_nobody(&home, &args, None);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         Some(Self {
             _temp: Some(temp),
             context: None,
@@ -2135,11 +2155,7 @@ impl ReadOnlyProject {
         ];
         let output = match &self.context {
             // The context's command passes its cache itself.
-            Some(context) => context
-                .command(args[0])
-                .args(&args[1..5])
-                .output()
-                .unwrap(),
+            Some(context) => context.command(args[0]).args(&args[1..5]).output().unwrap(),
             None => crate::common::as_nobody(&self.home, &args, Some(&self.venv)),
         };
         (

@@ -170,7 +170,11 @@ fn fix_removes_exactly_the_orphans() {
     }
     assert!(!context.site_packages().join(".puffin-txn").exists());
 
-    let output = context.pip_sync_local().arg(&requirements).output().unwrap();
+    let output = context
+        .pip_sync_local()
+        .arg(&requirements)
+        .output()
+        .unwrap();
     let stderr = context.filtered(&output);
     assert!(!stderr.contains("warning"), "{stderr}");
 }

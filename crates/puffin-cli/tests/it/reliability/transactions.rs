@@ -269,11 +269,15 @@ fn a_run_killed_after_its_paths_were_recorded_is_rolled_back() {
     let (_, output) = succeed(command);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("Rolled back an interrupted change to the environment (5 new files removed"),
+        stderr
+            .contains("Rolled back an interrupted change to the environment (5 new files removed"),
         "{stderr}"
     );
     assert_eq!(environment(&context), before);
-    assert_eq!(super::orphans(&site_packages, &baseline), Vec::<String>::new());
+    assert_eq!(
+        super::orphans(&site_packages, &baseline),
+        Vec::<String>::new()
+    );
     assert_no_leftovers(&site_packages, &context.cache);
     assert_records_hold(&context.venv);
 }
