@@ -30,7 +30,7 @@ pub use dist_info::InstallWarning;
 pub use error::{Error, LinkError};
 pub use install::{InstallOptions, Installation, check_unpacked_wheel, install_wheel};
 pub use layout::{Layout, Scheme};
-pub use linker::{LinkFallback, LinkMode, Linker};
+pub use linker::{FaultAction, LinkFallback, LinkFault, LinkMode, Linker};
 pub use manifest::{MANIFEST_FILENAME, ManifestError, ManifestFile, WheelManifest, hash_file};
 pub use record::{RecordEntry, RecordError, read_record, write_record};
 pub use transaction::{

@@ -192,12 +192,34 @@ struct LinkerState {
     warned: HashSet<LinkKey>,
 }
 
-/// A test-only fault: linking (not copying) file `index` of every wheel fails
-/// with the OS error `errno`.
+/// A test-only fault: what happens when linking (not copying) the file at
+/// position `index` of every wheel, instead of linking it.
 #[derive(Debug, Clone, Copy)]
 struct Fault {
     index: usize,
-    errno: i32,
+    action: FaultAction,
+}
+
+/// What a test fault (see [`Linker::with_fault`]) does.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultAction {
+    /// Fail with this raw OS error (e.g. `libc::EIO`).
+    Fail(i32),
+    /// Abort the process, as SIGKILL would: nothing is rolled back, so the
+    /// next command finds the journal.
+    Abort,
+}
+
+/// A test-only fault injected into every wheel a [`Linker`] links: see
+/// [`Linker::with_fault`].
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkFault {
+    /// How many files of a wheel are placed before the fault.
+    pub after_files: usize,
+    /// What the fault does.
+    pub action: FaultAction,
 }
 
 /// Links the files of wheels into environments. One `Linker` is shared by all
@@ -282,7 +304,23 @@ impl Linker {
     #[doc(hidden)]
     #[must_use]
     pub fn with_fault_after(mut self, index: usize, errno: i32) -> Self {
-        self.fault = Some(Fault { index, errno });
+        self.fault = Some(Fault {
+            index,
+            action: FaultAction::Fail(errno),
+        });
+        self
+    }
+
+    /// Test hook: `fault` happens instead of linking (cloning or
+    /// hardlinking, never copying) file `fault.after_files` of every wheel;
+    /// see [`Linker::with_fault_after`].
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_fault(mut self, fault: LinkFault) -> Self {
+        self.fault = Some(Fault {
+            index: fault.after_files,
+            action: fault.action,
+        });
         self
     }
 
@@ -486,7 +524,10 @@ impl Linker {
             && mode != LinkMode::Copy
             && fault.index == index
         {
-            return Err(io::Error::from_raw_os_error(fault.errno));
+            match fault.action {
+                FaultAction::Fail(errno) => return Err(io::Error::from_raw_os_error(errno)),
+                FaultAction::Abort => std::process::abort(),
+            }
         }
         trace!(%mode, from = %task.src.display(), to = %task.dst.display(), "Placing file");
         let file_mode = if task.executable { 0o755 } else { 0o644 };

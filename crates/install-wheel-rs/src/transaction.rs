@@ -7,9 +7,28 @@
 //! `<n>-install` or `<n>-uninstall` with a `paths` file (every path it may
 //! touch, NUL-terminated, written before the path is touched) and a `moved/`
 //! directory holding, as `moved/<i>`, what was at path `i` before. Files are
-//! moved aside by rename, never copied, and nothing is fsync'd per file: only
-//! the transaction's state changes are (begun: the journal exists;
-//! committed: it was renamed to `.puffin-txn-committed`).
+//! moved aside by rename, never copied.
+//!
+//! Nothing is fsync'd per file: only the journal's state changes are, each
+//! before the step that depends on it, so that after a power loss recovery
+//! finds everything it needs:
+//!
+//! 1. begun: the journal directory exists (site-packages fsync'd);
+//! 2. an op recorded paths: the `paths` file (fdatasync), and on its first
+//!    record the op's directory and the journal (fsync), before any of those
+//!    paths is touched, so every file moved into `moved/` has its path;
+//! 3. an install op moved aside what was at its destinations: `moved/` is
+//!    fsync'd before the `linking` marker is written, and the marker (the op
+//!    directory) before the first file is linked, so a durable marker always
+//!    means the destinations hold only new files;
+//! 4. committed: the environment's filesystem is synced (`syncfs` on Linux,
+//!    one call: the linked files and RECORDs are on disk) before the journal
+//!    is renamed to `.puffin-txn-committed`, and site-packages is fsync'd
+//!    after, so a durable commit always means a complete new environment.
+//!
+//! A rename is one metadata update of the filesystem's journal (ext4, XFS),
+//! so making its target directory durable also makes the removal from its
+//! source directory durable; the source directories are not fsync'd.
 //!
 //! An install op first moves aside whatever is at its destinations, then
 //! writes a `linking` marker, then links. Rolling it back removes its
@@ -254,13 +273,15 @@ impl Transaction {
         &self.cancellation
     }
 
-    /// Make the changes permanent: rename the journal to committed (fsync'd),
-    /// then remove it with everything moved aside. A failure to remove it
-    /// is left to the next [`recover`].
+    /// Make the changes permanent: sync the environment's filesystem (so
+    /// the new files are on disk), rename the journal to committed
+    /// (fsync'd), then remove it with everything moved aside. A failure to
+    /// remove it is left to the next [`recover`].
     pub fn commit(mut self) -> Result<(), Error> {
         self.finished = true;
         let committed = self.journal.with_file_name(COMMITTED_DIR);
-        let result = fs::rename(&self.journal, &committed)
+        let result = sync_filesystem(&self.journal)
+            .and_then(|()| fs::rename(&self.journal, &committed))
             .and_then(|()| sync_dir(self.journal.parent().unwrap_or(Path::new("."))))
             .map_err(TransactionError::journal(&self.journal));
         self.cancellation.stop_changing();
@@ -279,6 +300,22 @@ impl Transaction {
         let result = roll_back_journal(&self.journal, &self.roots);
         self.cancellation.stop_changing();
         result
+    }
+
+    /// Remove `files` (absolute paths in the environment) as part of the
+    /// transaction: they are moved into the journal, put back by a
+    /// rollback and deleted by the commit; directories left empty are
+    /// removed (and recreated by a rollback that puts files back into
+    /// them). Missing files and directories among `files` are skipped.
+    /// Returns how many files were moved.
+    pub fn remove_files(&self, files: &[PathBuf]) -> Result<usize, Error> {
+        let removed = self.op(OpKind::Uninstall)?.remove_files(files)?;
+        let parents: BTreeSet<PathBuf> = files
+            .iter()
+            .filter_map(|file| file.parent().map(Path::to_path_buf))
+            .collect();
+        remove_empty_dirs(&parents, &self.roots);
+        Ok(removed)
     }
 
     /// Start an op of `kind`.
@@ -370,8 +407,17 @@ pub(crate) struct Op<'a> {
 
 impl Op<'_> {
     /// Record `paths` (each before it is touched); returns the index of the
-    /// first. One write, no fsync.
+    /// first. One write and one fdatasync (a state change of the journal:
+    /// recovery needs the path of everything moved aside); the first record
+    /// of an op also makes the op's directory durable.
     pub(crate) fn record(&self, paths: &[(PathKind, PathBuf)]) -> Result<usize, Error> {
+        if paths.is_empty() {
+            let state = self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            return Ok(state.count);
+        }
         let mut bytes = Vec::new();
         for (entry, path) in paths {
             bytes.push(match entry {
@@ -390,7 +436,13 @@ impl Op<'_> {
             file, paths_file, ..
         } = &mut *state;
         file.write_all(&bytes)
+            .and_then(|()| file.sync_data())
             .map_err(TransactionError::journal(paths_file))?;
+        if first == 0 {
+            sync_dir(&self.dir)
+                .and_then(|()| sync_dir(&self.transaction.journal))
+                .map_err(TransactionError::journal(&self.dir))?;
+        }
         state.count += paths.len();
         Ok(first)
     }
@@ -456,9 +508,32 @@ impl Op<'_> {
         } else {
             paths.iter().enumerate().try_for_each(aside)?;
         }
+        // The marker says "everything at the destinations is new": it must
+        // not reach the disk before the moves do, and linking must not
+        // start before it does.
+        sync_dir(&self.moved).map_err(TransactionError::journal(&self.moved))?;
         let marker = self.dir.join(LINKING_MARKER);
-        fs::write(&marker, b"").map_err(TransactionError::journal(&marker))?;
+        fs::write(&marker, b"")
+            .and_then(|()| sync_dir(&self.dir))
+            .map_err(TransactionError::journal(&marker))?;
         Ok(())
+    }
+
+    /// Record `files` and move each into the journal (missing ones and
+    /// directories are skipped); returns how many were moved.
+    pub(crate) fn remove_files(&self, files: &[PathBuf]) -> Result<usize, Error> {
+        let entries: Vec<(PathKind, PathBuf)> = files
+            .iter()
+            .map(|file| (PathKind::File, file.clone()))
+            .collect();
+        let first = self.record(&entries)?;
+        let mut moved = 0;
+        for (offset, file) in files.iter().enumerate() {
+            if self.move_aside(first + offset, PathKind::File, file)? == Aside::Moved {
+                moved += 1;
+            }
+        }
+        Ok(moved)
     }
 }
 
@@ -668,6 +743,25 @@ fn path_from_bytes(bytes: &[u8]) -> PathBuf {
 #[cfg(not(unix))]
 fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Make everything written to the filesystem holding `path` durable: on
+/// Linux one `syncfs`, elsewhere an fsync of `path`'s directory.
+fn sync_filesystem(path: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let dir = fs::File::open(path)?;
+        // SAFETY: `syncfs` only reads the descriptor, which `dir` keeps open.
+        #[allow(unsafe_code)]
+        if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+            // The caller names the path.
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    sync_dir(path)
 }
 
 /// Make a directory's entries durable (a state change of the journal).

@@ -233,6 +233,19 @@ pub enum Error {
         #[source]
         rollback_err: Box<install_wheel_rs::Error>,
     },
+    /// The orphans (see [`crate::Orphans`]) could not be moved into the
+    /// journal.
+    #[error(
+        "Failed to remove the files in `{}` that belong to no installed distribution",
+        path.display()
+    )]
+    RemoveOrphans {
+        /// The site-packages directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        err: Box<install_wheel_rs::Error>,
+    },
     /// The environment's transaction could not begin, commit or be
     /// recovered.
     #[error("Failed to change the environment at `{}`", path.display())]

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use distribution_filename::WheelFilename;
-use install_wheel_rs::{InstallOptions, Layout, LinkFallback, LinkMode, Linker, Transaction};
+use install_wheel_rs::{
+    InstallOptions, Layout, LinkFallback, LinkFault, LinkMode, Linker, Transaction,
+};
 use rayon::prelude::*;
 use tracing::instrument;
 
@@ -61,6 +63,7 @@ pub struct Installer<'a> {
     installer_name: &'a str,
     reporter: Arc<dyn Reporter>,
     transaction: Option<&'a Transaction>,
+    fault: Option<LinkFault>,
 }
 
 impl<'a> Installer<'a> {
@@ -73,7 +76,17 @@ impl<'a> Installer<'a> {
             installer_name: "puffin",
             reporter: Arc::new(SilentReporter),
             transaction: None,
+            fault: None,
         }
+    }
+
+    /// Test hook: inject `fault` into the linking of every wheel (see
+    /// [`install_wheel_rs::Linker::with_fault`]).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_fault(mut self, fault: Option<LinkFault>) -> Self {
+        self.fault = fault;
+        self
     }
 
     /// Install within `transaction`: what the wheels replace is moved into
@@ -112,6 +125,9 @@ impl<'a> Installer<'a> {
         let mut linker = Linker::new(self.link_mode);
         if let Some(transaction) = self.transaction {
             linker = linker.with_cancellation(transaction.cancellation().clone());
+        }
+        if let Some(fault) = self.fault {
+            linker = linker.with_fault(fault);
         }
         let results: Vec<_> = wheels
             .par_iter()

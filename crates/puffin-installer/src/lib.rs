@@ -7,7 +7,9 @@
 //! the [`EnvironmentLock`]. A sync changes the environment in one
 //! transaction: on an error or a [`Cancellation`] it is rolled back, and a
 //! run that was killed is finished by [`recover_environment`] under the next
-//! lock.
+//! lock. Files of installs interrupted before the journal existed are
+//! [`Orphans`]: reported in the [`SyncReport`] and, with
+//! [`SyncOptions::fix_orphans`], removed in the sync's transaction.
 
 mod build;
 mod check;
@@ -15,6 +17,7 @@ mod compile;
 mod error;
 mod installer;
 mod lock;
+mod orphans;
 mod plan;
 mod preparer;
 mod reporter;
@@ -31,9 +34,10 @@ pub use check::{
 };
 pub use compile::{CompileOptions, CompileReport, compile_bytecode};
 pub use error::Error;
-pub use install_wheel_rs::{Cancellation, Recovery, Rollback};
+pub use install_wheel_rs::{Cancellation, FaultAction, LinkFault, Recovery, Rollback};
 pub use installer::{CachedWheel, InstallFailure, InstallReport, Installer};
 pub use lock::{EnvironmentLock, LOCK_FILENAME, clean_leftovers, recover_environment};
+pub use orphans::{Orphans, find_orphans};
 pub use plan::{
     InstallReason, PROTECTED_PACKAGES, Plan, PlanError, PlanOptions, PlannedInstall,
     PlannedRequirement, Reinstall, SyncRequirement, WheelSource, exact_pin,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use install_wheel_rs::{Cancellation, Layout, LinkFallback, LinkMode, Transaction};
+use install_wheel_rs::{Cancellation, Layout, LinkFallback, LinkFault, LinkMode, Transaction};
 use puffin_cache::Cache;
 use puffin_client::{IndexArgs, IndexLocations, Refresh};
 use puffin_interpreter::PythonEnvironment;
@@ -18,8 +18,8 @@ use crate::preparer::{PrepareOptions, Preparer};
 use crate::sources::name_sources;
 use crate::{
     CachedWheel, EnvironmentLock, Error, InstallReason, InstallTarget, InstalledDist, Installer,
-    Lock, Phase, Plan, PlanOptions, Reinstall, Reporter, SilentReporter, SitePackages,
-    SyncRequirement, TargetPython, Uninstaller, WheelSource, recover_environment,
+    Lock, Orphans, Phase, Plan, PlanOptions, Reinstall, Reporter, SilentReporter, SitePackages,
+    SyncRequirement, TargetPython, Uninstaller, WheelSource, find_orphans, recover_environment,
 };
 
 /// How to sync.
@@ -49,6 +49,14 @@ pub struct SyncOptions {
     pub python: TargetPython,
     /// How sources are built.
     pub build: crate::BuildOptions,
+    /// Remove the [`Orphans`] (files of installs interrupted before puffin
+    /// journaled its changes) in the sync's transaction (`--fix`); with
+    /// [`SyncOptions::dry_run`], only report them.
+    pub fix_orphans: bool,
+    /// Test hook: a fault injected into the linking of every wheel (the
+    /// CLI sets it only in debug builds, from `PUFFIN_TEST_*` variables).
+    #[doc(hidden)]
+    pub fault: Option<LinkFault>,
 }
 
 /// The requirements of a sync, as read from requirements files.
@@ -91,6 +99,11 @@ pub struct SyncReport {
     pub compiled: Option<crate::CompileReport>,
     /// The installed `.dist-info` directories.
     pub dist_infos: Vec<PathBuf>,
+    /// The orphans left in the environment: found after the sync (before
+    /// it, for a dry run or when nothing changed), not removed.
+    pub orphans: Orphans,
+    /// The orphans removed with [`SyncOptions::fix_orphans`].
+    pub removed_orphans: Orphans,
 }
 
 impl SyncReport {
@@ -162,9 +175,10 @@ impl<'a> Sync<'a> {
     ///
     /// Takes the cache's shared lock and (unless a dry run) the environment's
     /// lock, removes what killed runs left, plans, prepares every missing
-    /// wheel in the store, then, in one transaction, removes what is
-    /// extraneous or replaced and links the new wheels in. On any error (or
-    /// a cancellation) the transaction rolls back, and the error is
+    /// wheel in the store, then, in one transaction, removes the orphans
+    /// (with [`SyncOptions::fix_orphans`]) and what is extraneous or
+    /// replaced, and links the new wheels in. On any error (or a
+    /// cancellation) the transaction rolls back, and the error is
     /// [`Error::RolledBack`] (or [`Error::Cancelled`]).
     pub fn run(&self, requirements: &SyncRequirements) -> Result<SyncReport, Error> {
         let start = Instant::now();
@@ -177,25 +191,36 @@ impl<'a> Sync<'a> {
         let (named, builds) = self.name_sources(requirements)?;
         let requirements = named.as_ref().unwrap_or(requirements);
         let hash_mode = self.hash_mode(requirements)?;
-        let plan = self.plan(requirements)?;
+        let site_packages = self.site_packages()?;
+        let plan = self.plan_in(&site_packages, requirements)?;
         self.reporter.on_plan(&plan);
         let mut report = SyncReport {
             plan,
+            orphans: self.orphans(&site_packages)?,
             ..SyncReport::default()
         };
-        if report.plan.is_noop() || self.options.dry_run {
+        let noop = report.plan.is_noop();
+        let fix = self.options.fix_orphans && !report.orphans.is_empty();
+        if self.options.dry_run || (noop && !fix) {
             return Ok(report);
         }
-
-        let prepared = self.prepare(&report.plan, requirements, hash_mode, builds)?;
-        self.reporter.on_phase(Phase::Prepared {
-            resolved: report.plan.install.len() + report.plan.satisfied.len(),
-            downloaded: prepared.downloaded,
-            elapsed: start.elapsed(),
-        });
-        report.downloaded = prepared.downloaded;
-        report.installed = prepared.wheels;
+        if !noop {
+            let prepared = self.prepare(&report.plan, requirements, hash_mode, builds)?;
+            self.reporter.on_phase(Phase::Prepared {
+                resolved: report.plan.install.len() + report.plan.satisfied.len(),
+                downloaded: prepared.downloaded,
+                elapsed: start.elapsed(),
+            });
+            report.downloaded = prepared.downloaded;
+            report.installed = prepared.wheels;
+        }
+        if fix {
+            report.removed_orphans = std::mem::take(&mut report.orphans);
+        }
         self.apply(&mut report)?;
+        if !fix && !noop {
+            report.orphans = self.orphans(&self.site_packages()?)?;
+        }
         self.compile(&mut report)?;
         Ok(report)
     }
@@ -207,7 +232,8 @@ impl<'a> Sync<'a> {
         let transaction = Transaction::begin(&layout, self.cancellation.clone())
             .map_err(|err| transaction_error(&layout, err))?;
         let result = self
-            .uninstall(&report.plan, &transaction)
+            .remove_orphans(&report.removed_orphans, &transaction)
+            .and_then(|()| self.uninstall(&report.plan, &transaction))
             .and_then(|()| self.install(report, &transaction))
             .and_then(|()| {
                 self.cancellation
@@ -238,13 +264,21 @@ impl<'a> Sync<'a> {
 
     /// Compare the requirements with what is installed, changing nothing.
     pub fn plan(&self, requirements: &SyncRequirements) -> Result<Plan, Error> {
-        let site_packages = self.site_packages()?;
+        self.plan_in(&self.site_packages()?, requirements)
+    }
+
+    /// [`Sync::plan`] against an inventory already read.
+    fn plan_in(
+        &self,
+        site_packages: &SitePackages,
+        requirements: &SyncRequirements,
+    ) -> Result<Plan, Error> {
         for warning in site_packages.warnings() {
             self.reporter.on_warning(&warning.to_string());
         }
         Ok(Plan::build(
             requirements,
-            &site_packages,
+            site_packages,
             &self.markers(),
             &PlanOptions {
                 reinstall: self.options.reinstall.clone(),
@@ -256,6 +290,34 @@ impl<'a> Sync<'a> {
         let dirs = self.site_packages_dirs()?;
         let dirs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
         Ok(SitePackages::from_dirs(&dirs)?)
+    }
+
+    /// The orphans in the environment, given what is installed.
+    fn orphans(&self, site_packages: &SitePackages) -> Result<Orphans, Error> {
+        Ok(find_orphans(site_packages, &self.layout()?))
+    }
+
+    /// Move the orphans into the transaction's journal (deleted by the
+    /// commit, put back by a rollback).
+    fn remove_orphans(&self, orphans: &Orphans, transaction: &Transaction) -> Result<(), Error> {
+        if orphans.is_empty() {
+            return Ok(());
+        }
+        let removed =
+            transaction
+                .remove_files(&orphans.files)
+                .map_err(|err| Error::RemoveOrphans {
+                    path: self
+                        .layout()
+                        .map(|layout| layout.scheme.purelib)
+                        .unwrap_or_default(),
+                    err: Box::new(err),
+                })?;
+        debug!(
+            removed,
+            "Removed files that belong to no installed distribution"
+        );
+        Ok(())
     }
 
     /// When no other puffin process uses the cache, what killed runs left in
@@ -480,6 +542,7 @@ impl<'a> Sync<'a> {
         let layout = self.layout()?;
         let installed = Installer::new(&layout)
             .with_link_mode(self.options.link_mode)
+            .with_fault(self.options.fault)
             .with_reporter(self.reporter.clone())
             .with_transaction(transaction)
             .install(&report.installed)

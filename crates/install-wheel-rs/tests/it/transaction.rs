@@ -56,14 +56,22 @@ fn snapshot(root: &Path) -> BTreeMap<String, String> {
 
 /// An environment with `demo` 1.0 installed, and the unpacked 2.0.
 struct Upgrade {
-    _tmp: tempfile::TempDir,
+    tmp: tempfile::TempDir,
     layout: Layout,
     new: (std::path::PathBuf, distribution_filename::WheelFilename),
 }
 
 impl Upgrade {
     fn new() -> Self {
-        let tmp = tempdir();
+        Self::from_tempdir(tempdir())
+    }
+
+    /// In a temporary directory under `base`.
+    fn new_in(base: &Path) -> Self {
+        Self::from_tempdir(tempfile::tempdir_in(base).unwrap())
+    }
+
+    fn from_tempdir(tmp: tempfile::TempDir) -> Self {
         let layout = layout(tmp.path());
         let cache = tmp.path().join("cache");
         let (old_dir, old_name) = unpack(&demo("1.0"), &cache);
@@ -74,11 +82,7 @@ impl Upgrade {
             &Linker::new(LinkMode::Hardlink),
         );
         let new = unpack(&demo("2.0"), &cache);
-        Self {
-            _tmp: tmp,
-            layout,
-            new,
-        }
+        Self { tmp, layout, new }
     }
 
     /// Uninstall 1.0 and install 2.0 in `transaction` with `linker`.
@@ -137,27 +141,119 @@ fn a_fault_after_some_files_rolls_back_the_upgrade() {
 
 /// The scripts directory is read-only, so the launcher cannot be written
 /// after every other file was linked.
+///
+/// Root ignores directory permissions, and CI runs as root: there the
+/// upgrade runs in a thread whose filesystem user and group are 65534
+/// (`setfsuid`, which also drops root's permission override for that thread
+/// only), on a tree under the temporary directory owned by 65534.
 #[test]
 fn a_read_only_scripts_directory_rolls_back_the_upgrade() {
+    let upgrade = Upgrade::new_in(&std::env::temp_dir());
+    let bin = upgrade.layout.scheme.scripts.clone();
+    let before = snapshot(upgrade.root());
+    let failed = unprivileged(upgrade.tmp.path(), || {
+        fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let transaction = Transaction::begin(&upgrade.layout, Cancellation::new()).unwrap();
+        let err = upgrade
+            .run(&transaction, &Linker::new(LinkMode::Hardlink))
+            .unwrap_err();
+        let rollback = transaction.rollback().unwrap();
+        fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (err.to_string(), rollback)
+    });
+    let Some((err, rollback)) = failed else {
+        return;
+    };
+    assert!(err.contains("bin"), "{err}");
+    assert!(rollback.restored > 0, "{rollback:?}");
+    assert_eq!(snapshot(upgrade.root()), before);
+    assert!(!upgrade.layout.scheme.purelib.join(JOURNAL_DIR).exists());
+}
+
+/// Run `work` as a user that directory permissions apply to: directly when
+/// not root; as root, in a thread whose filesystem user and group are 65534,
+/// after giving `tree` to that user. `None` (after printing `Skipping: ...`)
+/// when neither is possible.
+fn unprivileged<T: Send>(tree: &Path, work: impl FnOnce() -> T + Send) -> Option<T> {
     // SAFETY: `geteuid` has no preconditions.
     #[allow(unsafe_code)]
-    if unsafe { libc::geteuid() } == 0 {
-        println!("Skipping: root ignores a read-only directory");
-        return;
+    if unsafe { libc::geteuid() } != 0 {
+        return Some(work());
     }
+    chown_tree(tree, NOBODY);
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                // SAFETY: `setfsuid`/`setfsgid` change the credentials of
+                // this thread only (the raw system calls, not broadcast to
+                // other threads); it ends with the scope.
+                #[allow(unsafe_code)]
+                let switched = unsafe {
+                    libc::setfsgid(NOBODY);
+                    libc::setfsuid(NOBODY);
+                    // An invalid id changes nothing and returns the current one.
+                    libc::setfsuid(u32::MAX) == NOBODY as i32
+                };
+                if !switched {
+                    println!("Skipping: running as root and `setfsuid` could not switch to 65534");
+                    return None;
+                }
+                Some(work())
+            })
+            .join()
+            .unwrap()
+    })
+}
+
+/// User and group 65534 (nobody).
+const NOBODY: u32 = 65534;
+
+/// Give `path` and everything below it to `uid` (and the same group).
+fn chown_tree(path: &Path, uid: u32) {
+    std::os::unix::fs::lchown(path, Some(uid), Some(uid)).unwrap();
+    if fs::symlink_metadata(path).unwrap().is_dir() {
+        for entry in fs::read_dir(path).unwrap() {
+            chown_tree(&entry.unwrap().path(), uid);
+        }
+    }
+}
+
+/// Files removed within a transaction are moved into its journal: a run
+/// killed after their path list was written (simulated by forgetting the
+/// transaction) is rolled back by `recover`, which puts them back, in
+/// directories it recreates; a commit deletes them with the directories
+/// they leave empty.
+#[test]
+fn removed_files_are_put_back_by_recovery_and_deleted_by_a_commit() {
     let upgrade = Upgrade::new();
-    let bin = &upgrade.layout.scheme.scripts;
-    fs::set_permissions(bin, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let site_packages = upgrade.layout.scheme.purelib.clone();
+    let files = [
+        site_packages.join("orphan/__init__.py"),
+        site_packages.join("orphan/sub/mod.py"),
+        site_packages.join("orphan/missing.py"),
+    ];
+    for file in &files[..2] {
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(file, "x = 1\n").unwrap();
+    }
     let before = snapshot(upgrade.root());
+
     let transaction = Transaction::begin(&upgrade.layout, Cancellation::new()).unwrap();
-    upgrade
-        .run(&transaction, &Linker::new(LinkMode::Hardlink))
-        .unwrap_err();
-    transaction.rollback().unwrap();
-    fs::set_permissions(bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut after = snapshot(upgrade.root());
-    after.insert("bin".to_string(), "dir".to_string());
-    assert_eq!(after, before);
+    assert_eq!(transaction.remove_files(&files).unwrap(), 2);
+    assert!(!site_packages.join("orphan").exists());
+    std::mem::forget(transaction);
+    let recovery = recover(&upgrade.layout).unwrap();
+    assert!(
+        matches!(recovery, Some(Recovery::RolledBack(rollback)) if rollback.restored == 2),
+        "{recovery:?}"
+    );
+    assert_eq!(snapshot(upgrade.root()), before);
+
+    let transaction = Transaction::begin(&upgrade.layout, Cancellation::new()).unwrap();
+    transaction.remove_files(&files).unwrap();
+    transaction.commit().unwrap();
+    assert!(!site_packages.join("orphan").exists());
+    assert!(!site_packages.join(JOURNAL_DIR).exists());
 }
 
 /// A committed upgrade leaves exactly the new version and no journal.

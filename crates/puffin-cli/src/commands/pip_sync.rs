@@ -20,7 +20,7 @@ use crate::commands::environment::{
 };
 use crate::commands::output::{OutputFormat, plan_json, print_json};
 use crate::commands::progress::SyncProgress;
-use crate::commands::sync_report::{print_report, warn_missing_dependencies};
+use crate::commands::sync_report::{print_orphans, print_report, warn_missing_dependencies};
 use crate::commands::{ExitStatus, UserError, installer_error, sync_failed};
 use crate::printer::Printer;
 
@@ -150,6 +150,13 @@ pub(crate) struct PipSyncArgs {
     #[arg(long, env = "PUFFIN_COMPILE_BYTECODE_TIMEOUT", default_value_t = 60)]
     compile_timeout: u64,
 
+    /// Remove files that an install interrupted before puffin journaled its
+    /// changes left in site-packages: top-level packages and modules that no
+    /// installed distribution owns (never `.pth` files, other files, or
+    /// anything outside site-packages). With `--dry-run`, list them only.
+    #[arg(long)]
+    fix: bool,
+
     /// Accept empty requirements, which remove everything from the environment.
     #[arg(long)]
     allow_empty_requirements: bool,
@@ -216,6 +223,7 @@ pub(crate) fn run(
         return Ok(ExitStatus::Success);
     }
     print_report(&report, args.dry_run || args.check, printer, start);
+    print_orphans(&report, args.fix && args.dry_run, printer);
     if args.check && !report.is_noop() {
         printer.status("The environment does not match the requirements (--check)");
         return Ok(ExitStatus::Failure);

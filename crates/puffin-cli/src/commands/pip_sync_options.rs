@@ -3,7 +3,11 @@
 use std::path::PathBuf;
 
 use puffin_client::{IndexArgs, Refresh};
-use puffin_installer::{CompileOptions, InstallTarget, Reinstall, SyncOptions, TargetPython};
+#[cfg(debug_assertions)]
+use puffin_installer::FaultAction;
+use puffin_installer::{
+    CompileOptions, InstallTarget, LinkFault, Reinstall, SyncOptions, TargetPython,
+};
 
 use super::PipSyncArgs;
 
@@ -57,6 +61,33 @@ impl PipSyncArgs {
                 version: self.python_version,
             },
             build: self.build.options(),
+            fix_orphans: self.fix,
+            fault: test_fault(),
         }
     }
+}
+
+/// Test hook, in debug builds only: `PUFFIN_TEST_FAULT_AFTER_FILES=N` makes
+/// linking file `N` of every wheel fail with EIO, and
+/// `PUFFIN_TEST_ABORT_AFTER_FILES=N` aborts the process there (as SIGKILL
+/// would). A release build never reads these variables.
+#[cfg(debug_assertions)]
+fn test_fault() -> Option<LinkFault> {
+    let after = |name: &str| std::env::var(name).ok()?.parse::<usize>().ok();
+    if let Some(after_files) = after("PUFFIN_TEST_FAULT_AFTER_FILES") {
+        return Some(LinkFault {
+            after_files,
+            action: FaultAction::Fail(libc::EIO),
+        });
+    }
+    after("PUFFIN_TEST_ABORT_AFTER_FILES").map(|after_files| LinkFault {
+        after_files,
+        action: FaultAction::Abort,
+    })
+}
+
+/// Release builds have no test hooks.
+#[cfg(not(debug_assertions))]
+fn test_fault() -> Option<LinkFault> {
+    None
 }

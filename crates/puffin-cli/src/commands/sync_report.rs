@@ -9,7 +9,7 @@ use owo_colors::OwoColorize;
 use puffin_installer::{InstallReason, Plan, RequirementProblem, SyncReport};
 use puffin_interpreter::PythonEnvironment;
 
-use crate::commands::environment::{elapsed, packages, read_site_packages};
+use crate::commands::environment::{display_path, elapsed, packages, read_site_packages};
 use crate::printer::Printer;
 
 /// What the sync did, after the progress lines.
@@ -61,6 +61,60 @@ fn print_dry_run(plan: &Plan, printer: Printer) {
         packages(plan.install.len())
     ));
     print_changes(plan, &SyncReport::default(), printer);
+}
+
+/// How many orphan paths a warning names.
+const ORPHANS_NAMED: usize = 3;
+
+/// The orphans: removed (`--fix`), to be removed (`--fix --dry-run`: every
+/// path), or left (a warning naming a few and how to remove them).
+pub(crate) fn print_orphans(report: &SyncReport, fix_dry_run: bool, printer: Printer) {
+    let files = |count: usize| if count == 1 { "file" } else { "files" };
+    let removed = &report.removed_orphans.files;
+    if !removed.is_empty() {
+        printer.status(format_args!(
+            "Removed {} {} that belonged to no installed distribution: {}",
+            removed.len(),
+            files(removed.len()),
+            name_a_few(removed)
+        ));
+    }
+    let left = &report.orphans.files;
+    if left.is_empty() {
+        return;
+    }
+    if fix_dry_run {
+        printer.status(format_args!(
+            "Would remove {} {} that belong to no installed distribution (--fix, dry run: nothing changed):",
+            left.len(),
+            files(left.len())
+        ));
+        for path in left {
+            printer.status(format_args!("   {}", display_path(path)));
+        }
+        return;
+    }
+    printer.warn(format_args!(
+        "{} {} in site-packages belong to no installed distribution (left by an install that was \
+         interrupted before puffin journaled its changes): {}. Run pip-sync with --fix to remove them",
+        left.len(),
+        files(left.len()),
+        name_a_few(left)
+    ));
+}
+
+/// The first [`ORPHANS_NAMED`] paths, quoted, and how many more.
+fn name_a_few(paths: &[std::path::PathBuf]) -> String {
+    let mut text = paths
+        .iter()
+        .take(ORPHANS_NAMED)
+        .map(|path| format!("`{}`", display_path(path)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > ORPHANS_NAMED {
+        text.push_str(&format!(" and {} more", paths.len() - ORPHANS_NAMED));
+    }
+    text
 }
 
 /// ` - name==old`, ` + name==new` and ` ~ name==version` lines, sorted by name.

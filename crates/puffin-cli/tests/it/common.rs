@@ -465,3 +465,77 @@ pub(crate) fn installed(venv: &Path) -> Vec<String> {
     dists.sort();
     dists
 }
+
+/// User and group 65534 (nobody), which [`as_nobody`] switches to.
+pub(crate) const NOBODY: u32 = 65534;
+
+/// Whether commands can run as user 65534 with `setpriv`: this process is
+/// root and `setpriv` (util-linux) is installed. Prints `Skipping: ...` when
+/// not.
+pub(crate) fn can_run_as_nobody() -> bool {
+    // The effective user owns the files it creates.
+    let probe = tempfile::NamedTempFile::new().unwrap();
+    if std::os::unix::fs::MetadataExt::uid(&fs::metadata(probe.path()).unwrap()) != 0 {
+        println!("Skipping: not running as root, so `setpriv` cannot switch to user 65534");
+        return false;
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        println!("Skipping: `setpriv` is not installed");
+        return false;
+    }
+    true
+}
+
+/// A root-owned interpreter that user 65534 can run: `/usr/bin/python3`
+/// (the `python3` on `PATH` may live in root's home), or `None` after
+/// printing `Skipping: ...`.
+pub(crate) fn root_owned_python() -> Option<PathBuf> {
+    let python = PathBuf::from("/usr/bin/python3");
+    match fs::metadata(&python) {
+        Ok(metadata) if std::os::unix::fs::MetadataExt::uid(&metadata) == 0 => Some(python),
+        _ => {
+            println!("Skipping: no root-owned `/usr/bin/python3`");
+            None
+        }
+    }
+}
+
+/// Run `puffin <args>` as user and group 65534 (nobody) with `setpriv`, in a
+/// clean environment with `home` as its home and working directory.
+pub(crate) fn as_nobody(home: &Path, args: &[&str], virtual_env: Option<&Path>) -> Output {
+    as_nobody_with(home, args, virtual_env, &[])
+}
+
+/// [`as_nobody`] with extra environment variables.
+pub(crate) fn as_nobody_with(
+    home: &Path,
+    args: &[&str],
+    virtual_env: Option<&Path>,
+    vars: &[(&str, &str)],
+) -> Output {
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(cargo_bin!("puffin"))
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home)
+        .env("NO_COLOR", "1")
+        .envs(vars.iter().copied())
+        .current_dir(home);
+    if let Some(venv) = virtual_env {
+        command.env("VIRTUAL_ENV", venv);
+    }
+    command.output().unwrap()
+}
+
+/// Give `path` and everything below it to user and group 65534.
+pub(crate) fn give_to_nobody(path: &Path) {
+    std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+    if fs::symlink_metadata(path).unwrap().is_dir() {
+        for entry in fs::read_dir(path).unwrap() {
+            give_to_nobody(&entry.unwrap().path());
+        }
+    }
+}

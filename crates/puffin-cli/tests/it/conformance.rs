@@ -5,13 +5,11 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use assert_cmd::cargo::cargo_bin;
 use fs_err as fs;
 use puffin_test_support::WheelBuilder;
 
-use crate::common::{TestContext, simple_wheel};
+use crate::common::{TestContext, as_nobody, can_run_as_nobody, root_owned_python, simple_wheel};
 
 /// `name @ file://<path>` for a wheel.
 fn direct(name: &str, path: &Path) -> String {
@@ -124,37 +122,6 @@ fn legacy_script_wrappers_leave_a_clean_record() {
         .success();
 }
 
-/// A root-owned interpreter for the unprivileged test: `/usr/bin/python3`.
-fn root_owned_python() -> Option<PathBuf> {
-    let python = PathBuf::from("/usr/bin/python3");
-    match fs::metadata(&python) {
-        Ok(metadata) if metadata.uid() == 0 => Some(python),
-        _ => {
-            println!("Skipping: no root-owned `/usr/bin/python3`");
-            None
-        }
-    }
-}
-
-/// Run `puffin <args>` as user and group 65534 (nobody) with `setpriv`, in a
-/// clean environment with `home` as its home.
-fn as_nobody(home: &Path, args: &[&str], virtual_env: Option<&Path>) -> std::process::Output {
-    let mut command = Command::new("setpriv");
-    command
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(cargo_bin!("puffin"))
-        .args(args)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", home)
-        .env("NO_COLOR", "1")
-        .current_dir(home);
-    if let Some(venv) = virtual_env {
-        command.env("VIRTUAL_ENV", venv);
-    }
-    command.output().unwrap()
-}
-
 /// Item 1: headers were installed into the base interpreter's include
 /// directory (`/usr/include/python3.X/<name>`), so a non-root user of a
 /// distro Python got "Permission denied" installing greenlet, and root wrote
@@ -163,14 +130,7 @@ fn as_nobody(home: &Path, args: &[&str], virtual_env: Option<&Path>) -> std::pro
 /// `<venv>/include/site/python3.X/<name>/`.
 #[test]
 fn unprivileged_user_installs_headers_into_a_venv_of_a_root_owned_python() {
-    // The effective user owns the files it creates.
-    let probe = tempfile::NamedTempFile::new().unwrap();
-    if fs::metadata(probe.path()).unwrap().uid() != 0 {
-        println!("Skipping: not running as root, so `setpriv` cannot switch to user 65534");
-        return;
-    }
-    if Command::new("setpriv").arg("--version").output().is_err() {
-        println!("Skipping: `setpriv` is not installed");
+    if !can_run_as_nobody() {
         return;
     }
     let Some(python) = root_owned_python() else {

@@ -4,7 +4,7 @@
 //! directory (with `--no-index`) or an index server on 127.0.0.1.
 
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fs_err as fs;
 use puffin_test_support::{IndexServerOptions, WheelBuilder};
@@ -1949,45 +1949,224 @@ fn a_failed_upgrade_restores_the_old_version() {
     assert_eq!(after, before);
 }
 
-/// A read-only scripts directory makes the launcher of the new version
-/// fail after its other files were linked: the old version is restored.
+/// The new version fails after 3 of its files were linked (a fault injected
+/// with `PUFFIN_TEST_FAULT_AFTER_FILES`, read by debug builds only): the
+/// sync exits 1 with `Failed to install: demo @ 2.0` and its cause, says
+/// that the environment was restored, and leaves the old version installed,
+/// registered (`pip-freeze`), importable, with no file of the new version.
 #[test]
-fn a_read_only_scripts_directory_restores_the_old_version() {
-    use std::os::unix::fs::PermissionsExt;
+fn a_fault_after_some_files_restores_the_old_version() {
+    if !cfg!(debug_assertions) {
+        println!("Skipping: the fault hook exists in debug builds only");
+        return;
+    }
     let Some(context) = TestContext::new() else {
         return;
     };
-    #[allow(unsafe_code)]
-    // SAFETY: `geteuid` has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        println!("Skipping: root writes into read-only directories");
-        return;
+    let mut new = simple_wheel("demo", "2.0").console_script("demo2", "demo:main");
+    for index in 0..8 {
+        new = new.file(&format!("demo/new{index}.py"), "NEW = 2\n");
     }
-    context.build(&simple_wheel("demo", "1.0").console_script("demo", "demo:main"));
-    context.build(&simple_wheel("demo", "2.0").console_script("demo2", "demo:main"));
+    context.build(&simple_wheel("demo", "1.0").file("demo/old.py", "OLD = 1\n"));
+    context.build(&new);
     success(
         &context,
         context
             .pip_sync_local()
             .arg(context.requirements("demo==1.0\n")),
     );
-    let bin = context.venv.join("bin");
     let before = crate::reliability::tree_listing(&context.venv, &[".lock"]);
-    fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o555)).unwrap();
     let (code, stderr) = outcome(
         &context,
         context
             .pip_sync_local()
-            .arg(context.requirements("demo==2.0\n")),
+            .arg(context.requirements("demo==2.0\n"))
+            .env("PUFFIN_TEST_FAULT_AFTER_FILES", "3"),
     );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: Failed to install: demo @ 2.0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Caused by: Input/output error"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "The environment was restored to its state before the sync (3 new files removed"
+        ),
+        "{stderr}"
+    );
+    let freeze = context.pip_freeze().output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&freeze.stdout), "demo==1.0\n");
+    assert_eq!(
+        context.assert_python("import demo.old; print(demo.VERSION)"),
+        "1.0"
+    );
+    let mut after = crate::reliability::tree_listing(&context.venv, &[".lock"]);
+    after.retain(|path, _| !path.contains("__pycache__"));
+    assert_eq!(after, before);
+}
+
+/// A read-only scripts directory makes the launcher of the new version
+/// fail after its other files were linked: the sync exits 1 naming the
+/// package, the old version is restored (installed, registered, importable)
+/// and no file of the new version is left.
+///
+/// Root ignores directory permissions and CI runs as root: there the
+/// commands run as user 65534 through `setpriv`, in a project under the
+/// temporary directory owned by that user, with a venv of the root-owned
+/// `/usr/bin/python3`.
+#[test]
+fn a_read_only_scripts_directory_restores_the_old_version() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: `geteuid` has no preconditions.
+    #[allow(unsafe_code)]
+    let root = unsafe { libc::geteuid() } == 0;
+    let Some(project) = (if root {
+        ReadOnlyProject::as_nobody()
+    } else {
+        ReadOnlyProject::as_self()
+    }) else {
+        return;
+    };
+    let old = project.write("old.txt", "demo==1.0\n");
+    let new = project.write("new.txt", "demo==2.0\n");
+    let (code, stderr) = project.sync(&old);
+    assert_eq!(code, Some(0), "{stderr}");
+    let venv = &project.venv;
+    let bin = venv.join("bin");
+    let before = crate::reliability::tree_listing(venv, &[".lock"]);
+    fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let (code, stderr) = project.sync(&new);
     fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("Failed to install: demo @ 2.0"), "{stderr}");
+    assert!(stderr.contains("Permission denied"), "{stderr}");
     assert!(stderr.contains("The environment was restored"), "{stderr}");
-    assert_eq!(context.installed(), ["demo==1.0"]);
+    assert_eq!(crate::common::installed(venv), ["demo==1.0"]);
+    let mut after = crate::reliability::tree_listing(venv, &[".lock"]);
+    assert_eq!(after, before);
     assert_eq!(
-        crate::reliability::tree_listing(&context.venv, &[".lock"]),
-        before
+        crate::common::assert_python(venv, "import demo; print(demo.VERSION)"),
+        "1.0"
     );
+    after = crate::reliability::tree_listing(venv, &[".lock"]);
+    after.retain(|path, _| !path.contains("__pycache__"));
+    assert!(
+        !after
+            .keys()
+            .any(|path| path.contains("2.0") || path.ends_with("demo2"))
+    );
+}
+
+/// A project for [`a_read_only_scripts_directory_restores_the_old_version`]:
+/// `demo` 1.0 (no script) and 2.0 (a console script) in `wheels/`, run as
+/// this user or as user 65534.
+struct ReadOnlyProject {
+    /// Keeps the directory of [`ReadOnlyProject::as_nobody`].
+    _temp: Option<tempfile::TempDir>,
+    /// Keeps the context of [`ReadOnlyProject::as_self`].
+    context: Option<TestContext>,
+    home: PathBuf,
+    venv: PathBuf,
+    cache: PathBuf,
+    wheels: PathBuf,
+}
+
+impl ReadOnlyProject {
+    fn wheels(dir: &Path) {
+        simple_wheel("demo", "1.0").build(dir);
+        simple_wheel("demo", "2.0")
+            .console_script("demo2", "demo:main")
+            .build(dir);
+    }
+
+    fn as_self() -> Option<Self> {
+        let context = TestContext::new()?;
+        Self::wheels(&context.wheels);
+        Some(Self {
+            _temp: None,
+            home: context.root.clone(),
+            venv: context.venv.clone(),
+            cache: context.cache.clone(),
+            wheels: context.wheels.clone(),
+            context: Some(context),
+        })
+    }
+
+    /// Everything under a temporary directory (world-traversable parents)
+    /// owned by user 65534, the venv made by that user.
+    fn as_nobody() -> Option<Self> {
+        if !crate::common::can_run_as_nobody() {
+            return None;
+        }
+        let python = crate::common::root_owned_python()?;
+        let temp = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
+        let home = fs::canonicalize(temp.path()).unwrap();
+        let wheels = home.join("wheels");
+        fs::create_dir(&wheels).unwrap();
+        Self::wheels(&wheels);
+        crate::common::give_to_nobody(&home);
+        let cache = home.join("cache");
+        let args = [
+            "venv",
+            "venv",
+            "--python",
+            path_str(&python),
+            "--cache-dir",
+            path_str(&cache),
+        ];
+        let output = crate::common::as_nobody(&home, &args, None);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Some(Self {
+            _temp: Some(temp),
+            context: None,
+            venv: home.join("venv"),
+            home,
+            cache,
+            wheels,
+        })
+    }
+
+    /// Write a file into the project (owned by the user the commands run as).
+    fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.home.join(name);
+        fs::write(&path, contents).unwrap();
+        if self.context.is_none() {
+            crate::common::give_to_nobody(&path);
+        }
+        path
+    }
+
+    /// `pip-sync <requirements> --no-index --find-links <wheels>`: the exit
+    /// code and stderr.
+    fn sync(&self, requirements: &Path) -> (Option<i32>, String) {
+        let args = [
+            "pip-sync",
+            path_str(requirements),
+            "--no-index",
+            "--find-links",
+            path_str(&self.wheels),
+            "--cache-dir",
+            path_str(&self.cache),
+        ];
+        let output = match &self.context {
+            // The context's command passes its cache itself.
+            Some(context) => context.command(args[0]).args(&args[1..5]).output().unwrap(),
+            None => crate::common::as_nobody(&self.home, &args, Some(&self.venv)),
+        };
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
 }
 
 /// A line that is not a requirement is an error naming the file and line,

@@ -11,6 +11,7 @@ mod bad_wheels;
 mod concurrency;
 mod crash;
 mod full_disk;
+mod orphans;
 mod pip_check;
 mod poisoned_cache;
 mod transactions;

@@ -227,3 +227,57 @@ fn recovery_is_reported_once() {
     assert!(!journal.exists());
     assert_eq!(line(&context), Vec::<String>::new());
 }
+
+/// A run killed right after an install recorded its paths in the journal
+/// (fsync'd), moved aside what they replace and linked 5 files (a test
+/// hook, `PUFFIN_TEST_ABORT_AFTER_FILES`, aborts the process there in debug
+/// builds): the next command that locks the environment rolls it back to
+/// exactly the old version, with no file that no RECORD lists.
+#[test]
+fn a_run_killed_after_its_paths_were_recorded_is_rolled_back() {
+    if !cfg!(debug_assertions) {
+        println!("Skipping: the abort hook exists in debug builds only");
+        return;
+    }
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(&many_files("many", "1.0", 0, 40));
+    context.build(&many_files("many", "2.0", 20, 40));
+    let old = context.write("old.txt", "many==1.0\n");
+    let new = context.write("new.txt", "many==2.0\n");
+    let site_packages = site_packages(&context.venv);
+    let baseline = super::tree_listing(&site_packages, &[]);
+    succeed(sync_command(&context, &context.venv, &old));
+    let before = environment(&context);
+
+    let output = sync_command(&context, &context.venv, &new)
+        .env("PUFFIN_TEST_ABORT_AFTER_FILES", "5")
+        .output()
+        .unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&output.status),
+        Some(libc::SIGABRT),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(site_packages.join(".puffin-txn").is_dir());
+    assert_ne!(environment(&context), before);
+
+    let mut command = puffin(&context, &context.venv, "pip-uninstall");
+    command.arg("not-installed");
+    let (_, output) = succeed(command);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains("Rolled back an interrupted change to the environment (5 new files removed"),
+        "{stderr}"
+    );
+    assert_eq!(environment(&context), before);
+    assert_eq!(
+        super::orphans(&site_packages, &baseline),
+        Vec::<String>::new()
+    );
+    assert_no_leftovers(&site_packages, &context.cache);
+    assert_records_hold(&context.venv);
+}
