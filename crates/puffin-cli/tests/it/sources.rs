@@ -409,3 +409,89 @@ fn binary_options_choose_between_wheels_and_sources() {
     assert!(stderr.contains("--only-binary :all:"), "{stderr}");
     assert_eq!(builds(&context).len(), 1);
 }
+
+/// The setuptools and hatchling wheels `.ci/run` downloads
+/// (`PUFFIN_TEST_BACKEND_WHEELS`), served by a local index; `None` (after
+/// `Skipping:`) when they are absent.
+fn backend_index(context: &TestContext) -> Option<puffin_test_support::IndexServer> {
+    let Some(dir) = std::env::var_os("PUFFIN_TEST_BACKEND_WHEELS") else {
+        println!(
+            "Skipping: PUFFIN_TEST_BACKEND_WHEELS is not set (a directory with the setuptools and hatchling wheels; .ci/run downloads them)"
+        );
+        return None;
+    };
+    let server = context.server_with(puffin_test_support::IndexServerOptions::new(Path::new(
+        &dir,
+    )));
+    Some(server)
+}
+
+/// `pip-sync` with the backends' index.
+fn sync_with_backends(
+    context: &TestContext,
+    server: &puffin_test_support::IndexServer,
+    requirements: &str,
+) -> String {
+    let mut command = context.pip_sync();
+    command
+        .arg(context.requirements(requirements))
+        .args(["--index-url", &server.url()]);
+    success(context, &mut command)
+}
+
+/// Real backends from the local index: a setuptools project (`pyproject.toml`),
+/// a `setup.py`-only project (pip's legacy default, named by its metadata),
+/// and a hatchling project, editable.
+#[test]
+fn setuptools_and_hatchling_projects() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let Some(server) = backend_index(&context) else {
+        return;
+    };
+    let write = |path: &str, text: &str| {
+        let path = context.root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    write(
+        "st/pyproject.toml",
+        "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"st-demo\"\nversion = \"1.0\"\n",
+    );
+    write("st/st_demo/__init__.py", "WHO = 'setuptools'\n");
+    write(
+        "legacy/setup.py",
+        "from setuptools import setup\nsetup(name='legacy-demo', version='2.0', py_modules=['legacy_demo'])\n",
+    );
+    write("legacy/legacy_demo.py", "WHO = 'legacy'\n");
+    write(
+        "hatch/pyproject.toml",
+        "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"hatch-demo\"\nversion = \"3.0\"\n",
+    );
+    write("hatch/hatch_demo/__init__.py", "WHO = 'hatchling'\n");
+
+    sync_with_backends(&context, &server, "./st\n./legacy\n-e ./hatch\n");
+    assert_eq!(
+        context.installed(),
+        ["hatch-demo==3.0", "legacy-demo==2.0", "st-demo==1.0"]
+    );
+    let who = context.assert_python(
+        "import st_demo, legacy_demo, hatch_demo; print(st_demo.WHO, legacy_demo.WHO, hatch_demo.WHO, hatch_demo.__file__)",
+    );
+    assert!(who.starts_with("setuptools legacy hatchling "), "{who}");
+    assert!(
+        who.contains(&context.root.join("hatch").display().to_string()),
+        "{who}"
+    );
+    // The build requirements went into the build environments only.
+    assert!(
+        !context
+            .installed()
+            .iter()
+            .any(|dist| dist.starts_with("setuptools"))
+    );
+
+    let stderr = sync_with_backends(&context, &server, "./st\n./legacy\n-e ./hatch\n");
+    assert!(stderr.contains("Audited 3 packages"), "{stderr}");
+}
