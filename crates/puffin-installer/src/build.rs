@@ -52,6 +52,8 @@ pub(crate) struct Builds {
     policy: FormatPolicy,
     settings: ConfigSettings,
     client: std::sync::OnceLock<RegistryClient>,
+    /// Wheels built (not found in the cache) so far.
+    built: std::sync::atomic::AtomicUsize,
     builder: Builder,
     context: SyncBuildContext,
     offline: bool,
@@ -104,6 +106,7 @@ impl Builds {
             policy,
             settings,
             client: std::sync::OnceLock::new(),
+            built: std::sync::atomic::AtomicUsize::new(0),
             builder: Builder::new(build_options),
             context,
             offline: sync.offline,
@@ -180,6 +183,11 @@ impl Builds {
             })?;
             Ok(parsed.name)
         })
+    }
+
+    /// How many wheels were built (not found in the cache) so far.
+    pub(crate) fn built(&self) -> usize {
+        self.built.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Which packages may use wheels, and which may be built.
@@ -260,6 +268,8 @@ impl Builds {
             )
             .await
             .map_err(|err| Error::Build(Box::new(err)))?;
+        self.built
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         cache
             .publish(&key, false, &settings, &wheel)
             .map_err(|err| source_error(err, origin))
@@ -340,6 +350,8 @@ impl Builds {
             .build(&self.context, &tree, kind, out.path(), &display)
             .await
             .map_err(|err| Error::Build(Box::new(err)))?;
+        self.built
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         cache
             .publish(&key, editable, &settings, &wheel)
             .map_err(|err| source_error(err, origin))

@@ -53,6 +53,8 @@ pub struct Prepared {
     pub wheels: Vec<CachedWheel>,
     /// How many were downloaded or unzipped (the rest were in the store).
     pub downloaded: usize,
+    /// How many were built from source (not found built in the cache).
+    pub built: usize,
 }
 
 /// Makes sure every requirement's wheel is an entry of the wheel store,
@@ -123,6 +125,7 @@ impl<'a> Preparer<'a> {
             prepared.downloaded += usize::from(downloaded);
             prepared.wheels.push(wheel);
         }
+        prepared.built = self.builds.as_ref().map_or(0, |builds| builds.built());
         Ok(prepared)
     }
 

@@ -19,6 +19,8 @@ pub enum Phase {
         resolved: usize,
         /// Wheels downloaded or unzipped.
         downloaded: usize,
+        /// Wheels built from source (not found built in the cache).
+        built: usize,
         /// Since the sync started.
         elapsed: Duration,
     },

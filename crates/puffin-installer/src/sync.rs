@@ -209,6 +209,7 @@ impl<'a> Sync<'a> {
             self.reporter.on_phase(Phase::Prepared {
                 resolved: report.plan.install.len() + report.plan.satisfied.len(),
                 downloaded: prepared.downloaded,
+                built: prepared.built,
                 elapsed: start.elapsed(),
             });
             report.downloaded = prepared.downloaded;

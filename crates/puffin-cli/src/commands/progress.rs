@@ -154,6 +154,7 @@ impl Reporter for SyncProgress {
             Phase::Prepared {
                 resolved,
                 downloaded,
+                built,
                 ..
             } => {
                 self.finish();
@@ -162,6 +163,10 @@ impl Reporter for SyncProgress {
                     "Resolved {} in {since_start}",
                     packages(resolved)
                 ));
+                if built > 0 {
+                    self.printer
+                        .status(format_args!("Built {} in {since_start}", packages(built)));
+                }
                 if downloaded > 0 {
                     self.printer.status(format_args!(
                         "Downloaded {} in {since_start}",

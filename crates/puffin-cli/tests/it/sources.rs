@@ -57,7 +57,8 @@ fn project_directory_is_built_once() {
     };
     let project = ProjectBuilder::new("demo", "1.0").write(&context.root.join("demo"));
     let requirements = context.requirements("./demo\n");
-    success(&context, &mut sync(&context, &requirements));
+    let stderr = success(&context, &mut sync(&context, &requirements));
+    assert!(stderr.contains("Built 1 package in"), "{stderr}");
     assert_eq!(context.installed(), ["demo==1.0"]);
     let location = context.assert_python("import demo; print(demo.__file__)");
     assert!(location.contains("site-packages"), "{location}");
