@@ -496,3 +496,67 @@ fn setuptools_and_hatchling_projects() {
     let stderr = sync_with_backends(&context, &server, "./st\n./legacy\n-e ./hatch\n");
     assert!(stderr.contains("Audited 3 packages"), "{stderr}");
 }
+
+/// `-C key=value` reaches the backend (the test backend records it in the
+/// wheel), and other settings are another cache entry: built again.
+#[test]
+fn config_settings_reach_the_backend() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    ProjectBuilder::new("demo", "1.0").write(&context.root.join("demo"));
+    let requirements = context.requirements("./demo\n");
+    success(
+        &context,
+        sync(&context, &requirements).args(["-C", "mode=fast"]),
+    );
+    let recorded = fs::read_to_string(context.site_packages().join("config_settings.txt")).unwrap();
+    assert_eq!(recorded, "[('mode', 'fast')]");
+    success(
+        &context,
+        sync(&context, &requirements).args(["--reinstall", "-C", "mode=slow"]),
+    );
+    let recorded = fs::read_to_string(context.site_packages().join("config_settings.txt")).unwrap();
+    assert_eq!(recorded, "[('mode', 'slow')]");
+    assert_eq!(builds(&context).len(), 2);
+}
+
+/// `--no-build-isolation` builds in the target environment: a build
+/// requirement installed there is used, and nothing is resolved.
+#[test]
+fn no_build_isolation_uses_the_target_environment() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(&WheelBuilder::new("build-helper", "1.0").file("build_helper.py", "X = 1\n"));
+    ProjectBuilder::new("demo", "1.0")
+        .build_requires("build-helper")
+        .build_imports("build_helper")
+        .write(&context.root.join("demo"));
+    // Without the helper in the environment, the build cannot import it.
+    let output = sync(&context, &context.requirements("./demo\n"))
+        .arg("--no-build-isolation")
+        .output()
+        .unwrap();
+    let stderr = context.filtered(&output);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("No module named 'build_helper'"),
+        "{stderr}"
+    );
+    // Installed there first (builds run before the sync installs), the build
+    // uses it, and the sync keeps it.
+    success(
+        &context,
+        &mut sync(&context, &context.requirements("build-helper==1.0\n")),
+    );
+    success(
+        &context,
+        sync(
+            &context,
+            &context.requirements("build-helper==1.0\n./demo\n"),
+        )
+        .arg("--no-build-isolation"),
+    );
+    assert_eq!(context.installed(), ["build-helper==1.0", "demo==1.0"]);
+}
