@@ -49,6 +49,7 @@ pub use registry_client::{
     DEFAULT_CONCURRENT_DOWNLOADS, DownloadedFile, DownloadedWheel, RegistryClient,
     RegistryClientBuilder,
 };
+pub use remote_zip::RangeMetadata;
 pub use reporter::Reporter;
 pub use select::{
     DistLocation, ProjectFile, SelectedDist, SelectedSource, SelectedWheel, WheelSourceLocation,

@@ -241,6 +241,19 @@ impl MetadataEntry {
     }
 }
 
+/// What [`RegistryClient::fetch_metadata_by_range`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RangeMetadata {
+    /// The `METADATA` entry's bytes.
+    Metadata(Vec<u8>),
+    /// The server does not answer range requests (it sent the whole file,
+    /// or another status): later wheels from it need not try.
+    NoRanges,
+    /// The archive is one this reader does not follow (see the module
+    /// documentation of `remote_zip`); the whole wheel will tell.
+    Unreadable,
+}
+
 /// What a range request got.
 enum Ranged {
     /// The bytes, and the file's length.
@@ -251,14 +264,17 @@ enum Ranged {
 
 impl RegistryClient {
     /// The `METADATA` of the remote wheel `file`, read with HTTP range
-    /// requests (see the module documentation), or `None` when the server
-    /// ignores `Range` or the archive is one this reader does not follow;
-    /// the caller then downloads the whole wheel. Errors are those of the
-    /// requests themselves (connection, offline).
+    /// requests: the last 64 KiB of the file (the zip's end records, and
+    /// usually its central directory and `.dist-info` entries), then the
+    /// central directory and the entry if they were not among them. When the
+    /// server ignores `Range` ([`RangeMetadata::NoRanges`]) or the archive
+    /// is odd ([`RangeMetadata::Unreadable`]), the caller downloads the whole
+    /// wheel. Errors are those of the requests themselves (connection,
+    /// offline).
     pub async fn fetch_metadata_by_range(
         &self,
         file: &IndexFile,
-    ) -> Result<Option<Vec<u8>>, ClientError> {
+    ) -> Result<RangeMetadata, ClientError> {
         let redacted = redact(&file.url);
         if self.is_offline() {
             return Err(ClientError::OfflineDownload {
@@ -270,12 +286,12 @@ impl RegistryClient {
             Ranged::Partial(tail, total) => (tail, total),
             Ranged::Unsupported(status) => {
                 debug!(url = %redacted, %status, "No range requests");
-                return Ok(None);
+                return Ok(RangeMetadata::NoRanges);
             }
         };
         let Some(directory) = central_directory(&tail, total) else {
             debug!(url = %redacted, "No readable end of central directory");
-            return Ok(None);
+            return Ok(RangeMetadata::Unreadable);
         };
         let directory_bytes = match tail.slice(directory.offset, directory.size) {
             Some(bytes) => bytes.to_vec(),
@@ -283,25 +299,27 @@ impl RegistryClient {
                 let end = directory.offset + directory.size;
                 match self.range(file, Range::Span(directory.offset, end)).await? {
                     Ranged::Partial(fetched, _) => fetched.bytes,
-                    Ranged::Unsupported(_) => return Ok(None),
+                    Ranged::Unsupported(_) => return Ok(RangeMetadata::NoRanges),
                 }
             }
         };
         let Some(entry) = find_metadata(&directory_bytes) else {
             debug!(url = %redacted, "No single METADATA entry");
-            return Ok(None);
+            return Ok(RangeMetadata::Unreadable);
         };
         drop(directory_bytes);
         if let Some(contents) = entry.read(&tail) {
-            return Ok(Some(contents));
+            return Ok(RangeMetadata::Metadata(contents));
         }
         let Some((start, end)) = entry.span(total) else {
-            return Ok(None);
+            return Ok(RangeMetadata::Unreadable);
         };
-        match self.range(file, Range::Span(start, end)).await? {
-            Ranged::Partial(fetched, _) => Ok(entry.read(&fetched)),
-            Ranged::Unsupported(_) => Ok(None),
-        }
+        Ok(match self.range(file, Range::Span(start, end)).await? {
+            Ranged::Partial(fetched, _) => entry
+                .read(&fetched)
+                .map_or(RangeMetadata::Unreadable, RangeMetadata::Metadata),
+            Ranged::Unsupported(_) => RangeMetadata::NoRanges,
+        })
     }
 
     /// One range request; the body is read only when the server answered

@@ -46,8 +46,8 @@ use pep508_rs::MarkerEnvironment;
 use platform_tags::Tags;
 use puffin_cache::CacheBucket;
 use puffin_client::{
-    DEFAULT_CONCURRENT_DOWNLOADS, DistLocation, FormatPolicy, RegistryClient, SelectedSource,
-    SelectedWheel,
+    DEFAULT_CONCURRENT_DOWNLOADS, DistLocation, FormatPolicy, IndexFile, RangeMetadata,
+    RegistryClient, SelectedSource, SelectedWheel,
 };
 use puffin_package::{HashAlgorithm, HashDigest, Metadata};
 use puffin_store::{WheelOrigin, WheelStore};
@@ -88,6 +88,8 @@ struct Inner {
     projects: Mutex<HashMap<PackageName, Shared<Arc<Project>>>>,
     metadata: MetadataCells,
     prefetched: Mutex<HashSet<PackageName>>,
+    /// The origins (`scheme://host:port`) that ignore range requests.
+    no_ranges: Mutex<HashSet<String>>,
 }
 
 impl IndexProvider {
@@ -117,6 +119,7 @@ impl IndexProvider {
                 projects: Mutex::default(),
                 metadata: Mutex::default(),
                 prefetched: Mutex::default(),
+                no_ranges: Mutex::default(),
             }),
         }
     }
@@ -329,30 +332,67 @@ impl Inner {
                 .await
                 .map_err(ResolveError::Join)?;
         }
-        let fetch_err = |filename: String| {
-            move |err| ResolveError::Fetch {
-                filename,
-                err: Box::new(err),
+        let bytes = if wheel.file.core_metadata {
+            self.fetch_core_metadata(&wheel.file).await?
+        } else {
+            match self.fetch_by_range(&wheel.file).await? {
+                Some(bytes) => bytes,
+                None => return self.download_wheel(wheel).await,
             }
-        };
-        let fetched = {
-            let _permit = self.permits.acquire().await.expect("never closed");
-            if wheel.file.core_metadata {
-                let bytes = self.client.fetch_core_metadata(&wheel.file).await;
-                debug!(file = %wheel.file.filename, "Metadata from the index's metadata file");
-                Some(bytes.map_err(fetch_err(format!("{}.metadata", wheel.file.filename)))?)
-            } else {
-                let bytes = self.client.fetch_metadata_by_range(&wheel.file).await;
-                bytes.map_err(fetch_err(wheel.file.filename.clone()))?
-            }
-        };
-        let Some(bytes) = fetched else {
-            return self.download_wheel(wheel).await;
         };
         if let Some(sha256) = sha256 {
             self.write_cache(name, &sha256, &bytes);
         }
         Ok(bytes)
+    }
+
+    async fn fetch_core_metadata(&self, file: &IndexFile) -> Result<Vec<u8>, ResolveError> {
+        let _permit = self.permits.acquire().await.expect("never closed");
+        let bytes =
+            self.client
+                .fetch_core_metadata(file)
+                .await
+                .map_err(|err| ResolveError::Fetch {
+                    filename: format!("{}.metadata", file.filename),
+                    err: Box::new(err),
+                })?;
+        debug!(file = %file.filename, "Metadata from the index's metadata file");
+        Ok(bytes)
+    }
+
+    /// The wheel's `METADATA` by range requests, unless its server is known
+    /// to ignore them; `None` when the whole wheel must be downloaded.
+    async fn fetch_by_range(&self, file: &IndexFile) -> Result<Option<Vec<u8>>, ResolveError> {
+        let origin = file.url.origin().ascii_serialization();
+        if self
+            .no_ranges
+            .lock()
+            .expect("not poisoned")
+            .contains(&origin)
+        {
+            return Ok(None);
+        }
+        let _permit = self.permits.acquire().await.expect("never closed");
+        let found = self
+            .client
+            .fetch_metadata_by_range(file)
+            .await
+            .map_err(|err| ResolveError::Fetch {
+                filename: file.filename.clone(),
+                err: Box::new(err),
+            })?;
+        match found {
+            RangeMetadata::Metadata(bytes) => {
+                debug!(file = %file.filename, "Metadata by range requests");
+                Ok(Some(bytes))
+            }
+            RangeMetadata::NoRanges => {
+                debug!(%origin, "The server ignores range requests");
+                self.no_ranges.lock().expect("not poisoned").insert(origin);
+                Ok(None)
+            }
+            RangeMetadata::Unreadable => Ok(None),
+        }
     }
 
     /// A source distribution's metadata: cached by its SHA-256, else from

@@ -75,10 +75,13 @@ pub(crate) fn explain(
             && !named.contains(&name)
         {
             named.push(name);
-            report.push_str(&format!(
-                "\nThe versions of {name} are limited by the constraint {}.",
-                limit.written.join(" and ")
-            ));
+            let written = limit.written.join(" and ");
+            // Unless a sentence already named it.
+            if !report.contains(&written) {
+                report.push_str(&format!(
+                    "\nThe versions of {name} are limited by the constraint {written}."
+                ));
+            }
         }
     }
     report
