@@ -40,7 +40,14 @@ async fn metadata_from_whole_wheels() {
     server.clear_requests();
     let again = resolve(&server, cache.path(), &["a"]).await.unwrap();
     assert_eq!(pins(&again), pins(&resolution));
-    assert_eq!(wheel_downloads(&server), 0, "{:?}", server.requests());
+    // `d` 2.0, fetched ahead by the first resolution but not chosen, may
+    // still be on its way.
+    let downloads: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains(".whl ") && !r.contains("d-2.0"))
+        .collect();
+    assert!(downloads.is_empty(), "{downloads:?}");
 }
 
 /// With PEP 658 / 714 metadata files (JSON and HTML pages), no wheel is
@@ -62,10 +69,12 @@ async fn metadata_from_core_metadata_files() {
 
         server.clear_requests();
         resolve(&server, cache.path(), &["a"]).await.unwrap();
+        // `d` 2.0, fetched ahead by the first resolution but not chosen, may
+        // still be on its way.
         let metadata_requests = server
             .requests()
             .iter()
-            .filter(|r| r.contains(".metadata"))
+            .filter(|r| r.contains(".metadata") && !r.contains("d-2.0"))
             .count();
         assert_eq!(metadata_requests, 0, "{:?}", server.requests());
     }
@@ -138,10 +147,12 @@ async fn metadata_by_range_requests() {
     server.clear_requests();
     let again = resolve(&server, cache.path(), &["a"]).await.unwrap();
     assert_eq!(pins(&again), pins(&resolution));
+    // `d` 2.0, fetched ahead by the first resolution but not chosen, may
+    // still be on its way.
     let files: Vec<String> = server
         .requests()
         .into_iter()
-        .filter(|r| r.contains("/files/"))
+        .filter(|r| r.contains("/files/") && !r.contains("d-2.0"))
         .collect();
     assert!(files.is_empty(), "{files:?}");
 }
