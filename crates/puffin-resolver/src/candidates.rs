@@ -32,10 +32,10 @@ pub(crate) struct Project {
 
 /// The file that stands for a version.
 pub(crate) enum Dist {
-    /// A compatible wheel.
-    Wheel(WheelFile),
+    /// A compatible wheel (boxed, like the source: both are large).
+    Wheel(Box<WheelFile>),
     /// A source distribution, to be built for its metadata.
-    Source(SelectedSource),
+    Source(Box<SelectedSource>),
 }
 
 /// A compatible wheel and where it is.
@@ -144,7 +144,7 @@ impl Rules<'_> {
             .map(|(_, wheel)| wheel);
         let source = files.source.filter(|_| self.policy.allows_source(name));
         let (file, dist) = match (wheel, source) {
-            (Some(wheel), _) => (wheel.file.clone(), Dist::Wheel(wheel)),
+            (Some(wheel), _) => (wheel.file.clone(), Dist::Wheel(Box::new(wheel))),
             (None, Some((_, project_file, filename))) if self.can_build => {
                 let source = SelectedSource {
                     filename,
@@ -153,7 +153,7 @@ impl Rules<'_> {
                     yanked: project_file.file.yanked.clone(),
                     warnings: Vec::new(),
                 };
-                (project_file.file, Dist::Source(source))
+                (project_file.file, Dist::Source(Box::new(source)))
             }
             (None, Some(_)) => {
                 let only = if has_wheel {
