@@ -200,3 +200,98 @@ impl Rules<'_> {
         (info, Some(dist))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use url::Url;
+
+    use super::*;
+
+    fn tags() -> Tags {
+        Tags::new(vec![(
+            "py3".to_string(),
+            "none".to_string(),
+            "any".to_string(),
+        )])
+    }
+
+    fn file(filename: &str, yanked: bool) -> ProjectFile {
+        let url = Url::parse("http://127.0.0.1:1/files/")
+            .unwrap()
+            .join(filename)
+            .unwrap();
+        ProjectFile {
+            file: IndexFile {
+                filename: filename.to_string(),
+                url: url.clone(),
+                hashes: Vec::new(),
+                requires_python: None,
+                yanked: yanked.then(String::new),
+                core_metadata: false,
+                core_metadata_hashes: Vec::new(),
+            },
+            location: DistLocation::Url {
+                url,
+                index: Url::parse("http://127.0.0.1:1/simple/").unwrap(),
+            },
+        }
+    }
+
+    /// Each version's file, or why it has none, one line each.
+    fn read(policy: &FormatPolicy, can_build: bool, files: Vec<ProjectFile>) -> Vec<String> {
+        let tags = tags();
+        let rules = Rules {
+            tags: &tags,
+            policy,
+            can_build,
+        };
+        let name = PackageName::new("foo").unwrap();
+        let project = rules.read_project(&name, files);
+        project
+            .versions
+            .iter()
+            .map(|(version, info)| {
+                let chosen = match project.dists.get(version) {
+                    Some(Dist::Wheel(wheel)) => wheel.file.filename.clone(),
+                    Some(Dist::Source(source)) => source.filename.to_string(),
+                    None => info.unusable.clone().unwrap_or_default(),
+                };
+                format!("{version}: {chosen} (yanked: {})", info.yanked)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_file_that_stands_for_each_version() {
+        let files = vec![
+            file("foo-1.0-py3-none-any.whl", true),
+            file("foo-1.0-py3-none-any.whl", false),
+            file("foo-1.0.zip", false),
+            file("foo-2.0.zip", false),
+            file("foo-2.0.tar.gz", false),
+            file("foo-3.0-cp99-cp99-win_amd64.whl", false),
+            file("foo-4.0.tar.gz", true),
+            file("bar-5.0-py3-none-any.whl", false),
+        ];
+        insta::assert_snapshot!(read(&FormatPolicy::default(), true, files.clone()).join("\n"), @r"
+        1.0: foo-1.0-py3-none-any.whl (yanked: false)
+        2.0: foo-2.0.tar.gz (yanked: false)
+        3.0: it has no wheel for this platform (yanked: false)
+        4.0: foo-4.0.tar.gz (yanked: true)
+        ");
+        let only_binary = FormatPolicy::from_pip_args(&[], &[":all:".to_string()], false).unwrap();
+        insta::assert_snapshot!(read(&only_binary, true, files.clone()).join("\n"), @r"
+        1.0: foo-1.0-py3-none-any.whl (yanked: false)
+        2.0: it has only a source distribution: `--only-binary :all:` forbids building from source (yanked: false)
+        3.0: it has no wheel for this platform (yanked: false)
+        4.0: it has only a source distribution: `--only-binary :all:` forbids building from source (yanked: false)
+        ");
+        let no_binary = FormatPolicy::from_pip_args(&["foo".to_string()], &[], false).unwrap();
+        insta::assert_snapshot!(read(&no_binary, false, files).join("\n"), @r"
+        1.0: `--no-binary foo` forbids its wheels, so only its source distribution, and the resolver was given no way to build one for its metadata (yanked: false)
+        2.0: it has only a source distribution, and the resolver was given no way to build one for its metadata (yanked: false)
+        3.0: it has no wheel for this platform (yanked: false)
+        4.0: it has only a source distribution, and the resolver was given no way to build one for its metadata (yanked: false)
+        ");
+    }
+}

@@ -246,3 +246,27 @@ pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     }
     lines.join("\n")
 }
+
+/// A wheel whose end record is not within the last 64 KiB (a zip comment
+/// of the largest size): the range read gives up, and the wheel is
+/// downloaded whole into the store instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_archives_fall_back_to_the_whole_wheel() {
+    let wheels = tempfile::tempdir().unwrap();
+    let path = WheelBuilder::new("a", "1.0").build(wheels.path());
+    let mut bytes = fs_err::read(&path).unwrap();
+    let len = bytes.len();
+    assert_eq!(&bytes[len - 2..], [0, 0], "no comment yet");
+    bytes[len - 2..].copy_from_slice(&u16::MAX.to_le_bytes());
+    bytes.extend(std::iter::repeat_n(b'#', usize::from(u16::MAX)));
+    fs_err::write(&path, bytes).unwrap();
+    let mut options = IndexServerOptions::new(wheels.path());
+    options.ranges = true;
+    let server = IndexServer::start(options);
+    let cache = tempfile::tempdir().unwrap();
+    let resolution = resolve(&server, cache.path(), &["a"]).await.unwrap();
+    assert_eq!(pins(&resolution), ["a==1.0"]);
+    assert_eq!(range_requests(&server, 206), 1, "{:?}", server.requests());
+    assert_eq!(wheel_downloads(&server), 1, "{:?}", server.requests());
+    assert!(cache.path().join("wheels-v1").join("a").is_dir());
+}
