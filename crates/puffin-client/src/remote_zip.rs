@@ -124,7 +124,8 @@ pub(crate) fn central_directory(tail: &Fetched, total: u64) -> Option<CentralDir
         CentralDirectory { offset, size }
     };
     let end = directory.offset.checked_add(directory.size)?;
-    (end <= total && directory.size <= MAX_CENTRAL_DIRECTORY).then_some(directory)
+    (end <= total && directory.size > 0 && directory.size <= MAX_CENTRAL_DIRECTORY)
+        .then_some(directory)
 }
 
 /// The `<name>.dist-info/METADATA` entry of a central directory; `None`
@@ -214,14 +215,16 @@ impl MetadataEntry {
     /// and data: inflated if deflated, and checked against the central
     /// directory's size and CRC-32.
     pub(crate) fn read(&self, fetched: &Fetched) -> Option<Vec<u8>> {
+        if self.compressed > MAX_METADATA || self.uncompressed > MAX_METADATA {
+            return None;
+        }
         let header = fetched.slice(self.local_offset, 30)?;
         if u32_at(header, 0)? != LOCAL_SIGNATURE {
             return None;
         }
-        let data_offset = self.local_offset
-            + 30
-            + u64::from(u16_at(header, 26)?)
-            + u64::from(u16_at(header, 28)?);
+        let data_offset = self
+            .local_offset
+            .checked_add(30 + u64::from(u16_at(header, 26)?) + u64::from(u16_at(header, 28)?))?;
         let data = fetched.slice(data_offset, self.compressed)?;
         let contents = match self.method {
             0 => data.to_vec(),
@@ -479,6 +482,14 @@ mod tests {
             )
             .to_bytes();
         assert_eq!(metadata_of(&huge), None);
+        // A small deflated entry that claims to inflate to more than the limit.
+        let bomb = RawZip::new()
+            .entry(
+                RawEntry::deflated("a-1.0.dist-info/METADATA", vec![b'a'; 1 << 20])
+                    .uncompressed_size(u32::try_from(MAX_METADATA + 1).unwrap()),
+            )
+            .to_bytes();
+        assert_eq!(metadata_of(&bomb), None);
         let mut forged = good.clone();
         let len = forged.len();
         // The end record's central directory size, made enormous.
