@@ -155,40 +155,14 @@ impl Rules<'_> {
                 };
                 (project_file.file, Dist::Source(Box::new(source)))
             }
-            (None, Some(_)) => {
-                let only = if has_wheel {
-                    format!(
-                        "{}, so only its source distribution",
-                        self.policy.wheel_refusal(name)
-                    )
-                } else {
-                    "it has only a source distribution".to_string()
+            (None, source) => {
+                let kinds = Kinds {
+                    wheel: has_wheel,
+                    source: has_source,
+                    allowed_source: source.is_some(),
+                    any_wheel: files.any_wheel,
                 };
-                info.unusable = Some(format!(
-                    "{only}, and the resolver was given no way to build one for its metadata"
-                ));
-                return (info, None);
-            }
-            (None, None) => {
-                info.unusable = Some(match (has_wheel, has_source) {
-                    (true, true) => format!(
-                        "{}, and {}",
-                        self.policy.wheel_refusal(name),
-                        self.policy.source_refusal(name)
-                    ),
-                    (true, false) => format!(
-                        "it has no source distribution, and {}",
-                        self.policy.wheel_refusal(name)
-                    ),
-                    (false, true) => format!(
-                        "it has only a source distribution: {}",
-                        self.policy.source_refusal(name)
-                    ),
-                    (false, false) if files.any_wheel => {
-                        "it has no wheel for this platform".to_string()
-                    }
-                    (false, false) => "it has no usable file".to_string(),
-                });
+                info.unusable = Some(self.why_unusable(name, &kinds));
                 return (info, None);
             }
         };
@@ -199,6 +173,55 @@ impl Rules<'_> {
             .and_then(|value| VersionSpecifiers::from_str(value).ok());
         (info, Some(dist))
     }
+
+    /// Why no file of a version can be used, naming the option that
+    /// forbids a kind of file.
+    fn why_unusable(&self, name: &PackageName, kinds: &Kinds) -> String {
+        let policy = self.policy;
+        if kinds.allowed_source {
+            let only = if kinds.wheel {
+                format!(
+                    "{}, so only its source distribution",
+                    policy.wheel_refusal(name)
+                )
+            } else {
+                "it has only a source distribution".to_string()
+            };
+            return format!(
+                "{only}, and the resolver was given no way to build one for its metadata"
+            );
+        }
+        match (kinds.wheel, kinds.source) {
+            (true, true) => format!(
+                "{}, and {}",
+                policy.wheel_refusal(name),
+                policy.source_refusal(name)
+            ),
+            (true, false) => format!(
+                "it has no source distribution, and {}",
+                policy.wheel_refusal(name)
+            ),
+            (false, true) => format!(
+                "it has only a source distribution: {}",
+                policy.source_refusal(name)
+            ),
+            (false, false) if kinds.any_wheel => "it has no wheel for this platform".to_string(),
+            (false, false) => "it has no usable file".to_string(),
+        }
+    }
+}
+
+/// Which files a version without a usable one has.
+struct Kinds {
+    /// A compatible wheel (that the policy refuses).
+    wheel: bool,
+    /// A source distribution.
+    source: bool,
+    /// A source distribution that the policy allows (but that cannot be
+    /// built for its metadata).
+    allowed_source: bool,
+    /// Any wheel, compatible or not.
+    any_wheel: bool,
 }
 
 #[cfg(test)]

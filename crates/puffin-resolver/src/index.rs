@@ -54,6 +54,7 @@ use puffin_store::{WheelOrigin, WheelStore};
 use tokio::runtime::Handle;
 use tokio::sync::{OnceCell, Semaphore};
 use tracing::{debug, warn};
+use version_ranges::Ranges;
 
 use crate::candidates::{Dist, Project, Rules, WheelFile};
 use crate::provider::{MetadataProvider, VersionInfo, VersionMap};
@@ -82,6 +83,8 @@ struct Inner {
     handle: Handle,
     permits: Semaphore,
     preferences: BTreeMap<PackageName, Version>,
+    /// The versions that constraints allow, for fetching ahead.
+    limits: crate::report::Limits,
     policy: FormatPolicy,
     source_metadata: Option<Arc<dyn SourceMetadata>>,
     reporter: Option<Arc<dyn ResolverReporter>>,
@@ -113,6 +116,7 @@ impl IndexProvider {
                 handle: Handle::current(),
                 permits: Semaphore::new(DEFAULT_CONCURRENT_DOWNLOADS),
                 preferences: BTreeMap::new(),
+                limits: crate::report::Limits::new(),
                 policy: FormatPolicy::default(),
                 source_metadata: None,
                 reporter: None,
@@ -124,7 +128,9 @@ impl IndexProvider {
         }
     }
 
-    /// A provider for `options`: its markers, preferences and format policy.
+    /// A provider for `options`: its markers, preferences and format
+    /// policy, and its constraints (so that versions they exclude are not
+    /// fetched ahead).
     ///
     /// # Panics
     ///
@@ -134,9 +140,16 @@ impl IndexProvider {
         tags: Tags,
         options: &ResolverOptions,
     ) -> Self {
-        Self::new(client, tags, options.markers.clone())
+        let mut provider = Self::new(client, tags, options.markers.clone())
             .with_preferences(options.preferences.clone())
-            .with_format_policy(options.format_policy.clone())
+            .with_format_policy(options.format_policy.clone());
+        // A URL constraint is refused by the resolution itself.
+        if let Ok(limits) = crate::resolver::limits(&options.constraints, &options.markers)
+            && let Some(inner) = Arc::get_mut(&mut provider.inner)
+        {
+            inner.limits = limits;
+        }
+        provider
     }
 
     /// Report fetches to `reporter`. Call before any resolution.
@@ -531,7 +544,8 @@ impl Inner {
                 return;
             };
             let preferred = inner.preferences.get(&name);
-            if let Some(version) = likely_version(&project.versions, preferred)
+            let limit = inner.limits.get(&name).map(|limit| &limit.range);
+            if let Some(version) = likely_version(&project.versions, preferred, limit)
                 && matches!(project.dists.get(&version), Some(Dist::Wheel(_)))
             {
                 let _ = inner.clone().metadata(&name, &version).await;
@@ -552,19 +566,33 @@ impl Inner {
 }
 
 /// The version that the solver will most likely choose: the preferred one
-/// if listed, else the newest usable final release, else the newest usable.
-fn likely_version(versions: &VersionMap, preferred: Option<&Version>) -> Option<Version> {
+/// if listed, else the newest usable final release, else the newest usable;
+/// within `limit` (the constraints), if any.
+fn likely_version(
+    versions: &VersionMap,
+    preferred: Option<&Version>,
+    limit: Option<&Ranges<Version>>,
+) -> Option<Version> {
+    let allowed = |version: &Version| limit.is_none_or(|range| range.contains(version));
     if let Some(preferred) = preferred
         && versions.contains_key(preferred)
+        && allowed(preferred)
     {
         return Some(preferred.clone());
     }
-    let usable = |info: &VersionInfo| !info.yanked && info.unusable.is_none();
+    let usable = |version: &Version, info: &VersionInfo| {
+        !info.yanked && info.unusable.is_none() && allowed(version)
+    };
     versions
         .iter()
         .rev()
-        .find(|(version, info)| usable(info) && !version.any_prerelease())
-        .or_else(|| versions.iter().rev().find(|(_, info)| usable(info)))
+        .find(|(version, info)| usable(version, info) && !version.any_prerelease())
+        .or_else(|| {
+            versions
+                .iter()
+                .rev()
+                .find(|(version, info)| usable(version, info))
+        })
         .map(|(version, _)| version.clone())
 }
 

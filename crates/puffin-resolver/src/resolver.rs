@@ -432,7 +432,7 @@ impl<'a> Solver<'a> {
 
 /// The constraints whose markers hold, by project: the intersection of
 /// their ranges, and each as written with its source.
-fn limits(
+pub(crate) fn limits(
     constraints: &[RootRequirement],
     markers: &MarkerEnvironment,
 ) -> Result<report::Limits, ResolveError> {

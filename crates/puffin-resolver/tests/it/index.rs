@@ -270,3 +270,33 @@ async fn odd_archives_fall_back_to_the_whole_wheel() {
     assert_eq!(wheel_downloads(&server), 1, "{:?}", server.requests());
     assert!(cache.path().join("wheels-v1").join("a").is_dir());
 }
+
+/// Constraints given to the provider through `from_options`: the resolution
+/// follows them, and versions they exclude are not even fetched ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn constraints_are_not_fetched_ahead() {
+    use puffin_resolver::{IndexProvider, ResolverOptions};
+
+    use crate::common::{markers, requirements, server_client, tags};
+
+    let wheels = tempfile::tempdir().unwrap();
+    diamond(wheels.path());
+    let mut options = IndexServerOptions::new(wheels.path());
+    options.core_metadata = true;
+    let server = IndexServer::start(options);
+    let cache = tempfile::tempdir().unwrap();
+    let mut options = ResolverOptions::new(markers());
+    options.constraints = requirements(&["d<1.5", "unused==1"], "-c constraints.txt");
+    let provider =
+        IndexProvider::from_options(server_client(&server, cache.path()), tags(), &options);
+    let resolution = provider
+        .resolve(requirements(&["a"], "-r requirements.in"), options)
+        .await
+        .unwrap();
+    assert_eq!(pins(&resolution), ["a==1.0", "b==1.0", "c==1.0", "d==1.0"]);
+    for excluded in ["d-1.5", "d-2.0"] {
+        let path = format!("/files/{excluded}-py3-none-any.whl.metadata");
+        assert_eq!(server.count(&path), 0, "{:?}", server.requests());
+    }
+    assert_eq!(server.count("/simple/unused/"), 0);
+}
