@@ -192,7 +192,7 @@ impl FormatPolicy {
 
     /// Why sources of `package` are refused, for a message: e.g.
     /// ``"`--only-binary :all:` forbids building from source"``.
-    pub(crate) fn source_refusal(&self, package: &PackageName) -> String {
+    pub fn source_refusal(&self, package: &PackageName) -> String {
         if self.wheels_required {
             "building from source is not supported yet".to_string()
         } else if self.only_binary.names.contains(package) {
@@ -206,7 +206,7 @@ impl FormatPolicy {
 
     /// Why wheels of `package` are refused, for a message: e.g.
     /// ``"`--no-binary :all:` forbids wheels"``.
-    pub(crate) fn wheel_refusal(&self, package: &PackageName) -> String {
+    pub fn wheel_refusal(&self, package: &PackageName) -> String {
         if self.no_binary.names.contains(package) {
             format!("`--no-binary {package}` forbids its wheels")
         } else {

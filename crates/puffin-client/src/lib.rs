@@ -13,6 +13,11 @@
 //!   a wheel only, and [`RegistryClient::fetch_wheel`] /
 //!   [`RegistryClient::fetch_source`] stream them to disk while checking their
 //!   hashes.
+//! - [`RegistryClient::project_files`]: every file of a project on the
+//!   indexes and find-links locations, for a resolver;
+//!   [`RegistryClient::fetch_core_metadata`] (PEP 658, hash-checked) and
+//!   [`RegistryClient::fetch_metadata_by_range`] (HTTP range requests) read a
+//!   wheel's `METADATA` without downloading it.
 //! - [`FormatPolicy`]: pip's `--no-binary` / `--only-binary` (and `--no-build`).
 //! - [`check_require_hashes`]: pip's `--require-hashes` rule.
 //!
@@ -27,6 +32,7 @@ mod http;
 mod http_cache;
 mod index_locations;
 mod registry_client;
+mod remote_zip;
 mod reporter;
 mod select;
 mod simple;
@@ -43,6 +49,9 @@ pub use registry_client::{
     DEFAULT_CONCURRENT_DOWNLOADS, DownloadedFile, DownloadedWheel, RegistryClient,
     RegistryClientBuilder,
 };
+pub use remote_zip::RangeMetadata;
 pub use reporter::Reporter;
-pub use select::{DistLocation, SelectedDist, SelectedSource, SelectedWheel, WheelSourceLocation};
+pub use select::{
+    DistLocation, ProjectFile, SelectedDist, SelectedSource, SelectedWheel, WheelSourceLocation,
+};
 pub use simple::IndexFile;

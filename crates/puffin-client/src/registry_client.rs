@@ -23,8 +23,8 @@ use crate::http_cache::{self, CachedPage, Refresh};
 use crate::select::{self, Candidate, CandidateLocation, Candidates};
 use crate::simple::{self, IndexFile};
 use crate::{
-    ClientError, DistLocation, FlatIndexLocation, FormatPolicy, IndexLocations, Reporter,
-    SelectedDist, SelectedSource, SelectedWheel,
+    ClientError, DistLocation, FlatIndexLocation, FormatPolicy, IndexLocations, ProjectFile,
+    Reporter, SelectedDist, SelectedSource, SelectedWheel,
 };
 
 /// How many downloads the caller should run at once (e.g. with
@@ -262,7 +262,10 @@ impl RegistryClient {
     }
 
     /// The core metadata file that the index publishes beside `file` at
-    /// `<url>.metadata` (PEP 658 / PEP 714; see [`IndexFile::core_metadata`]).
+    /// `<url>.metadata` (PEP 658 / PEP 714; see [`IndexFile::core_metadata`]),
+    /// checked against [`IndexFile::core_metadata_hashes`] when the index
+    /// gives them (a mismatch is [`ClientError::HashMismatch`] naming the
+    /// `.metadata` file).
     pub async fn fetch_core_metadata(&self, file: &IndexFile) -> Result<Vec<u8>, ClientError> {
         let mut url = file.url.clone();
         url.set_path(&format!("{}.metadata", file.url.path()));
@@ -286,6 +289,17 @@ impl RegistryClient {
                 url: redact(&url),
                 err: err.without_url(),
             })?;
+        if !file.core_metadata_hashes.is_empty() {
+            let mut hasher = Hasher::for_expected(&file.core_metadata_hashes);
+            hasher.update(&body);
+            hashes::check(
+                &format!("{}.metadata", file.filename),
+                &redact(&url),
+                &hasher.finish(),
+                &file.core_metadata_hashes,
+                &[],
+            )?;
+        }
         Ok(body.to_vec())
     }
 
@@ -529,12 +543,7 @@ impl RegistryClient {
     /// Every file of `package`: from the first index that has it, and from
     /// every find-links location; with where they were looked for.
     async fn candidates(&self, package: &PackageName) -> Result<Candidates, ClientError> {
-        let mut candidates = Candidates::default();
-        let refresh = self.refresh.applies_to(package);
-        let mut not_cached = self
-            .index_candidates(package, refresh, &mut candidates)
-            .await?;
-        not_cached |= self.find_links_candidates(refresh, &mut candidates).await?;
+        let (candidates, not_cached) = self.gather(package).await?;
         let has_project = candidates
             .files
             .iter()
@@ -551,6 +560,46 @@ impl RegistryClient {
             });
         }
         Ok(candidates)
+    }
+
+    /// The files of `package` that [`Self::select_dist`] chooses among: from
+    /// the first index that has the project (extra indexes first), and from
+    /// every find-links location (directories and pages), each with where it
+    /// is. Empty when no location has the project.
+    ///
+    /// # Errors
+    ///
+    /// When a page cannot be read, or offline (`ClientError::Offline`) when
+    /// a page is not cached and no local file is the project's.
+    pub async fn project_files(
+        &self,
+        package: &PackageName,
+    ) -> Result<Vec<ProjectFile>, ClientError> {
+        let (candidates, not_cached) = self.gather(package).await?;
+        let files: Vec<ProjectFile> = candidates
+            .files
+            .into_iter()
+            .filter(|c| file_project_name(&c.file.filename).is_some_and(|name| &name == package))
+            .map(ProjectFile::from)
+            .collect();
+        if files.is_empty() && self.offline && not_cached {
+            return Err(ClientError::Offline {
+                package: package.clone(),
+            });
+        }
+        Ok(files)
+    }
+
+    /// The files of every location, and whether a page was missing from the
+    /// cache while offline.
+    async fn gather(&self, package: &PackageName) -> Result<(Candidates, bool), ClientError> {
+        let mut candidates = Candidates::default();
+        let refresh = self.refresh.applies_to(package);
+        let mut not_cached = self
+            .index_candidates(package, refresh, &mut candidates)
+            .await?;
+        not_cached |= self.find_links_candidates(refresh, &mut candidates).await?;
+        Ok((candidates, not_cached))
     }
 
     /// Add the files of the first index that has `package`; returns whether
@@ -736,7 +785,11 @@ impl RegistryClient {
     }
 
     /// A GET with credentials and retries.
-    async fn get(&self, url: &Url, headers: HeaderMap) -> Result<reqwest::Response, ClientError> {
+    pub(crate) async fn get(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+    ) -> Result<reqwest::Response, ClientError> {
         let mut attempt = 0;
         loop {
             let mut request = self.http.get(url.clone()).headers(headers.clone());
@@ -871,6 +924,7 @@ fn find_links_dir(dir: &Path) -> Result<Vec<Candidate>, ClientError> {
                 requires_python: None,
                 yanked: None,
                 core_metadata: false,
+                core_metadata_hashes: Vec::new(),
             },
             location: CandidateLocation::Path(path),
         });

@@ -117,6 +117,25 @@ impl SelectedDist {
     }
 }
 
+/// One file of a project and where it is, from
+/// [`RegistryClient::project_files`](crate::RegistryClient::project_files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectFile {
+    /// The file as the index (or find-links location) lists it.
+    pub file: IndexFile,
+    /// Where it is: a URL and the index that listed it, or a local path.
+    pub location: DistLocation,
+}
+
+impl From<Candidate> for ProjectFile {
+    fn from(candidate: Candidate) -> Self {
+        Self {
+            location: candidate.location(),
+            file: candidate.file,
+        }
+    }
+}
+
 /// A project's files, and where they were looked for (named in errors,
 /// credentials redacted).
 #[derive(Debug, Clone, Default)]
@@ -142,6 +161,19 @@ impl Candidates {
 pub(crate) struct Candidate {
     pub(crate) file: IndexFile,
     pub(crate) location: CandidateLocation,
+}
+
+impl Candidate {
+    /// The public form of where the file is.
+    fn location(&self) -> DistLocation {
+        match &self.location {
+            CandidateLocation::Listed(index) => DistLocation::Url {
+                url: self.file.url.clone(),
+                index: index.clone(),
+            },
+            CandidateLocation::Path(path) => DistLocation::Path(path.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -322,13 +354,7 @@ fn selected(package: &PackageName, version: &Version, parsed: &Parsed) -> Select
             format!("`{package}=={version}` is yanked (reason: {reason})")
         });
     }
-    let source = match &parsed.candidate.location {
-        CandidateLocation::Listed(index) => DistLocation::Url {
-            url: file.url.clone(),
-            index: index.clone(),
-        },
-        CandidateLocation::Path(path) => DistLocation::Path(path.clone()),
-    };
+    let source = parsed.candidate.location();
     match &parsed.kind {
         Kind::Wheel(filename) => SelectedDist::Wheel(SelectedWheel {
             filename: filename.clone(),
@@ -539,6 +565,7 @@ mod tests {
                 requires_python: None,
                 yanked: None,
                 core_metadata: false,
+                core_metadata_hashes: Vec::new(),
             },
             location: CandidateLocation::Listed(Url::parse("http://127.0.0.1:1/simple/").unwrap()),
         }

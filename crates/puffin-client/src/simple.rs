@@ -41,6 +41,11 @@ pub struct IndexFile {
     /// (PEP 658 / PEP 714).
     #[serde(default)]
     pub core_metadata: bool,
+    /// The hashes of that metadata file, when the index gives them
+    /// (`core-metadata: {"sha256": ...}`, `data-core-metadata="sha256=..."`);
+    /// checked when it is fetched.
+    #[serde(default)]
+    pub core_metadata_hashes: Vec<HashDigest>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +77,26 @@ fn advertised(value: Option<&serde_json::Value>) -> bool {
     value.is_some_and(|value| !matches!(value, serde_json::Value::Bool(false)))
 }
 
+/// The hashes of a `core-metadata` dict, in algorithms puffin checks.
+fn json_metadata_hashes(value: Option<&serde_json::Value>) -> Vec<HashDigest> {
+    let Some(serde_json::Value::Object(map)) = value else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter_map(|(algorithm, digest)| parse_hash(algorithm, digest.as_str()?))
+        .collect()
+}
+
+/// The hash of a `data-core-metadata="<algorithm>=<hex>"` value.
+fn html_metadata_hashes(value: &str) -> Vec<HashDigest> {
+    value
+        .trim()
+        .split_once('=')
+        .and_then(|(algorithm, digest)| parse_hash(algorithm, digest))
+        .into_iter()
+        .collect()
+}
+
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum JsonYanked {
@@ -97,11 +122,16 @@ pub(crate) fn parse_json(body: &[u8], base: &Url) -> Result<Vec<IndexFile>, serd
             }
             let core_metadata = advertised(file.core_metadata.as_ref())
                 || advertised(file.dist_info_metadata.as_ref());
+            let mut core_metadata_hashes = json_metadata_hashes(file.core_metadata.as_ref());
+            if core_metadata_hashes.is_empty() {
+                core_metadata_hashes = json_metadata_hashes(file.dist_info_metadata.as_ref());
+            }
             Some(IndexFile {
                 filename: file.filename,
                 url,
                 hashes,
                 core_metadata,
+                core_metadata_hashes,
                 requires_python: file.requires_python.filter(|r| !r.trim().is_empty()),
                 yanked: match file.yanked {
                     None | Some(JsonYanked::Flag(false)) => None,
@@ -139,6 +169,7 @@ pub(crate) fn parse_html(body: &[u8], base: &Url) -> Vec<IndexFile> {
                 requires_python,
                 yanked,
                 core_metadata,
+                core_metadata_hashes,
             } => {
                 let Ok(url) = base.join(href.trim()) else {
                     continue;
@@ -154,6 +185,7 @@ pub(crate) fn parse_html(body: &[u8], base: &Url) -> Vec<IndexFile> {
                     requires_python: requires_python.filter(|r| !r.trim().is_empty()),
                     yanked,
                     core_metadata,
+                    core_metadata_hashes,
                 });
             }
         }
@@ -172,6 +204,8 @@ enum Link {
         yanked: Option<String>,
         /// `data-core-metadata` or `data-dist-info-metadata`, not `false`.
         core_metadata: bool,
+        /// The hash that attribute gives, if any.
+        core_metadata_hashes: Vec<HashDigest>,
     },
 }
 
@@ -238,10 +272,13 @@ impl LinkCollector {
     fn finish_tag(&mut self) -> Option<Link> {
         let [href, requires_python, yanked, core, dist_info] = std::mem::take(&mut self.values)
             .map(|value| value.map(|value| String::from_utf8_lossy(&value).into_owned()));
-        let core_metadata = [core, dist_info]
-            .into_iter()
-            .flatten()
-            .any(|value| value.trim() != "false");
+        let values: Vec<String> = [core, dist_info].into_iter().flatten().collect();
+        let core_metadata = values.iter().any(|value| value.trim() != "false");
+        let core_metadata_hashes = values
+            .iter()
+            .map(|value| html_metadata_hashes(value))
+            .find(|hashes| !hashes.is_empty())
+            .unwrap_or_default();
         self.current = None;
         match self.tag.as_slice() {
             b"base" => Some(Link::Base { href: href? }),
@@ -250,6 +287,7 @@ impl LinkCollector {
                 requires_python,
                 yanked,
                 core_metadata,
+                core_metadata_hashes,
             }),
             _ => None,
         }
@@ -402,6 +440,43 @@ mod tests {
             .map(|f| f.core_metadata)
             .collect();
         assert_eq!(flags, [true, true, false, false]);
+    }
+
+    /// The metadata file's hash is kept from either spelling, JSON or HTML.
+    #[test]
+    fn core_metadata_hashes_are_kept() {
+        let digest = "ab".repeat(32);
+        let json = format!(
+            r#"{{"files": [
+            {{"filename": "a-1.0-py3-none-any.whl", "url": "a", "core-metadata": {{"sha256": "{digest}"}}}},
+            {{"filename": "b-1.0-py3-none-any.whl", "url": "b", "dist-info-metadata": {{"sha256": "{digest}", "md5": "00"}}}},
+            {{"filename": "c-1.0-py3-none-any.whl", "url": "c", "core-metadata": true}}
+        ]}}"#
+        );
+        let html = format!(
+            r#"<a href="a" data-core-metadata="sha256={digest}">a</a>
+<a href="b" data-dist-info-metadata="sha256={digest}">b</a>
+<a href="c" data-core-metadata="true">c</a>"#
+        );
+        let expected = format!("sha256:{digest}");
+        for files in [
+            parse_json(json.as_bytes(), &base()).unwrap(),
+            parse_html(html.as_bytes(), &base()),
+        ] {
+            let hashes: Vec<Vec<String>> = files
+                .iter()
+                .map(|f| {
+                    f.core_metadata_hashes
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect()
+                })
+                .collect();
+            assert_eq!(
+                hashes,
+                [vec![expected.clone()], vec![expected.clone()], vec![]]
+            );
+        }
     }
 
     #[test]

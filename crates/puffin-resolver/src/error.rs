@@ -49,7 +49,7 @@ pub enum ResolveError {
         #[source]
         err: Box<puffin_package::MetadataError>,
     },
-    /// A metadata file names another project or version than its wheel.
+    /// A metadata file names another project or version than its file.
     #[error("The metadata of `{filename}` is for {name} {version}")]
     MetadataMismatch {
         /// The wheel.
@@ -77,6 +77,22 @@ pub enum ResolveError {
         #[source]
         err: std::io::Error,
     },
+    /// Building a source distribution for its metadata failed.
+    #[error("Failed to read the metadata of the source distribution `{filename}`")]
+    SourceMetadata {
+        /// The source distribution.
+        filename: String,
+        /// What failed.
+        #[source]
+        err: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// [`crate::IndexProvider::resolve`] was given options whose format
+    /// policy is not the provider's (build it with
+    /// [`crate::IndexProvider::from_options`]).
+    #[error(
+        "The resolver options' `--no-binary`/`--only-binary` policy is not the index provider's"
+    )]
+    FormatPolicyMismatch,
     /// A version that the provider listed has no metadata.
     #[error("No metadata for {package} {version}")]
     MissingMetadata {

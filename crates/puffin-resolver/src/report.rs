@@ -3,6 +3,7 @@
 //! cannot be used." The root package reads as "you", version sets read as
 //! PEP 440 specifiers, and Python is named as such.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::ops::Bound;
 
@@ -20,26 +21,68 @@ type Ext = External<PubGrubPackage, Ranges<Version>, String>;
 type Derived = pubgrub::Derived<PubGrubPackage, Ranges<Version>, String>;
 type Terms = Map<PubGrubPackage, Term<Ranges<Version>>>;
 
+/// The constraints (pip's `-c`) that apply, by project.
+pub(crate) type Limits = BTreeMap<PackageName, Limit>;
+
+/// The constraints on one project.
+#[derive(Debug, Clone)]
+pub(crate) struct Limit {
+    /// The versions they allow.
+    pub(crate) range: Ranges<Version>,
+    /// Each as written, with its source: ``"`foo<2` (-c constraints.txt)"``.
+    pub(crate) written: Vec<String>,
+}
+
+impl Default for Limit {
+    fn default() -> Self {
+        Self {
+            range: Ranges::full(),
+            written: Vec::new(),
+        }
+    }
+}
+
 /// The explanation of a failed resolution, one sentence a line.
 ///
 /// Versions that do not exist are folded into the ranges that need them
 /// (`collapse_no_versions`), unless that leaves a single fact without a
 /// reason. `python` is the target Python, named when a project requires
-/// another; `missing` are the projects that no index has.
-pub(crate) fn explain(tree: &Tree, python: &Version, missing: &[PackageName]) -> String {
+/// another; `missing` are the projects that no index has; the constraints
+/// in `limits` on the projects involved are named at the end.
+pub(crate) fn explain(
+    tree: &Tree,
+    python: &Version,
+    missing: &[PackageName],
+    limits: &Limits,
+) -> String {
     let mut collapsed = tree.clone();
     collapsed.collapse_no_versions();
     let tree = match collapsed {
         DerivationTree::External(_) => tree,
         DerivationTree::Derived(_) => &collapsed,
     };
-    let formatter = Formatter { python };
+    let formatter = Formatter { python, limits };
     let mut report = DefaultStringReporter::report_with_formatter(tree, &formatter);
     if tree.packages().contains(&PubGrubPackage::Python) {
         report.push_str(&format!("\nThe target Python is {python}."));
     }
     for name in missing {
         report.push_str(&format!("\nNo index has the project `{name}`."));
+    }
+    let mut named = Vec::new();
+    for name in tree.packages().into_iter().filter_map(PubGrubPackage::name) {
+        if let Some(limit) = limits.get(name)
+            && !named.contains(&name)
+        {
+            named.push(name);
+            let written = limit.written.join(" and ");
+            // Unless a sentence already named it.
+            if !report.contains(&written) {
+                report.push_str(&format!(
+                    "\nThe versions of {name} are limited by the constraint {written}."
+                ));
+            }
+        }
     }
     report
 }
@@ -92,6 +135,7 @@ fn shown(version: &Version) -> Version {
 
 struct Formatter<'a> {
     python: &'a Version,
+    limits: &'a Limits,
 }
 
 impl ReportFormatter<PubGrubPackage, Ranges<Version>, String> for Formatter<'_> {
@@ -106,7 +150,14 @@ impl ReportFormatter<PubGrubPackage, Ranges<Version>, String> for Formatter<'_> 
                 package_in(&PubGrubPackage::Python, range)
             ),
             External::NoVersions(package, range) => {
-                format!("there is no version of {}", package_in(package, range))
+                match package.name().and_then(|name| self.limits.get(name)) {
+                    Some(limit) => format!(
+                        "there is no version of {} that the constraint {} allows",
+                        package_in(package, range),
+                        limit.written.join(" and ")
+                    ),
+                    None => format!("there is no version of {}", package_in(package, range)),
+                }
             }
             External::Custom(package, range, reason) => {
                 format!("{} cannot be used: {reason}", package_in(package, range))

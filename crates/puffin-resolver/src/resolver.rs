@@ -11,6 +11,12 @@
 //! - A version whose `Requires-Python` excludes the target Python depends on
 //!   the virtual package `Python` in that range, so the explanation of a
 //!   failure names the reason.
+//! - Constraints (pip's `-c`) restrict the versions that
+//!   [`DependencyProvider::choose_version`] may pick for their project,
+//!   whoever requires it, and require nothing: a project that nothing needs
+//!   is never decided. When the constraint leaves no version in a range,
+//!   PubGrub learns "no version of `foo` in that range", and the explanation
+//!   names the constraint.
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -24,6 +30,7 @@ use pubgrub::{
     Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
     PubGrubError, SelectedDependencies,
 };
+use puffin_client::FormatPolicy;
 use puffin_package::Metadata;
 use tracing::debug;
 use version_ranges::Ranges;
@@ -55,16 +62,35 @@ pub struct ResolverOptions {
     /// Versions to keep when the ranges allow them (the pins of a previous
     /// output file).
     pub preferences: BTreeMap<PackageName, Version>,
+    /// Constraints (pip's `-c`): each limits the versions of its project if
+    /// the project is needed, and adds nothing otherwise. Those whose markers
+    /// do not hold are ignored; extras and URLs are not allowed.
+    pub constraints: Vec<RootRequirement>,
+    /// Which files may be used (`--no-binary`, `--only-binary`,
+    /// `--no-build`). A version is a candidate if it has a compatible wheel
+    /// that the policy allows, or a source distribution that it allows. The
+    /// provider applies it when it lists versions: [`crate::IndexProvider::from_options`]
+    /// takes it from here.
+    pub format_policy: FormatPolicy,
 }
 
 impl ResolverOptions {
-    /// Resolve for `markers`, without pre-releases or preferences.
+    /// Resolve for `markers`, without pre-releases, preferences or
+    /// constraints, with wheels and sources allowed.
     pub fn new(markers: MarkerEnvironment) -> Self {
         Self {
             markers,
             prereleases: false,
             preferences: BTreeMap::new(),
+            constraints: Vec::new(),
+            format_policy: FormatPolicy::default(),
         }
+    }
+
+    /// Resolve for Python `major.minor` on the platform of `markers` (pip's
+    /// `--python-version`): see [`crate::markers_for_python_version`].
+    pub fn for_python_version(markers: &MarkerEnvironment, version: (u64, u64)) -> Self {
+        Self::new(crate::python::markers_for_python_version(markers, version))
     }
 }
 
@@ -92,7 +118,7 @@ pub fn resolve(
                 }
             }
             Err(ResolveError::NoSolution {
-                report: report::explain(&tree, &solver.python, &missing),
+                report: report::explain(&tree, &solver.python, &missing, &solver.limits),
             })
         }
         Err(
@@ -134,6 +160,9 @@ struct Solver<'a> {
     python: Version,
     root: Constraints,
     root_sources: BTreeMap<PackageName, BTreeSet<String>>,
+    /// The constraints that apply, by project: the versions they allow, and
+    /// how they were written (for explanations).
+    limits: report::Limits,
     state: RefCell<State>,
 }
 
@@ -149,6 +178,7 @@ impl<'a> Solver<'a> {
             python: options.markers.python_full_version().version.clone(),
             root: Constraints::default(),
             root_sources: BTreeMap::new(),
+            limits: limits(&options.constraints, &options.markers)?,
             state: RefCell::new(State::default()),
         };
         let active: Vec<&RootRequirement> = requirements
@@ -400,6 +430,39 @@ impl<'a> Solver<'a> {
     }
 }
 
+/// The constraints whose markers hold, by project: the intersection of
+/// their ranges, and each as written with its source.
+pub(crate) fn limits(
+    constraints: &[RootRequirement],
+    markers: &MarkerEnvironment,
+) -> Result<report::Limits, ResolveError> {
+    let mut limits = report::Limits::new();
+    for constraint in constraints {
+        let requirement = &constraint.requirement;
+        if !requirement.marker.evaluate(markers, &[]) {
+            continue;
+        }
+        let range = match &requirement.version_or_url {
+            None => Ranges::full(),
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers_to_ranges(specifiers),
+            Some(VersionOrUrl::Url(_)) => {
+                return Err(ResolveError::Unsupported {
+                    requirement: requirement.to_string(),
+                    reason: "a constraint cannot be a URL",
+                });
+            }
+        };
+        let limit = limits.entry(project_name(requirement)).or_default();
+        limit.range = limit.range.intersection(&range);
+        let mut written = requirement.clone();
+        written.marker = pep508_rs::MarkerTree::default();
+        limit
+            .written
+            .push(format!("`{written}` ({})", constraint.source));
+    }
+    Ok(limits)
+}
+
 /// The PEP 503 name of a requirement's project (a `pep508_rs` name is
 /// already normalized).
 fn project_name(requirement: &Requirement) -> PackageName {
@@ -445,7 +508,12 @@ impl DependencyProvider for Solver<'_> {
             PubGrubPackage::Python => Ok(range.contains(&self.python).then(|| self.python.clone())),
             PubGrubPackage::Project(name) | PubGrubPackage::Extra(name, _) => {
                 let versions = self.provider.versions(name)?;
-                let chosen = self.candidate(name, &versions, range);
+                let chosen = match self.limits.get(name) {
+                    Some(limit) => {
+                        self.candidate(name, &versions, &range.intersection(&limit.range))
+                    }
+                    None => self.candidate(name, &versions, range),
+                };
                 debug!(%package, ?chosen, "Chose a version");
                 Ok(chosen)
             }

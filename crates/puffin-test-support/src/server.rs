@@ -2,7 +2,8 @@
 //! distributions) of a directory as a Simple repository (PEP 691 JSON or
 //! PEP 503 HTML project pages), with the files under `/files/`, and can be
 //! told to misbehave: 404 a project, answer 500 the first N times, advertise
-//! a wrong hash, require basic auth. It sends `ETag`s and answers
+//! a wrong hash (of a file or of its PEP 658 metadata file), require basic
+//! auth, serve byte ranges of files or ignore them. It sends `ETag`s and answers
 //! `If-None-Match` with 304, and logs every request so tests can assert what
 //! was (not) fetched. The TLS variant uses a CA generated for the server,
 //! whose PEM file [`IndexServer::ca_cert_path`] gives.
@@ -71,6 +72,13 @@ pub struct IndexServerOptions {
     /// `Content-Length` of the whole, then the connection closed) the first N
     /// times.
     pub truncate_first: HashMap<String, usize>,
+    /// Answer `Range: bytes=...` requests for files with 206 and the bytes
+    /// asked for. Off by default: the server then answers them as a server
+    /// that ignores ranges does, with 200 and the whole file.
+    pub ranges: bool,
+    /// Wheel filenames whose metadata file's advertised SHA-256 is wrong
+    /// (with [`Self::core_metadata`]; the others are advertised right).
+    pub wrong_metadata_hash: Vec<String>,
 }
 
 /// A response body served as given, see [`IndexServerOptions::raw`].
@@ -130,6 +138,8 @@ pub struct RecordedRequest {
     pub authorized: bool,
     /// The status answered.
     pub status: u16,
+    /// The `Range` header, if sent.
+    pub range: Option<String>,
 }
 
 impl std::fmt::Display for RecordedRequest {
@@ -138,6 +148,9 @@ impl std::fmt::Display for RecordedRequest {
         write!(f, "GET {} {}", self.path, self.status)?;
         if self.if_none_match.is_some() {
             f.write_str(" (If-None-Match)")?;
+        }
+        if let Some(range) = &self.range {
+            write!(f, " (Range: {range})")?;
         }
         Ok(())
     }
@@ -325,18 +338,26 @@ fn handle(state: &State, request: &Request<Incoming>) -> Response<ServedBody> {
     };
     let if_none_match = header("if-none-match");
     let authorization = header("authorization");
+    let range = header("range");
     let response = respond(
         state,
         &path,
         if_none_match.as_deref(),
         authorization.as_deref(),
     );
+    let response = match range.as_deref() {
+        Some(range) if state.options.ranges && path.starts_with("/files/") => {
+            partial(response, range)
+        }
+        _ => response,
+    };
     let response = truncate(state, &path, response);
     state.log.lock().unwrap().push(RecordedRequest {
         path,
         if_none_match,
         authorized: authorization.is_some(),
         status: response.status().as_u16(),
+        range,
     });
     response
 }
@@ -457,6 +478,57 @@ fn respond(
     )
 }
 
+/// The part of a successful response that `Range: bytes=<a>-<b>`,
+/// `bytes=<a>-` or `bytes=-<n>` asks for: 206 with `Content-Range`, or 416
+/// when the range is outside the body (one range only; others are ignored).
+fn partial(response: Response<Full<Bytes>>, range: &str) -> Response<Full<Bytes>> {
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = body_bytes(body).unwrap_or_default();
+    let len = bytes.len() as u64;
+    let Some(spec) = range
+        .trim()
+        .strip_prefix("bytes=")
+        .filter(|s| !s.contains(','))
+    else {
+        return Response::from_parts(parts, Full::new(bytes));
+    };
+    let span = match spec.split_once('-') {
+        Some(("", suffix)) => suffix
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0 && len > 0)
+            .map(|n| (len.saturating_sub(n), len - 1)),
+        Some((start, "")) => start
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s < len)
+            .map(|s| (s, len - 1)),
+        Some((start, end)) => match (start.parse::<u64>(), end.parse::<u64>()) {
+            (Ok(start), Ok(end)) if start <= end && start < len => Some((start, end.min(len - 1))),
+            _ => None,
+        },
+        None => None,
+    };
+    let Some((start, end)) = span else {
+        return Response::builder()
+            .status(StatusCode::RANGE_NOT_SATISFIABLE)
+            .header("content-range", format!("bytes */{len}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+    };
+    parts.status = StatusCode::PARTIAL_CONTENT;
+    parts.headers.insert(
+        hyper::header::CONTENT_RANGE,
+        hyper::header::HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")).unwrap(),
+    );
+    parts.headers.remove(hyper::header::CONTENT_LENGTH);
+    let slice = bytes.slice(usize::try_from(start).unwrap()..=usize::try_from(end).unwrap());
+    Response::from_parts(parts, Full::new(slice))
+}
+
 /// A response body: whole, or cut off (see [`truncate`]).
 enum ServedBody {
     Whole(Full<Bytes>),
@@ -564,6 +636,20 @@ fn advertised_hash(state: &State, file: &ServedFile) -> String {
     }
 }
 
+/// The advertised SHA-256 of a wheel's metadata file, with
+/// [`IndexServerOptions::core_metadata`] (wrong for the wheels of
+/// [`IndexServerOptions::wrong_metadata_hash`]).
+fn metadata_hash(state: &State, file: &ServedFile) -> Option<String> {
+    if !state.options.core_metadata || !file.filename.ends_with(".whl") {
+        return None;
+    }
+    if state.options.wrong_metadata_hash.contains(&file.filename) {
+        return Some(HEXLOWER.encode(&Sha256::digest(b"not the metadata")));
+    }
+    let metadata = wheel_metadata(&state.options.wheels_dir.join(&file.filename))?;
+    Some(HEXLOWER.encode(&Sha256::digest(&metadata)))
+}
+
 fn json_page(state: &State, name: &PackageName, files: &[&ServedFile]) -> String {
     let files: Vec<serde_json::Value> = files
         .iter()
@@ -577,8 +663,8 @@ fn json_page(state: &State, name: &PackageName, files: &[&ServedFile]) -> String
             if let Some(requires) = state.options.requires_python.get(&file.filename) {
                 entry["requires-python"] = requires.clone().into();
             }
-            if state.options.core_metadata && file.filename.ends_with(".whl") {
-                entry["core-metadata"] = true.into();
+            if let Some(hash) = metadata_hash(state, file) {
+                entry["core-metadata"] = serde_json::json!({"sha256": hash});
             }
             if let Some(reason) = state.options.yanked.get(&file.filename) {
                 entry["yanked"] = if reason.is_empty() {
@@ -619,8 +705,8 @@ fn html_page(state: &State, files: &[&ServedFile]) -> String {
         if let Some(reason) = state.options.yanked.get(&file.filename) {
             attributes.push_str(&format!(" data-yanked=\"{}\"", html_escape(reason)));
         }
-        if state.options.core_metadata && file.filename.ends_with(".whl") {
-            attributes.push_str(" data-dist-info-metadata=\"true\"");
+        if let Some(hash) = metadata_hash(state, file) {
+            attributes.push_str(&format!(" data-dist-info-metadata=\"sha256={hash}\""));
         }
         body.push_str(&format!(
             "<a href=\"{}/files/{}#sha256={}\"{attributes}>{}</a><br/>\n",

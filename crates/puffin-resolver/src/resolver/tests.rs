@@ -320,3 +320,101 @@ fn unsatisfiable_missing_project() {
     let memory = Memory::default();
     insta::assert_snapshot!(explanation(&memory, &["nothing>=1"]));
 }
+
+/// Constraints from `-c constraints.txt` lines.
+fn with_constraints(lines: &[&str]) -> ResolverOptions {
+    let mut options = ResolverOptions::new(markers());
+    options.constraints = lines
+        .iter()
+        .map(|line| RootRequirement {
+            requirement: Requirement::from_str(line).unwrap(),
+            source: "-c constraints.txt".to_string(),
+        })
+        .collect();
+    options
+}
+
+/// A constraint forces an older version of a transitive dependency, and
+/// one whose marker does not hold is ignored.
+#[test]
+fn constraints_limit_transitive_dependencies() {
+    let mut memory = Memory::default();
+    memory
+        .add("a", "1.0", &["b"])
+        .add("b", "1.0", &["c"])
+        .add("c", "1.0", &[])
+        .add("c", "2.0", &[])
+        .add("c", "3.0", &[]);
+    let resolution = solve_with(&memory, &["a"], &with_constraints(&["c<3", "c!=2.0"])).unwrap();
+    assert_eq!(pins_of(&resolution), ["a==1.0", "b==1.0", "c==1.0"]);
+    let ignored = with_constraints(&["c<2; sys_platform == 'win32'"]);
+    let resolution = solve_with(&memory, &["a"], &ignored).unwrap();
+    assert_eq!(pins_of(&resolution), ["a==1.0", "b==1.0", "c==3.0"]);
+}
+
+/// A constraint makes the solver backtrack: the newest `a` needs a `c`
+/// that the constraint excludes, so the older `a` is chosen.
+#[test]
+fn constraints_backtrack() {
+    let mut memory = Memory::default();
+    memory
+        .add("a", "1.0", &["c<2"])
+        .add("a", "2.0", &["c>=2"])
+        .add("c", "1.0", &[])
+        .add("c", "2.0", &[]);
+    let resolution = solve_with(&memory, &["a"], &with_constraints(&["c<2"])).unwrap();
+    assert_eq!(pins_of(&resolution), ["a==1.0", "c==1.0"]);
+}
+
+/// A constraint on a project that nothing needs adds nothing, and is not
+/// even looked up.
+#[test]
+fn constraints_add_nothing() {
+    let mut memory = Memory::default();
+    memory.add("a", "1.0", &[]);
+    let resolution = solve_with(&memory, &["a"], &with_constraints(&["unused==1.0"])).unwrap();
+    assert_eq!(pins_of(&resolution), ["a==1.0"]);
+}
+
+/// A constraint on an extra's project applies to the extra too.
+#[test]
+fn constraints_apply_to_extras() {
+    let mut memory = Memory::default();
+    memory
+        .add("a", "1.0", &["b; extra == 'x'"])
+        .add("a", "2.0", &["b; extra == 'x'"])
+        .add("b", "1.0", &[]);
+    let resolution = solve_with(&memory, &["a[x]"], &with_constraints(&["a<2"])).unwrap();
+    assert_eq!(pins_of(&resolution), ["a==1.0", "b==1.0"]);
+}
+
+/// A constraint that contradicts a requirement fails with an explanation
+/// that names the constraint and its file.
+#[test]
+fn constraints_that_contradict_are_explained() {
+    let mut memory = Memory::default();
+    memory
+        .add("a", "1.0", &["c>=2"])
+        .add("c", "1.0", &[])
+        .add("c", "2.0", &[]);
+    let err = solve_with(&memory, &["a"], &with_constraints(&["c<2"])).unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @r"
+    No solution found when resolving dependencies:
+    Because a depends on c>=2 and you require a, the requirements are unsatisfiable.
+    The versions of c are limited by the constraint `c<2` (-c constraints.txt).
+    ");
+    let err = solve_with(&memory, &["c>=2"], &with_constraints(&["c<2"])).unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @r"
+    No solution found when resolving dependencies:
+    Because there is no version of c>=2 that the constraint `c<2` (-c constraints.txt) allows and you require c>=2, the requirements are unsatisfiable.
+    ");
+}
+
+/// A constraint that is a URL is refused.
+#[test]
+fn url_constraints_are_refused() {
+    let memory = Memory::default();
+    let options = with_constraints(&["c @ https://127.0.0.1/c-1.0.tar.gz"]);
+    let err = solve_with(&memory, &["a"], &options).unwrap_err();
+    assert!(matches!(err, ResolveError::Unsupported { .. }), "{err}");
+}
