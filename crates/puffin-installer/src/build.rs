@@ -584,22 +584,22 @@ impl SyncBuildContext {
             .offline(self.offline)
             .build()?;
         let markers = interpreter.markers.clone();
-        let mut roots: Vec<puffin_resolver::RootRequirement> = requirements
+        let roots: Vec<puffin_resolver::RootRequirement> = requirements
             .iter()
             .map(|requirement| puffin_resolver::RootRequirement {
                 requirement: requirement.clone(),
                 source: "build-system.requires".to_string(),
             })
             .collect();
-        roots.extend(
-            self.constraints
-                .iter()
-                .map(|constraint| puffin_resolver::RootRequirement {
-                    requirement: constraint.requirement.clone(),
-                    source: constraint.origin.clone(),
-                }),
-        );
-        let options = puffin_resolver::ResolverOptions::new(markers.clone());
+        let mut options = puffin_resolver::ResolverOptions::new(markers.clone());
+        options.constraints = self
+            .constraints
+            .iter()
+            .map(|constraint| puffin_resolver::RootRequirement {
+                requirement: constraint.requirement.clone(),
+                source: format!("-c {}", constraint.origin),
+            })
+            .collect();
         let resolution = puffin_resolver::IndexProvider::new(Arc::new(client), tags, markers)
             .resolve(roots, options)
             .await?;
