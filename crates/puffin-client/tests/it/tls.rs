@@ -85,7 +85,7 @@ async fn untrusted_certificate_says_what_to_do() {
     let client = crate::client(&dir.path().join("cache"), index(&server.url()));
     let err = select(&client, "foo", "==1.0").await.unwrap_err();
     let message = err.to_string().replace(&server.url(), "[INDEX]/");
-    insta::assert_snapshot!(message, @"The TLS certificate of `[INDEX]/foo/` is not trusted. If a proxy inspects TLS traffic, add its CA certificate with `SSL_CERT_FILE=<file.pem>` (or `SSL_CERT_DIR`)");
+    insta::assert_snapshot!(message, @"The TLS certificate of `[INDEX]/foo/` is not trusted. If a proxy inspects TLS traffic, add its CA certificate with `--cert <file.pem>` or `SSL_CERT_FILE=<file.pem>` (or `SSL_CERT_DIR`)");
 }
 
 #[tokio::test]
