@@ -198,6 +198,14 @@ impl IndexLocations {
     /// `PIP_FIND_LINKS` and pip's `find-links`. `--no-index` in
     /// either `cli` or `file` drops every index.
     ///
+    /// The network settings ([`IndexLocations::network`]) come from the
+    /// same layers: `--cert`, `--client-cert` and `--keyring-provider` from
+    /// `cli`, else `file`, else `PIP_CERT` / `PIP_CLIENT_CERT` /
+    /// `PIP_KEYRING_PROVIDER`, else pip's `cert` / `client-cert` /
+    /// `keyring-provider`; trusted hosts from all of them together
+    /// (`PIP_TRUSTED_HOST` space separated). An invalid value is
+    /// [`ClientError::InvalidNetworkOption`], naming where it came from.
+    ///
     /// `env` reads an environment variable (injectable for tests).
     pub fn discover(
         cli: &IndexArgs,

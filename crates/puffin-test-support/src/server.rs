@@ -711,7 +711,7 @@ fn generate_ca(name: &str) -> (rcgen::Certificate, rcgen::Issuer<'static, rcgen:
 /// `client_auth` a client certificate and key issued by a second CA, which
 /// the acceptor then requires.
 fn tls_acceptor(client_auth: bool) -> (tokio_rustls::TlsAcceptor, TlsFiles) {
-    use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair, SanType};
+    use rcgen::{CertificateParams, DnType, KeyPair, SanType};
 
     let (ca_cert, issuer) = generate_ca("puffin test CA");
     let leaf_key = KeyPair::generate().expect("server key");
@@ -733,29 +733,7 @@ fn tls_acceptor(client_auth: bool) -> (tokio_rustls::TlsAcceptor, TlsFiles) {
         .with_safe_default_protocol_versions()
         .expect("TLS versions");
     let (builder, client) = if client_auth {
-        let (client_ca, client_issuer) = generate_ca("puffin test client CA");
-        let client_key = KeyPair::generate().expect("client key");
-        let mut client_params =
-            CertificateParams::new(Vec::<String>::new()).expect("client params");
-        client_params
-            .distinguished_name
-            .push(DnType::CommonName, "puffin test client");
-        client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        let client_cert = client_params
-            .signed_by(&client_key, &client_issuer)
-            .expect("client certificate");
-        let path = dir.path().join("client.pem");
-        fs::write(
-            &path,
-            format!("{}{}", client_cert.pem(), client_key.serialize_pem()),
-        )
-        .expect("write the client certificate");
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(client_ca.der().clone()).expect("the client CA");
-        let verifier =
-            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .expect("a client verifier");
+        let (verifier, path) = client_verifier(dir.path(), provider);
         (builder.with_client_cert_verifier(verifier), Some(path))
     } else {
         (builder.with_no_client_auth(), None)
@@ -775,4 +753,37 @@ fn tls_acceptor(client_auth: bool) -> (tokio_rustls::TlsAcceptor, TlsFiles) {
         client,
     };
     (tokio_rustls::TlsAcceptor::from(Arc::new(config)), files)
+}
+
+/// A verifier requiring client certificates of a generated CA, and the PEM
+/// file (in `dir`) of such a certificate followed by its key.
+fn client_verifier(
+    dir: &Path,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> (Arc<dyn rustls::server::danger::ClientCertVerifier>, PathBuf) {
+    use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair};
+
+    let (client_ca, client_issuer) = generate_ca("puffin test client CA");
+    let client_key = KeyPair::generate().expect("client key");
+    let mut client_params = CertificateParams::new(Vec::<String>::new()).expect("client params");
+    client_params
+        .distinguished_name
+        .push(DnType::CommonName, "puffin test client");
+    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client_cert = client_params
+        .signed_by(&client_key, &client_issuer)
+        .expect("client certificate");
+    let path = dir.join("client.pem");
+    fs::write(
+        &path,
+        format!("{}{}", client_cert.pem(), client_key.serialize_pem()),
+    )
+    .expect("write the client certificate");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(client_ca.der().clone()).expect("the client CA");
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .expect("a client verifier");
+    (verifier, path)
 }

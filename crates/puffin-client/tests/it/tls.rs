@@ -154,14 +154,15 @@ async fn cert_from_the_command_line_the_environment_or_pip_config() {
     };
     let ca_text = ca.display().to_string();
     let config_text = config.display().to_string();
-    let cases: [(&str, &NetworkArgs, Vec<(&str, String)>); 3] = [
+    type Case<'a> = (&'a str, &'a NetworkArgs, Vec<(&'a str, String)>);
+    let cases: [Case<'_>; 3] = [
         ("--cert", &cli, vec![]),
         ("PIP_CERT", &none, vec![("PIP_CERT", ca_text.clone())]),
         ("pip.conf", &none, vec![("PIP_CONFIG_FILE", config_text)]),
     ];
     for (i, (source, cli, vars)) in cases.into_iter().enumerate() {
         let found = locations(&server, cli.clone(), &env_of(&vars));
-        assert_eq!(found.network.certs, [ca.clone()], "{source}");
+        assert_eq!(found.network.certs, std::slice::from_ref(&ca), "{source}");
         let client = crate::client(&dir.path().join(format!("cache{i}")), found);
         select(&client, "foo", "==1.0").await.expect(source);
     }
