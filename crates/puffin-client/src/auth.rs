@@ -88,6 +88,17 @@ impl CredentialStore {
         let _ = url.set_password(None);
     }
 
+    /// Remember `credentials` for the host of `url` (e.g. from the keyring),
+    /// for every later request to it.
+    pub(crate) fn remember(&self, url: &Url, credentials: Credentials) {
+        if let Some(key) = host_key(url) {
+            self.by_host
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(key, credentials);
+        }
+    }
+
     /// The credentials for a request to `url`: its own user info, else those
     /// remembered for its host, else the netrc entry for its host.
     pub(crate) fn for_url(&self, url: &Url) -> Option<Credentials> {
@@ -119,6 +130,13 @@ fn percent_decode(value: &str) -> String {
 
 /// A parsed `.netrc`: `machine <host> login <user> password <password>`
 /// entries and an optional `default` entry. `macdef` blocks are skipped.
+///
+/// Hand-written on purpose: of the crates, `netrc` was last released in
+/// 2015; `rust-netrc` is dormant (three releases, none since early 2025),
+/// keys `default` in the same map as a machine of that name and cannot tell
+/// a missing password from an empty one; uv's fork of it, `uv-netrc`, is
+/// published as an internal component with an unstable API; `netrc-parser`
+/// had two releases in one day and pulls in nom, regex, serde and toml.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Netrc {
     machines: Vec<(String, Credentials)>,

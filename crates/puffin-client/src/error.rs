@@ -34,12 +34,43 @@ pub enum ClientError {
         #[source]
         err: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A network option (`--trusted-host`, `--keyring-provider`) from some
+    /// configuration layer is not valid.
+    #[error("Invalid `{option}` value `{value}` (from {origin}): {problem}")]
+    InvalidNetworkOption {
+        /// The option, e.g. `trusted-host`.
+        option: String,
+        /// The value as given.
+        value: String,
+        /// Where it came from, e.g. "`PIP_TRUSTED_HOST`".
+        origin: String,
+        /// What is wrong and what is expected.
+        problem: String,
+    },
+    /// The client certificate (`--client-cert`) could not be read.
+    #[error("Failed to read the client certificate `{}`", path.display())]
+    ClientCertificate {
+        /// The PEM file.
+        path: PathBuf,
+        /// Why it could not be read or used.
+        #[source]
+        err: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A CA bundle (`--cert`) could not be read, or holds no certificate.
+    #[error("Failed to read the CA certificates of `{}`", path.display())]
+    CaBundle {
+        /// The PEM file.
+        path: PathBuf,
+        /// Why it could not be read or used.
+        #[source]
+        err: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The HTTP client could not be built (TLS roots, options).
     #[error("Failed to set up the HTTP client")]
     ClientSetup(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The server's TLS certificate is not trusted.
     #[error(
-        "The TLS certificate of `{url}` is not trusted. If a proxy inspects TLS traffic, add its CA certificate with `SSL_CERT_FILE=<file.pem>` (or `SSL_CERT_DIR`)"
+        "The TLS certificate of `{url}` is not trusted. If a proxy inspects TLS traffic, add its CA certificate with `--cert <file.pem>` or `SSL_CERT_FILE=<file.pem>` (or `SSL_CERT_DIR`)"
     )]
     UntrustedCertificate {
         /// The URL, credentials removed.
@@ -199,7 +230,7 @@ pub enum ClientError {
 fn status_hint(status: u16) -> &'static str {
     match status {
         401 | 403 => {
-            " (credentials missing or refused: give them in the index URL, `https://user:password@host/simple/`, or in `~/.netrc`)"
+            " (credentials missing or refused: give them in the index URL, `https://user:password@host/simple/`, in `~/.netrc`, or through `--keyring-provider subprocess`)"
         }
         _ => "",
     }

@@ -1,4 +1,5 @@
-//! The HTTP client: TLS trust, timeouts, proxies and retries.
+//! The HTTP clients: TLS trust (the system's, `SSL_CERT_FILE`, `--cert`),
+//! the client certificate, trusted hosts, timeouts, proxies and retries.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -6,9 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use fs_err as fs;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tracing::{debug, warn};
+use url::Url;
 
-use crate::ClientError;
+use crate::auth::redact;
+use crate::{ClientError, NetworkSettings, TrustedHost};
 
 /// The read timeout when `PUFFIN_HTTP_TIMEOUT` is unset, in seconds.
 pub const DEFAULT_HTTP_TIMEOUT_SECS: u64 = 30;
@@ -71,7 +77,8 @@ pub(crate) fn read_timeout(env: &dyn Fn(&str) -> Option<String>) -> Duration {
 /// The trusted roots: the system's CA store AND the certificates named by
 /// `SSL_CERT_FILE` and `SSL_CERT_DIR` (colon separated), so that users behind a
 /// TLS-inspecting proxy can add its CA without losing the public ones (OpenSSL
-/// would replace the system store instead). `extra_cert_files` are added too.
+/// would replace the system store instead). `extra_cert_files` (`--cert`) are
+/// added too, and each must hold at least one certificate.
 fn root_store(
     env: &dyn Fn(&str) -> Option<String>,
     extra_cert_files: &[PathBuf],
@@ -84,12 +91,9 @@ fn root_store(
         }
         let (added, ignored) = store.add_parsable_certificates(result.certs);
         debug!(what, added, ignored, file = ?file, dir = ?dir, "Loaded CA certificates");
-        added
     };
     match SYSTEM_CA_FILES.iter().map(Path::new).find(|p| p.is_file()) {
-        Some(file) => {
-            add(Some(file), None, "system");
-        }
+        Some(file) => add(Some(file), None, "system"),
         None => {
             for dir in SYSTEM_CA_DIRS.iter().map(Path::new).filter(|p| p.is_dir()) {
                 add(None, Some(dir), "system");
@@ -112,38 +116,299 @@ fn root_store(
         }
     }
     for file in extra_cert_files {
-        let added = add(Some(file), None, "extra");
-        if added == 0 {
-            return Err(ClientError::ClientSetup(
-                format!("No certificate found in `{}`", file.display()).into(),
-            ));
-        }
+        let (added, ignored) = store.add_parsable_certificates(read_ca_bundle(file)?);
+        debug!(added, ignored, file = %file.display(), "Loaded CA certificates (`--cert`)");
     }
     Ok(store)
 }
 
-/// Build the `reqwest` client. Proxies come from `HTTPS_PROXY`, `HTTP_PROXY`,
-/// `ALL_PROXY` and `NO_PROXY` (reqwest reads them by default). TLS is rustls
-/// with the `ring` provider, which builds with only a C compiler.
-pub(crate) fn build_client(
+/// The certificates of a PEM bundle given with `--cert`: an unreadable file,
+/// or one without a certificate, is an error rather than a silent no-op.
+fn read_ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, ClientError> {
+    let error = |err: Box<dyn std::error::Error + Send + Sync>| ClientError::CaBundle {
+        path: path.to_path_buf(),
+        err,
+    };
+    let bytes = fs::read(path).map_err(|err| error(Box::new(err)))?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| error(Box::new(err)))?;
+    if certs.is_empty() {
+        return Err(error("no PEM `CERTIFICATE` block in the file".into()));
+    }
+    Ok(certs)
+}
+
+/// A client certificate and its private key, from one PEM file (pip's
+/// `--client-cert`).
+struct ClientIdentity {
+    path: PathBuf,
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl ClientIdentity {
+    fn read(path: &Path) -> Result<Self, ClientError> {
+        let bytes = fs::read(path).map_err(|err| client_cert_error(path, Box::new(err)))?;
+        let certs = CertificateDer::pem_slice_iter(&bytes)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| client_cert_error(path, Box::new(err)))?;
+        if certs.is_empty() {
+            return Err(client_cert_error(
+                path,
+                "no PEM `CERTIFICATE` block in the file".into(),
+            ));
+        }
+        let key = PrivateKeyDer::from_pem_slice(&bytes).map_err(|err| {
+            client_cert_error(
+                path,
+                format!("no usable PEM private key in the file ({err})").into(),
+            )
+        })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            certs,
+            key,
+        })
+    }
+}
+
+fn client_cert_error(path: &Path, err: Box<dyn std::error::Error + Send + Sync>) -> ClientError {
+    ClientError::ClientCertificate {
+        path: path.to_path_buf(),
+        err,
+    }
+}
+
+/// The HTTP clients of a registry client: one that checks every
+/// certificate, and, when hosts are trusted (`--trusted-host`), one for
+/// requests to them, which skips the check for those host names only.
+#[derive(Clone)]
+pub(crate) struct HttpClients {
+    verified: reqwest::Client,
+    trusted: Option<reqwest::Client>,
+    trusted_hosts: Arc<[TrustedHost]>,
+}
+
+impl HttpClients {
+    /// The client for a request to `url`.
+    pub(crate) fn for_url(&self, url: &Url) -> &reqwest::Client {
+        match &self.trusted {
+            Some(trusted) if self.trusted_hosts.iter().any(|host| host.matches(url)) => trusted,
+            _ => &self.verified,
+        }
+    }
+}
+
+/// Build the clients. Proxies come from `HTTPS_PROXY`, `HTTP_PROXY`,
+/// `ALL_PROXY` and `NO_PROXY` (and their lowercase forms), which reqwest
+/// reads by default; nothing here turns that off. TLS is rustls with the
+/// `ring` provider, which builds with only a C compiler.
+pub(crate) fn build_clients(
     env: &dyn Fn(&str) -> Option<String>,
     extra_cert_files: &[PathBuf],
-) -> Result<reqwest::Client, ClientError> {
+    network: &NetworkSettings,
+) -> Result<HttpClients, ClientError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
+    let cert_files: Vec<PathBuf> = extra_cert_files
+        .iter()
+        .chain(&network.certs)
+        .cloned()
+        .collect();
+    let roots = Arc::new(root_store(env, &cert_files)?);
+    let identity = network
+        .client_cert
+        .as_deref()
+        .map(ClientIdentity::read)
+        .transpose()?;
+    let verified = tls_config(&provider, identity.as_ref(), |builder| {
+        Ok(builder.with_root_certificates(roots.clone()))
+    })?;
+    let verified = build_client(env, verified, reqwest::redirect::Policy::default())?;
+    let trusted_hosts: Arc<[TrustedHost]> = network.trusted_hosts.clone().into();
+    let trusted = if trusted_hosts.is_empty() {
+        None
+    } else {
+        let verifier = Arc::new(TrustedHostVerifier::new(
+            roots,
+            &provider,
+            trusted_hosts.clone(),
+        ));
+        let tls = tls_config(&provider, identity.as_ref(), |builder| {
+            Ok(builder
+                .dangerous()
+                .with_custom_certificate_verifier(verifier))
+        })?;
+        Some(build_client(
+            env,
+            tls,
+            trusted_redirects(trusted_hosts.clone()),
+        )?)
+    };
+    Ok(HttpClients {
+        verified,
+        trusted,
+        trusted_hosts,
+    })
+}
+
+/// The stage of rustls' builder that chooses how servers are verified.
+type WantsVerifier = rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>;
+
+/// The stage of rustls' builder that chooses the client certificate.
+type WantsClientCert = rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>;
+
+/// A TLS configuration: safe protocol versions, the server verification
+/// `verify` chooses, and the client certificate if there is one.
+fn tls_config(
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+    identity: Option<&ClientIdentity>,
+    verify: impl FnOnce(WantsVerifier) -> Result<WantsClientCert, ClientError>,
+) -> Result<rustls::ClientConfig, ClientError> {
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|err| ClientError::ClientSetup(Box::new(err)))?
-        .with_root_certificates(root_store(env, extra_cert_files)?)
-        .with_no_client_auth();
+        .map_err(|err| ClientError::ClientSetup(Box::new(err)))?;
+    let builder = verify(builder)?;
+    match identity {
+        None => Ok(builder.with_no_client_auth()),
+        Some(identity) => builder
+            .with_client_auth_cert(identity.certs.clone(), identity.key.clone_key())
+            .map_err(|err| client_cert_error(&identity.path, Box::new(err))),
+    }
+}
+
+/// One `reqwest` client over `tls`.
+fn build_client(
+    env: &dyn Fn(&str) -> Option<String>,
+    tls: rustls::ClientConfig,
+    redirects: reqwest::redirect::Policy,
+) -> Result<reqwest::Client, ClientError> {
     reqwest::Client::builder()
         .user_agent(concat!("puffin/", env!("CARGO_PKG_VERSION")))
         .tls_backend_preconfigured(tls)
         .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECS))
         .read_timeout(read_timeout(env))
         .pool_idle_timeout(Duration::from_secs(30))
+        .redirect(redirects)
         .dns_resolver(CachingResolver::default())
         .build()
         .map_err(|err| ClientError::ClientSetup(Box::new(err)))
+}
+
+/// How many redirects a request follows, as reqwest's default policy.
+const MAX_REDIRECTS: usize = 10;
+
+/// Redirects of the client for trusted hosts. Its verifier skips the
+/// certificate check by host name; a redirect to a host of that name on a
+/// port that is not trusted would skip it too, so it is refused. Redirects
+/// to other hosts are followed, and their certificates checked.
+fn trusted_redirects(hosts: Arc<[TrustedHost]>) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let url = attempt.url();
+        let host = url
+            .host_str()
+            .map(|h| h.trim_matches(['[', ']']).to_string());
+        let named = hosts.iter().any(|h| h.matches_host(host.as_deref()));
+        let trusted = hosts.iter().any(|h| h.matches(url));
+        if attempt.previous().len() >= MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if named && !trusted && url.scheme() == "https" {
+            let message = format!(
+                "redirected to `{}`, whose port is not a trusted host's",
+                redact(url)
+            );
+            attempt.error(message)
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Checks certificates as webpki does, except for the trusted host names,
+/// whose certificates are accepted unchecked (pip's `--trusted-host`). The
+/// handshake signatures are still verified, with the certificate's key.
+#[derive(Debug)]
+struct TrustedHostVerifier {
+    /// `None` when there is no root certificate at all: then every host that
+    /// is not trusted fails.
+    webpki: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+    hosts: Arc<[TrustedHost]>,
+}
+
+impl TrustedHostVerifier {
+    fn new(
+        roots: Arc<rustls::RootCertStore>,
+        provider: &Arc<rustls::crypto::CryptoProvider>,
+        hosts: Arc<[TrustedHost]>,
+    ) -> Self {
+        let webpki =
+            rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+                .build()
+                .map_err(|err| debug!(%err, "No certificate verification besides trusted hosts"))
+                .ok();
+        Self {
+            webpki,
+            algorithms: provider.signature_verification_algorithms,
+            hosts,
+        }
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for TrustedHostVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use rustls::pki_types::ServerName;
+        let host = match server_name {
+            ServerName::DnsName(name) => Some(name.as_ref().to_string()),
+            ServerName::IpAddress(ip) => Some(std::net::IpAddr::from(*ip).to_string()),
+            _ => None,
+        };
+        if self.hosts.iter().any(|h| h.matches_host(host.as_deref())) {
+            debug!(host, "Not checking the certificate of a trusted host");
+            return Ok(rustls::client::danger::ServerCertVerified::assertion());
+        }
+        match &self.webpki {
+            Some(webpki) => webpki.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ),
+            None => Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            )),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }
 
 /// A name lookup shared by every request to a host.
@@ -265,7 +530,10 @@ mod tests {
     fn extra_cert_file_without_certificates_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("empty.pem");
-        fs_err::write(&file, "nothing here\n").unwrap();
-        assert!(root_store(&|_| None, &[file]).is_err());
+        fs::write(&file, "nothing here\n").unwrap();
+        let err = root_store(&|_| None, std::slice::from_ref(&file)).unwrap_err();
+        assert!(matches!(err, ClientError::CaBundle { path, .. } if path == file));
+        let missing = dir.path().join("missing.pem");
+        assert!(root_store(&|_| None, &[missing]).is_err());
     }
 }

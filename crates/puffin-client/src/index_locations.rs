@@ -5,8 +5,9 @@ use fs_err as fs;
 use tracing::debug;
 use url::Url;
 
-use crate::ClientError;
 use crate::auth::redact;
+use crate::network::{NetworkLayers, PipNetworkLayer};
+use crate::{ClientError, NetworkArgs, NetworkSettings};
 
 /// The index options of one layer (the command line, or a requirements file).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub struct IndexArgs {
     pub find_links: Vec<String>,
     /// `--no-index`.
     pub no_index: bool,
+    /// `--cert`, `--client-cert`, `--trusted-host` and `--keyring-provider`.
+    pub network: NetworkArgs,
 }
 
 /// A `--find-links` location: a local directory of wheels, or an HTML page of links.
@@ -86,6 +89,8 @@ pub struct IndexLocations {
     pub no_index: bool,
     /// Which layer chose the index.
     pub origin: IndexOrigin,
+    /// How to reach them: certificates, trusted hosts, keyring.
+    pub network: NetworkSettings,
 }
 
 impl fmt::Display for IndexLocations {
@@ -126,6 +131,8 @@ struct Layer {
     find_links: Vec<String>,
     /// `no-index` in pip's configuration, or `PIP_NO_INDEX`.
     no_index: Option<bool>,
+    /// `cert`, `client-cert`, `trusted-host` and `keyring-provider`.
+    network: PipNetworkLayer,
 }
 
 /// A boolean as pip reads one from its environment and configuration files.
@@ -146,6 +153,7 @@ impl IndexLocations {
             find_links,
             no_index: true,
             origin: IndexOrigin::NoIndex,
+            network: NetworkSettings::default(),
         }
     }
 
@@ -157,6 +165,7 @@ impl IndexLocations {
             find_links: Vec::new(),
             no_index: false,
             origin: IndexOrigin::CommandLine,
+            network: NetworkSettings::default(),
         }
     }
 
@@ -189,6 +198,14 @@ impl IndexLocations {
     /// `PIP_FIND_LINKS` and pip's `find-links`. `--no-index` in
     /// either `cli` or `file` drops every index.
     ///
+    /// The network settings ([`IndexLocations::network`]) come from the
+    /// same layers: `--cert`, `--client-cert` and `--keyring-provider` from
+    /// `cli`, else `file`, else `PIP_CERT` / `PIP_CLIENT_CERT` /
+    /// `PIP_KEYRING_PROVIDER`, else pip's `cert` / `client-cert` /
+    /// `keyring-provider`; trusted hosts from all of them together
+    /// (`PIP_TRUSTED_HOST` space separated). An invalid value is
+    /// [`ClientError::InvalidNetworkOption`], naming where it came from.
+    ///
     /// `env` reads an environment variable (injectable for tests).
     pub fn discover(
         cli: &IndexArgs,
@@ -214,12 +231,14 @@ impl IndexLocations {
             extra_index_urls: split(env("PUFFIN_EXTRA_INDEX_URL")),
             find_links: split(env("PUFFIN_FIND_LINKS")),
             no_index: None,
+            network: PipNetworkLayer::default(),
         };
         let pip_env = Layer {
             index_url: env("PIP_INDEX_URL").filter(|v| !v.trim().is_empty()),
             extra_index_urls: split(env("PIP_EXTRA_INDEX_URL")),
             find_links: split(env("PIP_FIND_LINKS")),
             no_index: None,
+            network: PipNetworkLayer::from_env(env),
         };
 
         // The index URL: first layer wins.
@@ -283,6 +302,14 @@ impl IndexLocations {
             .map(|link| parse_find_links(link))
             .collect::<Result<Vec<_>, _>>()?;
 
+        let network = NetworkLayers {
+            cli: &cli.network,
+            file: &file.network,
+            env: pip_env.network,
+            config: pip_config.network,
+        }
+        .resolve()?;
+
         if no_index {
             return Ok(Self {
                 index_url: None,
@@ -290,6 +317,7 @@ impl IndexLocations {
                 find_links,
                 no_index: true,
                 origin: IndexOrigin::NoIndex,
+                network,
             });
         }
 
@@ -310,6 +338,7 @@ impl IndexLocations {
             find_links,
             no_index: false,
             origin,
+            network,
         };
         debug!(locations = %locations, "Index locations");
         Ok(locations)
@@ -438,7 +467,7 @@ fn read_pip_config(
                     }
                     "find-links" => layer.find_links = values,
                     "no-index" => layer.no_index = pip_bool(value),
-                    _ => {}
+                    other => layer.network.set(other, value, &path),
                 }
             }
         }

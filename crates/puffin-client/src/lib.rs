@@ -6,8 +6,11 @@
 //!   configuration files, or the default index of the interpreter's pip.
 //! - [`RegistryClient`] (built by [`RegistryClientBuilder`]): the Simple
 //!   repository API in JSON (PEP 691) and HTML (PEP 503), HTTP-cached in the
-//!   cache's `simple-v0/` bucket, with credentials, retries, proxies and TLS
-//!   trust of the system store plus `SSL_CERT_FILE`; [`RegistryClient::select_dist`]
+//!   cache's `simple-v0/` bucket, with credentials (index URLs, `.netrc`, and
+//!   the `keyring` command after a 401), retries, proxies (`HTTPS_PROXY`,
+//!   `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`) and TLS trust of the system store
+//!   plus `SSL_CERT_FILE` and `--cert`, a client certificate, and hosts whose
+//!   certificates are not checked ([`NetworkSettings`]); [`RegistryClient::select_dist`]
 //!   chooses the file for a requirement as pip does (a wheel, or a source
 //!   distribution as the [`FormatPolicy`] allows), [`RegistryClient::select_wheel`]
 //!   a wheel only, and [`RegistryClient::fetch_wheel`] /
@@ -31,6 +34,8 @@ mod hashes;
 mod http;
 mod http_cache;
 mod index_locations;
+mod keyring;
+mod network;
 mod registry_client;
 mod remote_zip;
 mod reporter;
@@ -45,6 +50,7 @@ pub use http_cache::{MAX_FRESHNESS_SECS, Refresh};
 pub use index_locations::{
     FlatIndexLocation, IndexArgs, IndexLocations, IndexOrigin, pip_config_files,
 };
+pub use network::{KeyringProvider, NetworkArgs, NetworkSettings, TrustedHost};
 pub use registry_client::{
     DEFAULT_CONCURRENT_DOWNLOADS, DownloadedFile, DownloadedWheel, RegistryClient,
     RegistryClientBuilder,

@@ -13,13 +13,14 @@ use puffin_package::HashDigest;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use tokio::io::AsyncWriteExt;
-use tracing::{debug, instrument};
+use tracing::{debug, instrument, warn};
 use url::Url;
 
 use crate::auth::{CredentialStore, redact};
 use crate::hashes::{self, Computed, Hasher};
-use crate::http::{self, RetryPolicy};
+use crate::http::{self, HttpClients, RetryPolicy};
 use crate::http_cache::{self, CachedPage, Refresh};
+use crate::keyring::{self, Keyring};
 use crate::select::{self, Candidate, CandidateLocation, Candidates};
 use crate::simple::{self, IndexFile};
 use crate::{
@@ -142,8 +143,9 @@ impl RegistryClientBuilder {
         self
     }
 
-    /// PEM files of CA certificates to trust in addition to the system store
-    /// and `SSL_CERT_FILE` / `SSL_CERT_DIR`.
+    /// PEM files of CA certificates to trust in addition to the system store,
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR` and the index locations'
+    /// [`crate::NetworkSettings::certs`].
     pub fn extra_root_certificates(mut self, files: Vec<PathBuf>) -> Self {
         self.extra_cert_files = files;
         self
@@ -155,15 +157,18 @@ impl RegistryClientBuilder {
         self
     }
 
-    /// Read `PUFFIN_HTTP_TIMEOUT`, `PUFFIN_MAX_INDEX_PAGE_SIZE`, `SSL_CERT_FILE`, `SSL_CERT_DIR`, `NETRC` and
-    /// `HOME` from `env` instead of the process environment (for tests).
+    /// Read `PUFFIN_HTTP_TIMEOUT`, `PUFFIN_MAX_INDEX_PAGE_SIZE`, `SSL_CERT_FILE`, `SSL_CERT_DIR`, `NETRC`,
+    /// `HOME` and `PATH` (where the `keyring` command is looked up) from
+    /// `env` instead of the process environment (for tests). Proxies are
+    /// always read from the process environment, by reqwest.
     pub fn env(mut self, env: impl Fn(&str) -> Option<String> + 'static) -> Self {
         self.env = Box::new(env);
         self
     }
 
-    /// Build the client: the HTTP client with its TLS roots, and the
-    /// credentials of the index URLs (removed from the URLs, kept per host).
+    /// Build the client: the HTTP clients with their TLS roots, client
+    /// certificate and trusted hosts (from [`IndexLocations::network`]), and
+    /// the credentials of the index URLs (removed from the URLs, kept per host).
     pub fn build(mut self) -> Result<RegistryClient, ClientError> {
         let credentials = CredentialStore::new(&*self.env);
         if let Some(url) = &mut self.locations.index_url {
@@ -177,10 +182,14 @@ impl RegistryClientBuilder {
                 credentials.take_from_url(url);
             }
         }
-        let http = http::build_client(&*self.env, &self.extra_cert_files)?;
+        let network = &self.locations.network;
+        let http = http::build_clients(&*self.env, &self.extra_cert_files, network)?;
+        let keyring = Keyring::new(network.keyring_provider, &*self.env).map(Arc::new);
         Ok(RegistryClient {
             max_page_size: http::max_page_size(&*self.env),
             http,
+            keyring,
+            insecure_warned: Arc::default(),
             cache: self.cache,
             locations: self.locations,
             offline: self.offline,
@@ -196,7 +205,11 @@ impl RegistryClientBuilder {
 /// Cheap to clone; clones share the connection pool.
 #[derive(Clone)]
 pub struct RegistryClient {
-    http: reqwest::Client,
+    http: HttpClients,
+    /// The `keyring` command, with `--keyring-provider subprocess`.
+    keyring: Option<Arc<Keyring>>,
+    /// The hosts already warned about for plain `http`.
+    insecure_warned: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
     cache: Cache,
     locations: IndexLocations,
     offline: bool,
@@ -784,15 +797,71 @@ impl RegistryClient {
         Ok(Page::Found(page.files))
     }
 
-    /// A GET with credentials and retries.
+    /// A GET with credentials and retries. After a 401, when the password
+    /// for the URL is not known, the keyring is asked (if enabled) and the
+    /// request repeated with what it has, as pip's `handle_401` does.
     pub(crate) async fn get(
         &self,
         url: &Url,
         headers: HeaderMap,
     ) -> Result<reqwest::Response, ClientError> {
+        self.warn_if_insecure(url);
+        let response = self.send(url, &headers).await?;
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let Some(keyring) = &self.keyring else {
+            return Ok(response);
+        };
+        let known = self.credentials.for_url(url);
+        if known.as_ref().is_some_and(|c| c.password.is_some()) {
+            return Ok(response);
+        }
+        let index = keyring::index_for(url, self.locations.indexes());
+        let username = known.as_ref().map(|c| c.username.as_str());
+        let Some(found) = keyring.credentials(url, index, username).await else {
+            return Ok(response);
+        };
+        drop(response);
+        self.credentials.remember(url, found);
+        let response = self.send(url, &headers).await?;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            warn!(url = %redact(url), "401: the keyring's credentials were refused");
+        }
+        Ok(response)
+    }
+
+    /// Warn once per host about a page or file fetched over plain `http`
+    /// from a host that is neither local nor trusted (pip refuses such
+    /// indexes; puffin uses them, but says so).
+    fn warn_if_insecure(&self, url: &Url) {
+        if self.locations.network.is_secure(url) {
+            return;
+        }
+        let host = url.host_str().unwrap_or_default().to_string();
+        let first = self
+            .insecure_warned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(host.clone());
+        if first {
+            warn!(
+                url = %redact(url),
+                "Fetching over plain http, which anyone on the network can read and change: use https, or mark the host as trusted with `--trusted-host {host}`"
+            );
+        }
+    }
+
+    /// One GET, with the known credentials, repeated on connection errors,
+    /// timeouts and 5xx/429 answers.
+    async fn send(&self, url: &Url, headers: &HeaderMap) -> Result<reqwest::Response, ClientError> {
         let mut attempt = 0;
         loop {
-            let mut request = self.http.get(url.clone()).headers(headers.clone());
+            let mut request = self
+                .http
+                .for_url(url)
+                .get(url.clone())
+                .headers(headers.clone());
             if let Some(credentials) = self.credentials.for_url(url) {
                 request = request.basic_auth(credentials.username, credentials.password);
             }

@@ -71,6 +71,7 @@ impl SyncRequirements {
         self.index.extra_index_urls.extend(file.extra_index_urls);
         self.index.find_links.extend(file.find_links);
         self.index.no_index |= file.no_index;
+        self.index.network.trusted_hosts.extend(file.trusted_hosts);
         self.require_hashes |= file.require_hashes;
         self.sources.extend(file.sources);
         self.no_binary.extend(file.no_binary);

@@ -6,7 +6,8 @@
 //! auth, serve byte ranges of files or ignore them. It sends `ETag`s and answers
 //! `If-None-Match` with 304, and logs every request so tests can assert what
 //! was (not) fetched. The TLS variant uses a CA generated for the server,
-//! whose PEM file [`IndexServer::ca_cert_path`] gives.
+//! whose PEM file [`IndexServer::ca_cert_path`] gives; it can require a client
+//! certificate too ([`IndexServerOptions::client_auth`]).
 //!
 //! The server runs on its own tokio runtime, so it works from sync and async
 //! tests alike, and stops when the [`IndexServer`] is dropped.
@@ -65,6 +66,11 @@ pub struct IndexServerOptions {
     pub basic_auth: Option<(String, String)>,
     /// Serve HTTPS with a certificate for 127.0.0.1 issued by a generated CA.
     pub tls: bool,
+    /// With `tls`: require a client certificate issued by a second generated
+    /// CA (mutual TLS); [`IndexServer::client_cert_path`] is a PEM file with
+    /// such a certificate and its key. A client without one fails the
+    /// handshake.
+    pub client_auth: bool,
     /// Bodies served as given at a path, e.g. a forged `/simple/foo/` page,
     /// instead of what the server would write.
     pub raw: HashMap<String, RawResponse>,
@@ -170,7 +176,14 @@ pub struct IndexServer {
     scheme: &'static str,
     state: Arc<State>,
     runtime: Option<tokio::runtime::Runtime>,
-    ca_cert: Option<(tempfile::TempDir, PathBuf)>,
+    ca_cert: Option<TlsFiles>,
+}
+
+/// The PEM files of a TLS server, in a directory removed with the server.
+struct TlsFiles {
+    _dir: tempfile::TempDir,
+    ca: PathBuf,
+    client: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for IndexServer {
@@ -200,8 +213,8 @@ impl IndexServer {
             .expect("a non-blocking listener");
         let addr = listener.local_addr().expect("the server's address");
         let (scheme, tls, ca_cert) = if options.tls {
-            let (acceptor, dir, path) = tls_acceptor();
-            ("https", Some(acceptor), Some((dir, path)))
+            let (acceptor, files) = tls_acceptor(options.client_auth);
+            ("https", Some(acceptor), Some(files))
         } else {
             ("http", None, None)
         };
@@ -263,7 +276,14 @@ impl IndexServer {
 
     /// The PEM file of the CA that issued the TLS server's certificate.
     pub fn ca_cert_path(&self) -> Option<&Path> {
-        self.ca_cert.as_ref().map(|(_, path)| path.as_path())
+        self.ca_cert.as_ref().map(|files| files.ca.as_path())
+    }
+
+    /// With [`IndexServerOptions::client_auth`]: a PEM file holding a client
+    /// certificate the server accepts, followed by its private key (the
+    /// form pip's `--client-cert` takes).
+    pub fn client_cert_path(&self) -> Option<&Path> {
+        self.ca_cert.as_ref()?.client.as_deref()
     }
 
     /// Every request so far, e.g. `GET /simple/foo/ 200`.
@@ -753,28 +773,33 @@ fn status(status: StatusCode) -> Response<Full<Bytes>> {
         .unwrap()
 }
 
-/// A CA, a certificate for 127.0.0.1 and localhost issued by it, the
-/// acceptor serving that certificate, and the CA's PEM file.
-fn tls_acceptor() -> (tokio_rustls::TlsAcceptor, tempfile::TempDir, PathBuf) {
+/// A CA and a key pair, able to issue certificates.
+fn generate_ca(name: &str) -> (rcgen::Certificate, rcgen::Issuer<'static, rcgen::KeyPair>) {
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-        SanType,
     };
 
-    let ca_key = KeyPair::generate().expect("CA key");
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "puffin test CA");
-    ca_params.key_usages = vec![
+    let key = KeyPair::generate().expect("CA key");
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    let ca_cert = ca_params.self_signed(&ca_key).expect("CA certificate");
-    let issuer = Issuer::new(ca_params, ca_key);
+    let cert = params.self_signed(&key).expect("CA certificate");
+    (cert, Issuer::new(params, key))
+}
 
+/// A CA, a certificate for 127.0.0.1 and localhost issued by it, the
+/// acceptor serving that certificate, and the PEM files: the CA's, and with
+/// `client_auth` a client certificate and key issued by a second CA, which
+/// the acceptor then requires.
+fn tls_acceptor(client_auth: bool) -> (tokio_rustls::TlsAcceptor, TlsFiles) {
+    use rcgen::{CertificateParams, DnType, KeyPair, SanType};
+
+    let (ca_cert, issuer) = generate_ca("puffin test CA");
     let leaf_key = KeyPair::generate().expect("server key");
     let mut leaf_params =
         CertificateParams::new(vec!["localhost".to_string()]).expect("server params");
@@ -788,19 +813,63 @@ fn tls_acceptor() -> (tokio_rustls::TlsAcceptor, tempfile::TempDir, PathBuf) {
         .signed_by(&leaf_key, &issuer)
         .expect("server certificate");
 
+    let dir = tempfile::tempdir().expect("a directory for the PEM files");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
+        .expect("TLS versions");
+    let (builder, client) = if client_auth {
+        let (verifier, path) = client_verifier(dir.path(), provider);
+        (builder.with_client_cert_verifier(verifier), Some(path))
+    } else {
+        (builder.with_no_client_auth(), None)
+    };
+    let config = builder
         .with_single_cert(
             vec![leaf_cert.der().clone()],
             rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
         )
         .expect("server TLS config");
 
-    let dir = tempfile::tempdir().expect("a directory for the CA file");
-    let path = dir.path().join("ca.pem");
-    fs::write(&path, ca_cert.pem()).expect("write the CA file");
-    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), dir, path)
+    let ca = dir.path().join("ca.pem");
+    fs::write(&ca, ca_cert.pem()).expect("write the CA file");
+    let files = TlsFiles {
+        _dir: dir,
+        ca,
+        client,
+    };
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), files)
+}
+
+/// A verifier requiring client certificates of a generated CA, and the PEM
+/// file (in `dir`) of such a certificate followed by its key.
+fn client_verifier(
+    dir: &Path,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> (Arc<dyn rustls::server::danger::ClientCertVerifier>, PathBuf) {
+    use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair};
+
+    let (client_ca, client_issuer) = generate_ca("puffin test client CA");
+    let client_key = KeyPair::generate().expect("client key");
+    let mut client_params = CertificateParams::new(Vec::<String>::new()).expect("client params");
+    client_params
+        .distinguished_name
+        .push(DnType::CommonName, "puffin test client");
+    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client_cert = client_params
+        .signed_by(&client_key, &client_issuer)
+        .expect("client certificate");
+    let path = dir.join("client.pem");
+    fs::write(
+        &path,
+        format!("{}{}", client_cert.pem(), client_key.serialize_pem()),
+    )
+    .expect("write the client certificate");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(client_ca.der().clone()).expect("the client CA");
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .expect("a client verifier");
+    (verifier, path)
 }

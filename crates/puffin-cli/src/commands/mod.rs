@@ -8,6 +8,7 @@ pub(crate) mod build_args;
 pub(crate) mod clean;
 pub(crate) mod compile_output;
 pub(crate) mod environment;
+pub(crate) mod network_args;
 pub(crate) mod output;
 pub(crate) mod pip_check;
 pub(crate) mod pip_compile;

@@ -23,6 +23,7 @@ use puffin_resolver::{
 use crate::GlobalArgs;
 use crate::commands::compile_output::{OutputOptions, render};
 use crate::commands::environment::{EnvironmentRequest, find_environment, open_cache};
+use crate::commands::network_args::NetworkArgs;
 use crate::commands::{ExitStatus, installer_error};
 use crate::printer::Printer;
 
@@ -79,6 +80,9 @@ pub(crate) struct PipCompileArgs {
     /// Another index, looked at before the main one (repeatable).
     #[arg(long)]
     extra_index_url: Vec<String>,
+
+    #[command(flatten)]
+    network: NetworkArgs,
 }
 
 pub(crate) fn run(
@@ -101,6 +105,7 @@ pub(crate) fn run(
     let index = IndexArgs {
         index_url: args.index_url.clone(),
         extra_index_urls: args.extra_index_url.clone(),
+        network: args.network.to_client(),
         ..IndexArgs::default()
     };
     let locations = IndexLocations::discover(
@@ -232,6 +237,10 @@ fn read_inputs(
         index.extra_index_urls.extend(read.index.extra_index_urls);
         index.find_links.extend(read.index.find_links);
         index.no_index |= read.index.no_index;
+        index
+            .network
+            .trusted_hosts
+            .extend(read.index.network.trusted_hosts);
     }
     Ok((requirements, index))
 }

@@ -18,6 +18,7 @@ use crate::commands::build_args::BuildArgs;
 use crate::commands::environment::{
     EnvironmentRequest, cache_write_hint, display_path, find_environment, open_cache,
 };
+use crate::commands::network_args::NetworkArgs;
 use crate::commands::output::{OutputFormat, plan_json, print_json};
 use crate::commands::progress::SyncProgress;
 use crate::commands::sync_report::{print_orphans, print_report, warn_missing_dependencies};
@@ -163,6 +164,9 @@ pub(crate) struct PipSyncArgs {
 
     #[command(flatten)]
     build: BuildArgs,
+
+    #[command(flatten)]
+    network: NetworkArgs,
 
     /// Requirements given by another command rather than a file (`puffin venv
     /// --seed`): installed with the files' and without the unpinned warning.

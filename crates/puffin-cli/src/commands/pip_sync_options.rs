@@ -50,6 +50,7 @@ impl PipSyncArgs {
                 extra_index_urls: self.extra_index_url.clone(),
                 find_links: self.find_links.clone(),
                 no_index: self.no_index,
+                network: self.network.to_client(),
             },
             compile_bytecode: self.compile_bytecode.then(|| CompileOptions {
                 timeout: std::time::Duration::from_secs(self.compile_timeout),

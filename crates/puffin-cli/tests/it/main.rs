@@ -9,6 +9,7 @@ mod common;
 mod conformance;
 mod constraints_and_cache;
 mod hostile_inputs;
+mod network;
 mod output;
 mod pip_compile;
 mod pip_freeze;

@@ -185,6 +185,7 @@ async fn first_index_with_the_project_wins() {
         find_links: vec![],
         no_index: false,
         origin: IndexOrigin::CommandLine,
+        network: puffin_client::NetworkSettings::default(),
     };
     let client = client(&dir.path().join("cache"), locations);
     let selected = select(&client, "internal", ">=1").await.unwrap();
@@ -229,7 +230,7 @@ async fn credentials_in_the_index_url_are_used_for_files_too() {
     let err = select(&client, "foo", "==1.0").await.unwrap_err();
     assert!(matches!(err, ClientError::Status { status: 401, .. }));
     let message = err.to_string().replace(&server.url(), "[INDEX]/");
-    insta::assert_snapshot!(message, @"`[INDEX]/foo/` answered with HTTP status 401 (credentials missing or refused: give them in the index URL, `https://user:password@host/simple/`, or in `~/.netrc`)");
+    insta::assert_snapshot!(message, @"`[INDEX]/foo/` answered with HTTP status 401 (credentials missing or refused: give them in the index URL, `https://user:password@host/simple/`, in `~/.netrc`, or through `--keyring-provider subprocess`)");
 }
 
 #[tokio::test]

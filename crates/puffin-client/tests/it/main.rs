@@ -5,6 +5,7 @@ mod download;
 mod find_links;
 mod http_cache;
 mod index;
+mod keyring;
 mod metadata;
 mod proxy;
 mod source;
