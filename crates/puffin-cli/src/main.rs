@@ -61,6 +61,8 @@ enum Command {
     PipCompile(commands::pip_compile::PipCompileArgs),
     /// Make an environment contain exactly the distributions a requirements file lists.
     PipSync(Box<commands::pip_sync::PipSyncArgs>),
+    /// Resolve requirements and install them, keeping everything else installed.
+    PipInstall(Box<commands::pip_install::PipInstallArgs>),
     /// Uninstall distributions from an environment.
     PipUninstall(commands::pip_uninstall::PipUninstallArgs),
     /// List the installed distributions in requirements format.
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::PipCompile(args) => commands::pip_compile::run(args, &cli.global, printer),
         Command::PipSync(args) => commands::pip_sync::run(*args, &cli.global, printer),
+        Command::PipInstall(args) => commands::pip_install::run(*args, &cli.global, printer),
         Command::PipUninstall(args) => commands::pip_uninstall::run(args, &cli.global, printer),
         Command::PipFreeze(args) => commands::pip_freeze::run(args, &cli.global, printer),
         Command::PipCheck(args) => commands::pip_check::run(args, &cli.global, printer),

@@ -20,6 +20,7 @@ mod lock;
 mod orphans;
 mod plan;
 mod preparer;
+mod pylock;
 mod reporter;
 mod requirements;
 mod site_packages;

@@ -62,6 +62,7 @@ impl PipSyncArgs {
             },
             build: self.build.options(),
             fix_orphans: self.fix,
+            keep_unlisted: false,
             fault: test_fault(),
         }
     }

@@ -171,3 +171,70 @@ fn generated_hashes_install_with_require_hashes() {
         ["a==1.0", "b==1.0", "c==1.0", "d==1.5"]
     );
 }
+
+/// `-c` restricts the version of a dependency (and is named in `# via`),
+/// adding nothing that is not needed; `-e` lines and URL requirements are
+/// written as given.
+#[test]
+fn constraints_editables_and_urls() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    diamond(&context);
+    context.wheel("unneeded", "1.0");
+    let server = context.server();
+    context.write("constraints.txt", "d<1.5\nunneeded==1.0\n");
+    context.write(
+        "requirements.in",
+        "a\n-e ./project\nlocal @ file:///wheels/local-1.0-py3-none-any.whl\n",
+    );
+    let output = compile(
+        &context,
+        &server.url(),
+        &["requirements.in", "-c", "constraints.txt", "--no-header", "-o", "-"],
+    );
+    assert_success(&context, &output);
+    insta::assert_snapshot!(context.filtered_stdout(&output), @"");
+}
+
+/// Extras are written unless `--strip-extras`; `--python-version` resolves
+/// markers for another Python.
+#[test]
+fn strip_extras_and_python_version() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(
+        &simple_wheel("a", "1.0")
+            .metadata_line("Provides-Extra: x")
+            .requires("b ; extra == 'x'")
+            .requires("old ; python_version < '3.10'"),
+    );
+    context.wheel("b", "1.0");
+    context.wheel("old", "1.0");
+    let server = context.server();
+    context.write("requirements.in", "a[x]\n");
+    let bare = ["requirements.in", "--no-header", "--no-annotate", "-o", "-"];
+    let output = compile(&context, &server.url(), &bare);
+    assert_success(&context, &output);
+    assert_eq!(context.filtered_stdout(&output), "a[x]==1.0\nb==1.0\n");
+
+    let mut args = bare.to_vec();
+    args.extend(["--strip-extras", "--python-version", "3.9"]);
+    let output = compile(&context, &server.url(), &args);
+    assert_success(&context, &output);
+    assert_eq!(
+        context.filtered_stdout(&output),
+        "a==1.0\nb==1.0\nold==1.0\n"
+    );
+
+    let mut args = bare.to_vec();
+    args.extend(["--no-binary", ":all:"]);
+    let output = compile(&context, &server.url(), &args);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        context.filtered(&output).contains("--no-binary is not supported"),
+        "{}",
+        context.filtered(&output)
+    );
+}
