@@ -437,7 +437,7 @@ directory = {{ path = "src/local", editable = true }}
                 (
                     "dev-tool".to_string(),
                     LockedSource::Archive(url("https://files.invalid/dev_tool-2.0.tar.gz")),
-                    Some(21)
+                    Some(22)
                 ),
                 (
                     "local".to_string(),
@@ -445,7 +445,7 @@ directory = {{ path = "src/local", editable = true }}
                         path: PathBuf::from("/project/src/local"),
                         editable: true
                     },
-                    Some(34)
+                    Some(35)
                 ),
             ]
         );
