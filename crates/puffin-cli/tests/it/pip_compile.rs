@@ -194,7 +194,23 @@ fn constraints_editables_and_urls() {
         &["requirements.in", "-c", "constraints.txt", "--no-header", "-o", "-"],
     );
     assert_success(&context, &output);
-    insta::assert_snapshot!(context.filtered_stdout(&output), @"");
+    insta::assert_snapshot!(context.filtered_stdout(&output), @r"
+    local @ file:///wheels/local-1.0-py3-none-any.whl
+        # via -r requirements.in
+    -e file:./project
+        # via -r requirements.in
+    a==1.0
+        # via -r requirements.in
+    b==1.0
+        # via a
+    c==1.0
+        # via a
+    d==1.0
+        # via
+        #   -c constraints.txt
+        #   b
+        #   c
+    ");
 }
 
 /// Extras are written unless `--strip-extras`; `--python-version` resolves

@@ -147,5 +147,8 @@ fn malformed_lock_names_the_file() {
     context.write("pylock.dev.toml", &lock);
     let output = context.pip_sync().arg("pylock.dev.toml").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
-    insta::assert_snapshot!(context.filtered(&output), @"");
+    insta::assert_snapshot!(context.filtered(&output), @r"
+    Using Python [VERSION] environment at .venv
+    error: `pylock.dev.toml`: package `native` has no wheel for this environment (native-1.0-cp311-cp311-win_amd64.whl) and no `sdist`
+    ");
 }
