@@ -165,12 +165,7 @@ fn select_package(
     target: &LockTarget<'_>,
     line: Option<usize>,
 ) -> Result<LockedDist, LockError> {
-    let invalid = |what, value: &str| LockError::Invalid {
-        path: target.path.to_path_buf(),
-        what,
-        place: format!("package `{}`", package.name),
-        value: value.to_string(),
-    };
+    let invalid = |what, value: &str| invalid(target, package, what, value);
     let name =
         PackageName::from_str(&package.name).map_err(|_| invalid("the name", &package.name))?;
     let version = package
@@ -178,61 +173,7 @@ fn select_package(
         .as_deref()
         .map(|version| Version::from_str(version).map_err(|_| invalid("the version", version)))
         .transpose()?;
-    let file_source = |file: &LockFile, what| -> Result<(Url, Vec<String>), LockError> {
-        let url = file_url(file, target.path).ok_or_else(|| invalid(what, &describe(file)))?;
-        Ok((url, known_hashes(file)))
-    };
-    let (source, hashes) = if let Some(vcs) = &package.vcs {
-        (
-            LockedSource::Git(
-                git_url(vcs, target.path)
-                    .ok_or_else(|| invalid("the `vcs` entry", &format!("{vcs:?}")))?,
-            ),
-            Vec::new(),
-        )
-    } else if let Some(directory) = &package.directory {
-        let path = target
-            .path
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(&directory.path);
-        let path = match &directory.subdirectory {
-            Some(subdirectory) => path.join(subdirectory),
-            None => path,
-        };
-        let path = std::path::absolute(&path).unwrap_or(path);
-        (
-            LockedSource::Directory {
-                path,
-                editable: directory.editable,
-            },
-            Vec::new(),
-        )
-    } else if let Some(archive) = &package.archive {
-        let (url, hashes) = file_source(archive, "the `archive` entry")?;
-        (LockedSource::Archive(url), hashes)
-    } else if let Some(wheel) = best_wheel(&package.wheels, target.tags) {
-        let (url, hashes) = file_source(wheel, "a wheel")?;
-        (LockedSource::Wheel(url), hashes)
-    } else if let Some(sdist) = &package.sdist {
-        let (url, hashes) = file_source(sdist, "the `sdist` entry")?;
-        (LockedSource::Archive(url), hashes)
-    } else {
-        let reason = if package.wheels.is_empty() {
-            "no `wheels`, `sdist`, `archive`, `directory` or `vcs` entry".to_string()
-        } else {
-            let names: Vec<String> = package.wheels.iter().map(describe).collect();
-            format!(
-                "no wheel for this environment ({}) and no `sdist`",
-                names.join(", ")
-            )
-        };
-        return Err(LockError::NothingToInstall {
-            path: target.path.to_path_buf(),
-            name: package.name.clone(),
-            reason,
-        });
-    };
+    let (source, hashes) = package_source(package, target)?;
     if hashes.is_empty() && matches!(source, LockedSource::Wheel(_) | LockedSource::Archive(_)) {
         return Err(LockError::NothingToInstall {
             path: target.path.to_path_buf(),
@@ -247,6 +188,76 @@ fn select_package(
         source,
         hashes,
         line,
+    })
+}
+
+/// An invalid value of a package.
+fn invalid(
+    target: &LockTarget<'_>,
+    package: &LockPackage,
+    what: &'static str,
+    value: &str,
+) -> LockError {
+    LockError::Invalid {
+        path: target.path.to_path_buf(),
+        what,
+        place: format!("package `{}`", package.name),
+        value: value.to_string(),
+    }
+}
+
+/// Where the package comes from, with the file's hashes: its `vcs`,
+/// `directory` or `archive` entry, else its best wheel, else its `sdist`.
+fn package_source(
+    package: &LockPackage,
+    target: &LockTarget<'_>,
+) -> Result<(LockedSource, Vec<String>), LockError> {
+    let file_source = |file: &LockFile, what| -> Result<(Url, Vec<String>), LockError> {
+        let url = file_url(file, target.path)
+            .ok_or_else(|| invalid(target, package, what, &describe(file)))?;
+        Ok((url, known_hashes(file)))
+    };
+    if let Some(vcs) = &package.vcs {
+        let url = git_url(vcs, target.path)
+            .ok_or_else(|| invalid(target, package, "the `vcs` entry", &format!("{vcs:?}")))?;
+        return Ok((LockedSource::Git(url), Vec::new()));
+    }
+    if let Some(directory) = &package.directory {
+        let base = target.path.parent().unwrap_or(Path::new("."));
+        let path = base.join(&directory.path);
+        let path = match &directory.subdirectory {
+            Some(subdirectory) => path.join(subdirectory),
+            None => path,
+        };
+        let path = std::path::absolute(&path).unwrap_or(path);
+        let editable = directory.editable;
+        return Ok((LockedSource::Directory { path, editable }, Vec::new()));
+    }
+    if let Some(archive) = &package.archive {
+        let (url, hashes) = file_source(archive, "the `archive` entry")?;
+        return Ok((LockedSource::Archive(url), hashes));
+    }
+    if let Some(wheel) = best_wheel(&package.wheels, target.tags) {
+        let (url, hashes) = file_source(wheel, "a wheel")?;
+        return Ok((LockedSource::Wheel(url), hashes));
+    }
+    if let Some(sdist) = &package.sdist {
+        let (url, hashes) = file_source(sdist, "the `sdist` entry")?;
+        return Ok((LockedSource::Archive(url), hashes));
+    }
+    let reason = if package.wheels.is_empty() {
+        "no `wheels`, `sdist`, `archive`, `directory` or `vcs` entry".to_string()
+    } else {
+        let names: Vec<String> = package.wheels.iter().map(describe).collect();
+        format!(
+            "no wheel for this environment ({}) and no `sdist`",
+            names.join(", ")
+        )
+    };
+    Err(LockError::NothingToInstall {
+        path: target.path.to_path_buf(),
+        name: package.name.clone(),
+        reason,
     })
 }
 

@@ -131,17 +131,7 @@ pub(crate) fn run(
     if let Some(path) = output_file.as_deref().filter(|_| !args.upgrade) {
         options.preferences = previous_pins(path, &args.upgrade_package, printer)?;
     }
-    let index = IndexArgs {
-        index_url: args.index_url.clone(),
-        extra_index_urls: args.extra_index_url.clone(),
-        ..IndexArgs::default()
-    };
-    let locations = IndexLocations::discover(
-        &index,
-        &inputs.index,
-        &|key: &str| std::env::var(key).ok(),
-        interpreter.pip_default_index.as_deref(),
-    )?;
+    let locations = index_locations(&args, &inputs.index, &interpreter)?;
     let input = ResolveInput {
         locations: locations.clone(),
         requirements: inputs.requirements,
@@ -179,6 +169,25 @@ pub(crate) fn run(
         None => print!("{text}"),
     }
     Ok(ExitStatus::Success)
+}
+
+/// The indexes: the command line's, the files', else as pip is configured.
+fn index_locations(
+    args: &PipCompileArgs,
+    files: &IndexArgs,
+    interpreter: &Interpreter,
+) -> anyhow::Result<IndexLocations> {
+    let index = IndexArgs {
+        index_url: args.index_url.clone(),
+        extra_index_urls: args.extra_index_url.clone(),
+        ..IndexArgs::default()
+    };
+    Ok(IndexLocations::discover(
+        &index,
+        files,
+        &|key: &str| std::env::var(key).ok(),
+        interpreter.pip_default_index.as_deref(),
+    )?)
 }
 
 /// `--no-binary` cannot be honoured: the resolver reads wheels only (which

@@ -283,21 +283,8 @@ fn resolve_requirements(
     )?;
     let input = ResolveInput {
         locations,
-        requirements: registry
-            .iter()
-            .map(|requirement| RootRequirement {
-                requirement: requirement.requirement.clone(),
-                source: requirement.origin.clone(),
-            })
-            .collect(),
-        constraints: requested
-            .constraints
-            .iter()
-            .map(|constraint| RootRequirement {
-                requirement: constraint.requirement.clone(),
-                source: constraint.origin.clone(),
-            })
-            .collect(),
+        requirements: roots(&registry),
+        constraints: roots(&requested.constraints),
         options,
         tags: interpreter.tags(&Platform::current()?)?,
         offline: args.offline,
@@ -324,6 +311,17 @@ fn resolve_requirements(
     requirements.extend(direct);
     requested.requirements = requirements;
     Ok(requested)
+}
+
+/// Requirements (or constraints) as the resolver's, named by their origin.
+fn roots(requirements: &[SyncRequirement]) -> Vec<RootRequirement> {
+    requirements
+        .iter()
+        .map(|requirement| RootRequirement {
+            requirement: requirement.requirement.clone(),
+            source: requirement.origin.clone(),
+        })
+        .collect()
 }
 
 /// The installed versions, for the resolver to keep when they satisfy the

@@ -191,7 +191,14 @@ fn constraints_editables_and_urls() {
     let output = compile(
         &context,
         &server.url(),
-        &["requirements.in", "-c", "constraints.txt", "--no-header", "-o", "-"],
+        &[
+            "requirements.in",
+            "-c",
+            "constraints.txt",
+            "--no-header",
+            "-o",
+            "-",
+        ],
     );
     assert_success(&context, &output);
     insta::assert_snapshot!(context.filtered_stdout(&output), @r"
@@ -249,7 +256,9 @@ fn strip_extras_and_python_version() {
     let output = compile(&context, &server.url(), &args);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        context.filtered(&output).contains("--no-binary is not supported"),
+        context
+            .filtered(&output)
+            .contains("--no-binary is not supported"),
         "{}",
         context.filtered(&output)
     );

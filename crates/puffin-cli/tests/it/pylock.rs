@@ -48,7 +48,13 @@ fn compile_then_sync_round_trip() {
     context.write("requirements.in", "a\n");
     let output = context
         .command("pip-compile")
-        .args(["requirements.in", "-o", "pylock.toml", "--index-url", &server.url()])
+        .args([
+            "requirements.in",
+            "-o",
+            "pylock.toml",
+            "--index-url",
+            &server.url(),
+        ])
         .output()
         .unwrap();
     success(&context, &output);
@@ -71,7 +77,13 @@ fn compile_then_sync_round_trip() {
     context.wheel("b", "2.0");
     let output = context
         .command("pip-compile")
-        .args(["requirements.in", "-o", "pylock.toml", "--index-url", &server.url()])
+        .args([
+            "requirements.in",
+            "-o",
+            "pylock.toml",
+            "--index-url",
+            &server.url(),
+        ])
         .output()
         .unwrap();
     success(&context, &output);
@@ -91,7 +103,12 @@ fn marker_excludes_a_package() {
     let windows = context.wheel("windows-only", "1.0");
     let lock = format!(
         "{HEAD}{}{}",
-        wheel_package("demo", "wheels/demo-1.0-py3-none-any.whl", &sha256(&demo), None),
+        wheel_package(
+            "demo",
+            "wheels/demo-1.0-py3-none-any.whl",
+            &sha256(&demo),
+            None
+        ),
         wheel_package(
             "windows-only",
             "wheels/windows_only-1.0-py3-none-any.whl",
@@ -114,7 +131,12 @@ fn hash_mismatch_fails() {
     context.wheel("demo", "1.0");
     let lock = format!(
         "{HEAD}{}",
-        wheel_package("demo", "wheels/demo-1.0-py3-none-any.whl", &"0".repeat(64), None)
+        wheel_package(
+            "demo",
+            "wheels/demo-1.0-py3-none-any.whl",
+            &"0".repeat(64),
+            None
+        )
     );
     context.write("pylock.toml", &lock);
     let output = context.pip_sync().arg("pylock.toml").output().unwrap();
@@ -131,7 +153,10 @@ fn malformed_lock_names_the_file() {
     let Some(context) = TestContext::new() else {
         return;
     };
-    context.write("pylock.toml", "lock-version = \"1.0\"\n[[packages]\nname = 1\n");
+    context.write(
+        "pylock.toml",
+        "lock-version = \"1.0\"\n[[packages]\nname = 1\n",
+    );
     let output = context.pip_sync().arg("pylock.toml").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = context.filtered(&output);
@@ -142,7 +167,12 @@ fn malformed_lock_names_the_file() {
 
     let lock = format!(
         "{HEAD}{}",
-        wheel_package("native", "wheels/native-1.0-cp311-cp311-win_amd64.whl", &"0".repeat(64), None)
+        wheel_package(
+            "native",
+            "wheels/native-1.0-cp311-cp311-win_amd64.whl",
+            &"0".repeat(64),
+            None
+        )
     );
     context.write("pylock.dev.toml", &lock);
     let output = context.pip_sync().arg("pylock.dev.toml").output().unwrap();
