@@ -182,3 +182,27 @@ fn malformed_lock_names_the_file() {
     error: `pylock.dev.toml`: package `native` has no wheel for this environment (native-1.0-cp311-cp311-win_amd64.whl) and no `sdist`
     ");
 }
+
+/// A `directory` entry (editable) is built beside hashed wheels: it has no
+/// file to hash, so pip's `--require-hashes` rule does not apply to it.
+#[test]
+fn directory_entry_beside_hashed_wheels() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let demo = context.wheel("demo", "1.0");
+    puffin_test_support::ProjectBuilder::new("local", "0.1").write(&context.root.join("local"));
+    let lock = format!(
+        "{HEAD}{}[[packages]]\nname = \"local\"\ndirectory = {{ path = \"local\", editable = true }}\n",
+        wheel_package(
+            "demo",
+            "wheels/demo-1.0-py3-none-any.whl",
+            &sha256(&demo),
+            None
+        ),
+    );
+    context.write("pylock.toml", &lock);
+    let output = context.pip_sync().arg("pylock.toml").output().unwrap();
+    success(&context, &output);
+    assert_eq!(context.installed(), ["demo==1.0", "local==0.1"]);
+}
