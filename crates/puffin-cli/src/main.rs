@@ -58,9 +58,11 @@ struct GlobalArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Resolve requirements to a pinned requirements file (pip-tools' format).
-    PipCompile(commands::pip_compile::PipCompileArgs),
+    PipCompile(Box<commands::pip_compile::PipCompileArgs>),
     /// Make an environment contain exactly the distributions a requirements file lists.
     PipSync(Box<commands::pip_sync::PipSyncArgs>),
+    /// Resolve requirements and install them, keeping everything else installed.
+    PipInstall(Box<commands::pip_install::PipInstallArgs>),
     /// Uninstall distributions from an environment.
     PipUninstall(commands::pip_uninstall::PipUninstallArgs),
     /// List the installed distributions in requirements format.
@@ -82,8 +84,9 @@ fn main() -> ExitCode {
         tracing::debug!(%err, "Failed to install the signal handlers");
     }
     let result = match cli.command {
-        Command::PipCompile(args) => commands::pip_compile::run(args, &cli.global, printer),
+        Command::PipCompile(args) => commands::pip_compile::run(*args, &cli.global, printer),
         Command::PipSync(args) => commands::pip_sync::run(*args, &cli.global, printer),
+        Command::PipInstall(args) => commands::pip_install::run(*args, &cli.global, printer),
         Command::PipUninstall(args) => commands::pip_uninstall::run(args, &cli.global, printer),
         Command::PipFreeze(args) => commands::pip_freeze::run(args, &cli.global, printer),
         Command::PipCheck(args) => commands::pip_check::run(args, &cli.global, printer),

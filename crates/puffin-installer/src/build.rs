@@ -45,8 +45,10 @@ pub struct BuildOptions {
 }
 
 /// The builds of one sync: shared by the naming of sources (git checkouts,
-/// metadata) and the preparer (wheels).
-pub(crate) struct Builds {
+/// metadata) and the preparer (wheels). Also the resolver's
+/// [`SourceMetadata`](puffin_resolver::SourceMetadata): the metadata of a
+/// version that only has a source distribution, prepared by its backend.
+pub struct Builds {
     cache: Cache,
     options: BuildOptions,
     policy: FormatPolicy,
@@ -62,8 +64,10 @@ pub(crate) struct Builds {
 }
 
 impl Builds {
-    /// The builds of a sync of `environment` through `cache`.
-    pub(crate) fn new(
+    /// The builds of a sync of `environment` through `cache`, with the
+    /// options of `sync` and of the requirements files (`files`: their index
+    /// and binary options).
+    pub fn new(
         environment: &PythonEnvironment,
         cache: &Cache,
         sync: &SyncOptions,
@@ -191,7 +195,7 @@ impl Builds {
     }
 
     /// Which packages may use wheels, and which may be built.
-    pub(crate) fn policy(&self) -> &FormatPolicy {
+    pub fn policy(&self) -> &FormatPolicy {
         &self.policy
     }
 
@@ -653,4 +657,46 @@ pub(crate) fn built_filename(
         ));
     }
     Ok(filename)
+}
+
+impl puffin_resolver::SourceMetadata for Builds {
+    fn metadata<'a>(
+        &'a self,
+        name: &'a PackageName,
+        version: &'a pep440_rs::Version,
+        sdist: &'a SelectedSource,
+    ) -> puffin_resolver::SourceMetadataFuture<'a> {
+        Box::pin(async move {
+            let origin = format!("the resolution of {name}");
+            let display = format!("{name} @ {version}");
+            let download = self
+                .cache
+                .temp_dir(CacheBucket::Builds)
+                .map_err(Error::Runtime)?;
+            let archive = self
+                .client()?
+                .fetch_source(sdist, download.path(), &[])
+                .await
+                .map_err(|err| Error::Client(Box::new(err)))?;
+            let tree = self.unpack(&archive.path, &origin).await?;
+            let cache = self.built_wheels();
+            let out = cache.temp_dir().map_err(|err| source_error(err, &origin))?;
+            let metadata = self
+                .builder
+                .metadata(&self.context, tree.path(), out.path(), &display)
+                .await
+                .map_err(|err| Error::Build(Box::new(err)))?;
+            // A backend without a metadata hook built the wheel: keep it.
+            if let Some(wheel) = &metadata.wheel {
+                let key = BuildKey::Archive {
+                    sha256: archive.sha256.digest().to_string(),
+                };
+                let settings = self.settings.digest();
+                if let Err(err) = cache.publish(&key, false, &settings, wheel) {
+                    debug!(%err, "Could not keep the wheel built for its metadata");
+                }
+            }
+            Ok(metadata.metadata)
+        })
+    }
 }

@@ -17,6 +17,9 @@ pub enum Error {
     /// A requirements file is invalid.
     #[error(transparent)]
     Requirements(Box<requirements_txt::RequirementsTxtError>),
+    /// A PEP 751 lock file is invalid or does not fit the environment.
+    #[error(transparent)]
+    Lock(Box<puffin_lock::LockError>),
     /// A requirement must be built, and building is off (`--no-build`).
     #[error(
         "`{requirement}` ({origin}) would have to be built from source, and building is off (--no-build)"
@@ -270,6 +273,7 @@ impl Error {
             self,
             Self::RequirementsNotFound(_)
                 | Self::Requirements(_)
+                | Self::Lock(_)
                 | Self::NoBuild { .. }
                 | Self::NotBuildable { .. }
                 | Self::NotEditable { .. }
@@ -300,6 +304,7 @@ boxed_from!(
     Plan(PlanError),
     Store(puffin_store::StoreError),
     Requirements(requirements_txt::RequirementsTxtError),
+    Lock(puffin_lock::LockError),
     Uninstall(UninstallFailure),
     SitePackages(SitePackagesError),
     Cache(puffin_cache::CacheError),

@@ -20,6 +20,7 @@ mod lock;
 mod orphans;
 mod plan;
 mod preparer;
+mod pylock;
 mod reporter;
 mod requirements;
 mod site_packages;
@@ -28,7 +29,7 @@ mod sync;
 mod target;
 mod uninstaller;
 
-pub use build::BuildOptions;
+pub use build::{BuildOptions, Builds};
 pub use check::{
     FileProblem, FilesReport, RequirementProblem, check_files, check_requirements, unowned_files,
 };

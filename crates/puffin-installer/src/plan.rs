@@ -279,6 +279,11 @@ pub enum PlanError {
 pub struct PlanOptions {
     /// Which packages to reinstall even if they match.
     pub reinstall: Reinstall,
+    /// Keep what is installed and not listed (`pip-install`): the plan
+    /// installs and replaces, and removes nothing that the requirements do
+    /// not name. A second copy of a listed name is still removed, since the
+    /// one wanted replaces both.
+    pub keep_unlisted: bool,
 }
 
 impl Plan {
@@ -288,7 +293,8 @@ impl Plan {
     /// counted); constraints whose markers match restrict the requirement of
     /// their name (see [`SyncRequirements::constraints`]); everything
     /// installed that no applying requirement names is extraneous, except
-    /// [`PROTECTED_PACKAGES`].
+    /// [`PROTECTED_PACKAGES`], and except everything with
+    /// [`PlanOptions::keep_unlisted`].
     pub fn build(
         requirements: &SyncRequirements,
         site_packages: &SitePackages,
@@ -353,7 +359,10 @@ impl Plan {
             .chain(plan.satisfied.iter().map(|dist| dist.name.clone()))
             .collect();
         for dist in site_packages.iter() {
-            if !listed.contains(&dist.name) && !PROTECTED_PACKAGES.contains(&dist.name.as_str()) {
+            if !options.keep_unlisted
+                && !listed.contains(&dist.name)
+                && !PROTECTED_PACKAGES.contains(&dist.name.as_str())
+            {
                 plan.extraneous.push(dist.clone());
             }
         }
@@ -816,5 +825,74 @@ mod tests {
             Some(vec![hash('b')])
         );
         assert_eq!(constrain_hashes(vec![hash('a')], vec![hash('b')]), None);
+    }
+
+    fn linux_markers() -> MarkerEnvironment {
+        MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+            implementation_name: "cpython",
+            implementation_version: "3.11.4",
+            os_name: "posix",
+            platform_machine: "x86_64",
+            platform_python_implementation: "CPython",
+            platform_release: "6.1.0",
+            platform_system: "Linux",
+            platform_version: "#1 SMP",
+            python_full_version: "3.11.4",
+            python_version: "3.11",
+            sys_platform: "linux",
+        })
+        .unwrap()
+    }
+
+    /// `pip-install` plans with `keep_unlisted`: what the requirements do
+    /// not name stays, what they name is installed or replaced.
+    #[test]
+    fn keep_unlisted_removes_nothing_unlisted() {
+        let dir = tempfile::tempdir().unwrap();
+        for dist in ["demo-1.0.dist-info", "other-1.0.dist-info"] {
+            fs_err::create_dir(dir.path().join(dist)).unwrap();
+        }
+        let site_packages = SitePackages::from_dirs(&[dir.path()]).unwrap();
+        let requirements = SyncRequirements {
+            requirements: vec![requirement_of("demo==2.0"), requirement_of("new==1.0")],
+            ..SyncRequirements::default()
+        };
+        let markers = linux_markers();
+        let sync = Plan::build(
+            &requirements,
+            &site_packages,
+            &markers,
+            &PlanOptions::default(),
+        )
+        .unwrap();
+        let names = |dists: &[InstalledDist]| {
+            dists
+                .iter()
+                .map(|dist| dist.name.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&sync.extraneous), ["other"]);
+
+        let options = PlanOptions {
+            keep_unlisted: true,
+            ..PlanOptions::default()
+        };
+        let install = Plan::build(&requirements, &site_packages, &markers, &options).unwrap();
+        assert!(install.extraneous.is_empty(), "{:?}", install.extraneous);
+        let planned: Vec<(String, bool)> = install
+            .install
+            .iter()
+            .map(|install| {
+                (
+                    install.requirement.name.to_string(),
+                    matches!(install.reason, InstallReason::Replace(_)),
+                )
+            })
+            .collect();
+        assert_eq!(
+            planned,
+            [("demo".to_string(), true), ("new".to_string(), false)]
+        );
+        assert!(install.satisfied.is_empty());
     }
 }

@@ -15,6 +15,9 @@ impl SyncRequirements {
     /// them resolved against `working_dir`. Returns the requirements and the
     /// warnings of the files (options accepted without effect).
     ///
+    /// A file named as a PEP 751 lock (`pylock.toml`, `pylock.<name>.toml`)
+    /// is read as one, into [`SyncRequirements::locks`].
+    ///
     /// The last `--index-url` wins; extra indexes, find-links and
     /// `--require-hashes` add up, and so do sources to build. The
     /// lines of `-c` files are kept apart, in
@@ -27,10 +30,31 @@ impl SyncRequirements {
             if !path.exists() {
                 return Err(Error::RequirementsNotFound(path.clone()));
             }
+            if puffin_lock::is_lock_file(path) {
+                let lock = puffin_lock::PyLock::read(path)?;
+                merged.locks.push((path.clone(), lock));
+                continue;
+            }
             let file = RequirementsTxt::parse(path, working_dir)?;
             warnings.extend(file.warnings.iter().map(ToString::to_string));
             merged.add(file)?;
         }
+        Ok((merged, warnings))
+    }
+
+    /// Read requirements given as the content of a requirements file named
+    /// `label` (e.g. `<command line>`, for `pip-install`'s arguments written
+    /// one a line): `-r`, `-c` and `-e` lines work as in a file, relative
+    /// paths resolved against `working_dir` and `label`'s directory.
+    pub fn read_str(
+        content: &str,
+        label: &Path,
+        working_dir: &Path,
+    ) -> Result<(Self, Vec<String>), Error> {
+        let mut merged = Self::default();
+        let file = RequirementsTxt::parse_str(content, label, working_dir)?;
+        let warnings = file.warnings.iter().map(ToString::to_string).collect();
+        merged.add(file)?;
         Ok((merged, warnings))
     }
 
@@ -52,6 +76,7 @@ impl SyncRequirements {
             .iter()
             .map(|requirement| {
                 let hashed = !requirement.hashes.is_empty()
+                    || self.hash_exempt.contains(&requirement.origin)
                     || PackageName::new(requirement.requirement.name.as_ref())
                         .is_ok_and(|name| constrained.contains(&name));
                 (requirement.origin.as_str(), hashed)

@@ -49,6 +49,10 @@ pub struct SyncOptions {
     pub python: TargetPython,
     /// How sources are built.
     pub build: crate::BuildOptions,
+    /// Keep installed distributions that the requirements do not name
+    /// (`pip-install`): install and replace only (see
+    /// [`PlanOptions::keep_unlisted`](crate::PlanOptions::keep_unlisted)).
+    pub keep_unlisted: bool,
     /// Remove the [`Orphans`] (files of installs interrupted before puffin
     /// journaled its changes) in the sync's transaction (`--fix`); with
     /// [`SyncOptions::dry_run`], only report them.
@@ -78,6 +82,21 @@ pub struct SyncRequirements {
     pub no_binary: Vec<String>,
     /// The files' `--only-binary` values.
     pub only_binary: Vec<String>,
+    /// PEP 751 lock files (`pylock.toml`, `pylock.<name>.toml`) with their
+    /// paths: what they install is chosen for the environment when the sync
+    /// runs (markers, wheel tags), then synced like the requirements.
+    pub locks: Vec<(PathBuf, puffin_lock::PyLock)>,
+    /// Origins of requirements that have no file to hash (a lock's `vcs` and
+    /// `directory` entries), to which pip's `--require-hashes` rule does not
+    /// apply.
+    pub hash_exempt: std::collections::BTreeSet<String>,
+}
+
+impl SyncRequirements {
+    /// Whether there is nothing at all to install.
+    pub fn is_empty(&self) -> bool {
+        self.requirements.is_empty() && self.sources.is_empty() && self.locks.is_empty()
+    }
 }
 
 /// What a sync did (or, for a dry run, would do).
@@ -188,6 +207,8 @@ impl<'a> Sync<'a> {
                 .on_lock_wait(Lock::Cache(&self.cache.lock_path()))
         })?;
         let _environment_lock = self.lock_environment()?;
+        let locked = self.expand_locks(requirements)?;
+        let requirements = locked.as_ref().unwrap_or(requirements);
         let (named, builds) = self.name_sources(requirements)?;
         let requirements = named.as_ref().unwrap_or(requirements);
         let hash_mode = self.hash_mode(requirements)?;
@@ -283,6 +304,7 @@ impl<'a> Sync<'a> {
             &self.markers(),
             &PlanOptions {
                 reinstall: self.options.reinstall.clone(),
+                keep_unlisted: self.options.keep_unlisted,
             },
         )?)
     }

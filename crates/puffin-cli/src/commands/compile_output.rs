@@ -14,10 +14,23 @@ pub(crate) struct OutputOptions {
     pub(crate) annotate: bool,
     /// A `--hash` for every file of each pinned version.
     pub(crate) hashes: bool,
+    /// Leave out the extras of each pin (`--strip-extras`).
+    pub(crate) strip_extras: bool,
     /// The Python version resolved for, e.g. `3.11`.
     pub(crate) python: String,
     /// The command line that made the file.
     pub(crate) command: String,
+    /// Lines written as given, before the pins (`-e` paths, URLs).
+    pub(crate) direct: Vec<DirectLine>,
+}
+
+/// An input line written to the output as given, as pip-tools passes `-e`
+/// lines and URL requirements through.
+pub(crate) struct DirectLine {
+    /// The line, e.g. `-e file:.` or `name @ https://...`.
+    pub(crate) line: String,
+    /// The input that gave it, e.g. `-r requirements.in`.
+    pub(crate) via: String,
 }
 
 /// The output file's text.
@@ -26,8 +39,15 @@ pub(crate) fn render(resolution: &Resolution, options: &OutputOptions) -> String
     if options.header {
         out.push_str(&header(options));
     }
+    for direct in &options.direct {
+        out.push_str(&direct.line);
+        out.push('\n');
+        if options.annotate {
+            out.push_str(&format!("    # via {}\n", direct.via));
+        }
+    }
     for (name, package) in &resolution.packages {
-        let extras = if package.extras.is_empty() {
+        let extras = if package.extras.is_empty() || options.strip_extras {
             String::new()
         } else {
             let extras: Vec<&str> = package.extras.iter().map(String::as_str).collect();

@@ -6,6 +6,7 @@ use crate::printer::Printer;
 
 pub(crate) mod build_args;
 pub(crate) mod clean;
+pub(crate) mod compile_lock;
 pub(crate) mod compile_output;
 pub(crate) mod environment;
 pub(crate) mod network_args;
@@ -13,9 +14,11 @@ pub(crate) mod output;
 pub(crate) mod pip_check;
 pub(crate) mod pip_compile;
 pub(crate) mod pip_freeze;
+pub(crate) mod pip_install;
 pub(crate) mod pip_sync;
 pub(crate) mod pip_uninstall;
 pub(crate) mod progress;
+pub(crate) mod resolve;
 pub(crate) mod sync_report;
 pub(crate) mod venv;
 

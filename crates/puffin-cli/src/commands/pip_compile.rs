@@ -11,21 +11,26 @@ use clap::Args;
 use distribution_filename::PackageName;
 use fs_err as fs;
 use pep440_rs::Version;
-use platform_tags::Platform;
+use pep508_rs::{MarkerEnvironment, VersionOrUrl};
+use platform_tags::{Platform, Tags};
 use puffin_cache::Cache;
-use puffin_client::{IndexArgs, IndexLocations, RegistryClientBuilder};
-use puffin_installer::SyncRequirements;
-use puffin_interpreter::Interpreter;
-use puffin_resolver::{
-    IndexProvider, Resolution, ResolverOptions, ResolverReporter, RootRequirement,
+use puffin_client::{IndexArgs, IndexLocations};
+use puffin_installer::{
+    BuildOptions, SyncOptions, SyncRequirement, SyncRequirements, TargetPython,
 };
+use puffin_interpreter::{Interpreter, PythonEnvironment};
+use puffin_lock::{PyLock, is_lock_file};
+use puffin_resolver::{RequiredBy, Resolution, ResolverOptions, RootRequirement};
 
 use crate::GlobalArgs;
-use crate::commands::compile_output::{OutputOptions, render};
+use crate::commands::compile_lock::lock_of;
+use crate::commands::compile_output::{DirectLine, OutputOptions, render};
 use crate::commands::environment::{EnvironmentRequest, find_environment, open_cache};
 use crate::commands::network_args::NetworkArgs;
+use crate::commands::resolve::{ResolveInput, resolve};
 use crate::commands::{ExitStatus, installer_error};
 use crate::printer::Printer;
+use requirements_txt::SourceEntry;
 
 /// Arguments of `puffin pip-compile`.
 #[derive(Args, Debug, Default)]
@@ -83,6 +88,35 @@ pub(crate) struct PipCompileArgs {
 
     #[command(flatten)]
     network: NetworkArgs,
+
+    /// Constrain versions with this file (pip's constraints format,
+    /// repeatable), as `-c` lines of the inputs do.
+    #[arg(short, long, value_name = "FILE")]
+    constraint: Vec<PathBuf>,
+
+    /// Write requirements without their extras (`name==1.0`, not
+    /// `name[extra]==1.0`).
+    #[arg(long)]
+    strip_extras: bool,
+
+    /// Resolve for this Python version (`3.12`) of the same platform,
+    /// rather than the interpreter's.
+    #[arg(long, value_name = "X.Y", value_parser = TargetPython::parse_version)]
+    python_version: Option<(u8, u8)>,
+
+    /// Never choose a wheel of these packages (`:all:`, `:none:` or names):
+    /// their metadata is prepared from the source distribution.
+    #[arg(long, value_name = "NAMES")]
+    no_binary: Vec<String>,
+
+    /// Never choose a source distribution of these packages (`:all:`,
+    /// `:none:` or names).
+    #[arg(long, value_name = "NAMES")]
+    only_binary: Vec<String>,
+
+    /// Never build from source (as `--only-binary :all:`).
+    #[arg(long)]
+    no_build: bool,
 }
 
 pub(crate) fn run(
@@ -92,47 +126,52 @@ pub(crate) fn run(
 ) -> anyhow::Result<ExitStatus> {
     let start = Instant::now();
     let cache = open_cache(global.cache_dir.clone(), global.no_cache)?;
-    let interpreter = find_interpreter(args.python.clone(), &cache, printer)?;
-    let (requirements, file_index) = read_inputs(&args.src_files, printer)?;
+    let environment = find_interpreter(args.python.clone(), &cache, printer)?;
+    let interpreter = environment.interpreter().clone();
+    let target = CompileTarget::new(&interpreter, args.python_version)?;
+    let inputs = read_inputs(&args, printer)?;
     let output_file = output_file(&args);
-    let preferences = match &output_file {
-        Some(path) if !args.upgrade => previous_pins(path, &args.upgrade_package, printer)?,
-        _ => BTreeMap::new(),
-    };
-    let mut options = ResolverOptions::new(interpreter.markers.clone());
+    let mut options = ResolverOptions::new(target.markers.clone());
     options.prereleases = args.pre;
-    options.preferences = preferences;
-    let index = IndexArgs {
-        index_url: args.index_url.clone(),
-        extra_index_urls: args.extra_index_url.clone(),
-        network: args.network.to_client(),
-        ..IndexArgs::default()
-    };
-    let locations = IndexLocations::discover(
-        &index,
-        &file_index,
-        &|key: &str| std::env::var(key).ok(),
-        interpreter.pip_default_index.as_deref(),
-    )?;
+    if let Some(path) = output_file.as_deref().filter(|_| !args.upgrade) {
+        options.preferences = previous_pins(path, &args.upgrade_package, printer)?;
+    }
+    let locations = index_locations(&args, &inputs.index, &interpreter)?;
+    let builds = source_builds(&args, &environment, &cache, &inputs.index)?;
+    options.format_policy = builds.policy().clone();
+    let constraints = inputs.constraints.clone();
     let input = ResolveInput {
-        locations,
-        requirements,
+        locations: locations.clone(),
+        requirements: inputs.requirements,
+        constraints: inputs.constraints,
         options,
+        tags: target.tags.clone(),
+        offline: args.offline,
+        no_deps: false,
+        source_metadata: Some(builds),
     };
-    let resolution = resolve(&args, &interpreter, &cache, input, printer)?;
+    let mut resolution = resolve(&cache, input, printer)?;
+    annotate_constraints(&mut resolution, &constraints);
     printer.status(format_args!(
         "Resolved {} packages in {:.2?}",
         resolution.packages.len(),
         start.elapsed()
     ));
+    if let Some(path) = output_file.as_deref().filter(|path| is_lock_file(path)) {
+        let lock = lock_of(&resolution, &cache, locations, args.offline, &target.python)?;
+        fs::write(path, lock.to_toml()?)?;
+        return Ok(ExitStatus::Success);
+    }
     let text = render(
         &resolution,
         &OutputOptions {
             header: !args.no_header,
             annotate: !args.no_annotate,
             hashes: args.generate_hashes,
-            python: interpreter.markers.python_version().string.clone(),
+            strip_extras: args.strip_extras,
+            python: target.python.clone(),
             command: header_command(),
+            direct: inputs.direct,
         },
     );
     match output_file {
@@ -142,54 +181,125 @@ pub(crate) fn run(
     Ok(ExitStatus::Success)
 }
 
-/// What to resolve, and where to look.
-struct ResolveInput {
-    locations: IndexLocations,
-    requirements: Vec<RootRequirement>,
-    options: ResolverOptions,
-}
-
-/// Resolve on a runtime of its own, with the index's provider.
-fn resolve(
+/// The indexes: the command line's, the files', else as pip is configured.
+fn index_locations(
     args: &PipCompileArgs,
+    files: &IndexArgs,
     interpreter: &Interpreter,
-    cache: &Cache,
-    input: ResolveInput,
-    printer: Printer,
-) -> anyhow::Result<Resolution> {
-    let ResolveInput {
-        locations,
-        requirements,
-        options,
-    } = input;
-    let platform = Platform::current()?;
-    let tags = interpreter.tags(&platform)?;
-    let client = RegistryClientBuilder::new(cache.clone())
-        .index_locations(locations)
-        .offline(args.offline)
-        .build()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("Failed to start the async runtime")?;
-    let markers = interpreter.markers.clone();
-    let preferences = options.preferences.clone();
-    let resolution = runtime.block_on(async move {
-        let provider = IndexProvider::new(Arc::new(client), tags, markers)
-            .with_preferences(preferences)
-            .with_reporter(Arc::new(ResolveProgress(printer)));
-        provider.resolve(requirements, options).await
-    })?;
-    Ok(resolution)
+) -> anyhow::Result<IndexLocations> {
+    let index = IndexArgs {
+        index_url: args.index_url.clone(),
+        extra_index_urls: args.extra_index_url.clone(),
+        network: args.network.to_client(),
+        ..IndexArgs::default()
+    };
+    Ok(IndexLocations::discover(
+        &index,
+        files,
+        &|key: &str| std::env::var(key).ok(),
+        interpreter.pip_default_index.as_deref(),
+    )?)
 }
 
-/// Reports the resolver's fetches as verbose lines.
-struct ResolveProgress(Printer);
+/// Name the constraint files of the constrained projects in their `# via`
+/// lines, as pip-tools does.
+fn annotate_constraints(resolution: &mut Resolution, constraints: &[RootRequirement]) {
+    for constraint in constraints {
+        let Ok(name) = PackageName::new(constraint.requirement.name.as_ref()) else {
+            continue;
+        };
+        if let Some(package) = resolution.packages.get_mut(&name) {
+            package
+                .required_by
+                .insert(RequiredBy::Source(constraint.source.clone()));
+        }
+    }
+}
 
-impl ResolverReporter for ResolveProgress {
-    fn on_metadata(&self, name: &PackageName, version: &Version) {
-        self.0
-            .verbose(format_args!("Read the metadata of {name} {version}"));
+/// The builds that prepare the metadata of versions with only a source
+/// distribution, with the binary options of the command line.
+fn source_builds(
+    args: &PipCompileArgs,
+    environment: &PythonEnvironment,
+    cache: &Cache,
+    files: &IndexArgs,
+) -> anyhow::Result<Arc<puffin_installer::Builds>> {
+    let options = SyncOptions {
+        offline: args.offline,
+        index: IndexArgs {
+            index_url: args.index_url.clone(),
+            extra_index_urls: args.extra_index_url.clone(),
+            network: args.network.to_client(),
+            ..IndexArgs::default()
+        },
+        build: BuildOptions {
+            no_build: args.no_build,
+            no_binary: args.no_binary.clone(),
+            only_binary: args.only_binary.clone(),
+            ..BuildOptions::default()
+        },
+        ..SyncOptions::default()
+    };
+    let files = SyncRequirements {
+        index: files.clone(),
+        ..SyncRequirements::default()
+    };
+    let tags = environment.interpreter().tags(&Platform::current()?)?;
+    Ok(Arc::new(puffin_installer::Builds::new(
+        environment,
+        cache,
+        &options,
+        &files,
+        tags,
+    )?))
+}
+
+/// The interpreter resolved for: the environment's, or another Python
+/// version of it (`--python-version`).
+struct CompileTarget {
+    markers: MarkerEnvironment,
+    tags: Tags,
+    /// `X.Y`, for the header and the lock's `requires-python`.
+    python: String,
+}
+
+impl CompileTarget {
+    fn new(interpreter: &Interpreter, version: Option<(u8, u8)>) -> anyhow::Result<Self> {
+        let platform = Platform::current()?;
+        let Some((major, minor)) = version else {
+            return Ok(Self {
+                markers: interpreter.markers.clone(),
+                tags: interpreter.tags(&platform)?,
+                python: interpreter.markers.python_version().string.clone(),
+            });
+        };
+        let implementation_version = if interpreter.implementation_name == "cpython" {
+            (major, minor)
+        } else {
+            interpreter.implementation_version
+        };
+        let tags = Tags::from_env(
+            &platform,
+            (major, minor),
+            &interpreter.implementation_name,
+            implementation_version,
+            interpreter.gil_disabled,
+            interpreter.debug,
+        )?;
+        let mut fields = match serde_json::to_value(&interpreter.markers)? {
+            serde_json::Value::Object(fields) => fields,
+            _ => anyhow::bail!("The interpreter's markers are not an object"),
+        };
+        fields.insert("python_version".into(), format!("{major}.{minor}").into());
+        fields.insert(
+            "python_full_version".into(),
+            format!("{major}.{minor}.0").into(),
+        );
+        Ok(Self {
+            markers: serde_json::from_value(serde_json::Value::Object(fields))?,
+            tags,
+            python: format!("{major}.{minor}"),
+        })
     }
 }
 
@@ -198,7 +308,7 @@ fn find_interpreter(
     python: Option<String>,
     cache: &Cache,
     printer: Printer,
-) -> anyhow::Result<Interpreter> {
+) -> anyhow::Result<PythonEnvironment> {
     let request = EnvironmentRequest {
         python,
         system: true,
@@ -207,42 +317,111 @@ fn find_interpreter(
         create_if_missing: false,
         system_fallback: false,
     };
-    let environment = find_environment(&request, cache, printer)?;
-    Ok(environment.interpreter().clone())
+    find_environment(&request, cache, printer)
 }
 
-/// The requirements of every input file, each named `-r <file>` as given,
-/// and the index options the files set.
-fn read_inputs(
-    files: &[PathBuf],
-    printer: Printer,
-) -> anyhow::Result<(Vec<RootRequirement>, IndexArgs)> {
+/// What the input files and `-c` options give.
+struct Inputs {
+    /// The requirements to resolve, each named `-r <file>` as given.
+    requirements: Vec<RootRequirement>,
+    /// The constraints, each named `-c <file>`.
+    constraints: Vec<RootRequirement>,
+    /// Lines written as given: `-e` paths, sources and `name @ url`
+    /// requirements, whose dependencies are not resolved.
+    direct: Vec<DirectLine>,
+    /// The index options the files set.
+    index: IndexArgs,
+}
+
+/// The inputs: every file's requirements, constraints, sources and index
+/// options, and the `-c` options' constraints.
+fn read_inputs(args: &PipCompileArgs, printer: Printer) -> anyhow::Result<Inputs> {
     let cwd = std::env::current_dir().context("Failed to read the working directory")?;
-    let mut requirements = Vec::new();
-    let mut index = IndexArgs::default();
-    for file in files {
+    let mut inputs = Inputs {
+        requirements: Vec::new(),
+        constraints: Vec::new(),
+        direct: Vec::new(),
+        index: IndexArgs::default(),
+    };
+    let files = args.src_files.iter().map(|file| (file, false));
+    for (file, constraint) in files.chain(args.constraint.iter().map(|file| (file, true))) {
         let (read, warnings) = SyncRequirements::read(std::slice::from_ref(file), &cwd)
             .map_err(|err| installer_error(err, printer))?;
         for warning in warnings {
             printer.warn(warning);
         }
-        let source = format!("-r {}", file.display());
-        requirements.extend(read.requirements.into_iter().map(|entry| RootRequirement {
-            requirement: entry.requirement,
-            source: source.clone(),
-        }));
-        if read.index.index_url.is_some() {
-            index.index_url = read.index.index_url;
-        }
-        index.extra_index_urls.extend(read.index.extra_index_urls);
-        index.find_links.extend(read.index.find_links);
-        index.no_index |= read.index.no_index;
-        index
-            .network
-            .trusted_hosts
-            .extend(read.index.network.trusted_hosts);
+        let via = format!(
+            "{} {}",
+            if constraint { "-c" } else { "-r" },
+            file.display()
+        );
+        add_input(&mut inputs, read, &via, constraint);
     }
-    Ok((requirements, index))
+    Ok(inputs)
+}
+
+/// Merge one file's requirements (all constraints, for a `-c` option).
+fn add_input(inputs: &mut Inputs, read: SyncRequirements, via: &str, constraint: bool) {
+    let root = |entry: SyncRequirement, source: String| RootRequirement {
+        requirement: entry.requirement,
+        source,
+    };
+    for entry in read.requirements {
+        if matches!(entry.requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
+            inputs.direct.push(DirectLine {
+                line: entry.requirement.to_string(),
+                via: via.to_string(),
+            });
+        } else if constraint {
+            inputs.constraints.push(root(entry, via.to_string()));
+        } else {
+            inputs.requirements.push(root(entry, via.to_string()));
+        }
+    }
+    for entry in read.constraints {
+        // `-c <file>` inside a file: named by the constraint file.
+        let file = entry
+            .origin
+            .rsplit_once(':')
+            .map_or(entry.origin.clone(), |(file, _)| file.to_string());
+        inputs.constraints.push(root(entry, format!("-c {file}")));
+    }
+    for source in read.sources {
+        inputs.direct.push(DirectLine {
+            line: source_line(&source),
+            via: via.to_string(),
+        });
+    }
+    if read.index.index_url.is_some() {
+        inputs.index.index_url = read.index.index_url;
+    }
+    inputs
+        .index
+        .extra_index_urls
+        .extend(read.index.extra_index_urls);
+    inputs.index.find_links.extend(read.index.find_links);
+    inputs.index.no_index |= read.index.no_index;
+    inputs
+        .index
+        .network
+        .trusted_hosts
+        .extend(read.index.network.trusted_hosts);
+}
+
+/// A source as pip-tools writes it: `-e file:<path>` for an editable path,
+/// `name @ <url>` when the name is known, else the target as written.
+fn source_line(source: &SourceEntry) -> String {
+    let is_url = source.target.contains("://") || source.target.starts_with("file:");
+    let target = if is_url {
+        source.target.clone()
+    } else {
+        format!("file:{}", source.target)
+    };
+    match (&source.name, source.editable) {
+        (_, true) => format!("-e {target}"),
+        (Some(name), false) => format!("{name} @ {}", source.url),
+        (None, false) => source.target.clone(),
+    }
 }
 
 /// `-o`, else `<name>.txt` beside a single `<name>.in`; `None` for
@@ -269,6 +448,18 @@ fn previous_pins(
 ) -> anyhow::Result<BTreeMap<PackageName, Version>> {
     if !path.exists() {
         return Ok(BTreeMap::new());
+    }
+    if is_lock_file(path) {
+        let lock = PyLock::read(path)?;
+        return Ok(lock
+            .packages
+            .iter()
+            .filter_map(|package| {
+                let name = PackageName::new(&package.name).ok()?;
+                let version = package.version.as_deref()?.parse::<Version>().ok()?;
+                (!upgrade.contains(&name)).then_some((name, version))
+            })
+            .collect());
     }
     let cwd = std::env::current_dir().context("Failed to read the working directory")?;
     let (read, _) = SyncRequirements::read(&[path.to_path_buf()], &cwd)

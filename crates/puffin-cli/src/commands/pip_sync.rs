@@ -36,7 +36,10 @@ pip-sync never removes pip, setuptools, wheel or puffin, even when the \
 requirements do not list them (as pip-tools does).")]
 pub(crate) struct PipSyncArgs {
     /// The requirements files (pip's format) listing exactly what the
-    /// environment must contain.
+    /// environment must contain, or PEP 751 lock files (`pylock.toml`,
+    /// `pylock.<name>.toml`: the packages whose markers hold, each from its
+    /// wheel that fits the environment best, else its sdist, with the lock's
+    /// hashes checked; the lock's `default-groups` selected, no extras).
     #[arg(required = true, value_name = "REQUIREMENTS")]
     src_files: Vec<PathBuf>,
 
@@ -252,10 +255,7 @@ fn read_requirements(args: &PipSyncArgs, printer: Printer) -> anyhow::Result<Syn
     requirements
         .requirements
         .splice(0..0, args.seed_requirements.iter().cloned());
-    if requirements.requirements.is_empty()
-        && requirements.sources.is_empty()
-        && !args.allow_empty_requirements
-    {
+    if requirements.is_empty() && !args.allow_empty_requirements {
         return Err(UserError(format!(
             "The requirements in {} are empty: pip-sync would remove every package from the \
              environment. Pass --allow-empty-requirements to do that.",

@@ -63,6 +63,7 @@ impl PipSyncArgs {
             },
             build: self.build.options(),
             fix_orphans: self.fix,
+            keep_unlisted: false,
             fault: test_fault(),
         }
     }

@@ -171,3 +171,113 @@ fn generated_hashes_install_with_require_hashes() {
         ["a==1.0", "b==1.0", "c==1.0", "d==1.5"]
     );
 }
+
+/// `-c` restricts the version of a dependency (and is named in `# via`),
+/// adding nothing that is not needed; `-e` lines and URL requirements are
+/// written as given.
+#[test]
+fn constraints_editables_and_urls() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    diamond(&context);
+    context.wheel("unneeded", "1.0");
+    let server = context.server();
+    context.write("constraints.txt", "d<1.5\nunneeded==1.0\n");
+    context.write(
+        "requirements.in",
+        "a\n-e ./project\nlocal @ file:///wheels/local-1.0-py3-none-any.whl\n",
+    );
+    let output = compile(
+        &context,
+        &server.url(),
+        &[
+            "requirements.in",
+            "-c",
+            "constraints.txt",
+            "--no-header",
+            "-o",
+            "-",
+        ],
+    );
+    assert_success(&context, &output);
+    insta::assert_snapshot!(context.filtered_stdout(&output), @r"
+    local @ file:///wheels/local-1.0-py3-none-any.whl
+        # via -r requirements.in
+    -e file:./project
+        # via -r requirements.in
+    a==1.0
+        # via -r requirements.in
+    b==1.0
+        # via a
+    c==1.0
+        # via a
+    d==1.0
+        # via
+        #   -c constraints.txt
+        #   b
+        #   c
+    ");
+}
+
+/// Extras are written unless `--strip-extras`; `--python-version` resolves
+/// markers for another Python.
+#[test]
+fn strip_extras_and_python_version() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.build(
+        &simple_wheel("a", "1.0")
+            .metadata_line("Provides-Extra: x")
+            .requires("b ; extra == 'x'")
+            .requires("old ; python_version < '3.10'"),
+    );
+    context.wheel("b", "1.0");
+    context.wheel("old", "1.0");
+    let server = context.server();
+    context.write("requirements.in", "a[x]\n");
+    let bare = ["requirements.in", "--no-header", "--no-annotate", "-o", "-"];
+    let output = compile(&context, &server.url(), &bare);
+    assert_success(&context, &output);
+    assert_eq!(context.filtered_stdout(&output), "a[x]==1.0\nb==1.0\n");
+
+    let mut args = bare.to_vec();
+    args.extend(["--strip-extras", "--python-version", "3.9"]);
+    let output = compile(&context, &server.url(), &args);
+    assert_success(&context, &output);
+    assert_eq!(
+        context.filtered_stdout(&output),
+        "a==1.0\nb==1.0\nold==1.0\n"
+    );
+}
+
+/// A project with only a source distribution is resolved through the
+/// metadata its backend prepares (and its dependencies with it);
+/// `--only-binary :all:` leaves it out, and says why.
+#[test]
+fn source_distributions_are_resolved_through_their_backend() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    puffin_test_support::ProjectBuilder::new("sdist-only", "1.0")
+        .requires_dist("b>=1")
+        .sdist(&context.wheels);
+    context.wheel("b", "1.0");
+    let server = context.server();
+    context.write("requirements.in", "sdist-only\n");
+    let bare = ["requirements.in", "--no-header", "--no-annotate", "-o", "-"];
+    let output = compile(&context, &server.url(), &bare);
+    assert_success(&context, &output);
+    assert_eq!(
+        context.filtered_stdout(&output),
+        "b==1.0\nsdist-only==1.0\n"
+    );
+
+    let mut args = bare.to_vec();
+    args.extend(["--only-binary", ":all:"]);
+    let output = compile(&context, &server.url(), &args);
+    let stderr = context.filtered(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--only-binary"), "{stderr}");
+}
