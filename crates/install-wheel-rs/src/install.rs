@@ -5,7 +5,7 @@
 //! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -481,7 +481,7 @@ struct Plan {
     /// only, since a wheel's empty directories are not installed (as pip
     /// does; an empty `pkg/` would import as a namespace package and outlive
     /// an uninstall).
-    dirs: BTreeSet<PathBuf>,
+    dirs: Vec<PathBuf>,
     /// Files to link from the cache.
     links: Vec<LinkTask>,
     /// `.data/scripts` files: `(cache file, destination)`, written fresh.
@@ -491,14 +491,20 @@ struct Plan {
     /// The index in `links` of each destination: when two files of a wheel
     /// go to one place (`demo.py` and `.data/purelib/demo.py`), the later one
     /// wins, so the result never depends on the order of parallel links.
-    placed: HashMap<PathBuf, usize>,
+    /// Only kept for wheels with `.data/purelib` or `.data/platlib` files:
+    /// without them, two files of a wheel cannot meet.
+    placed: Option<HashMap<PathBuf, usize>>,
 }
 
 /// Where one file of the wheel goes.
 enum Target {
     /// Linked from the cache to `dst`, recorded as `final_dst` (they differ
     /// for `.dist-info` files, linked into the staging directory).
-    Link { dst: PathBuf, final_dst: PathBuf },
+    Link {
+        dst: PathBuf,
+        final_dst: PathBuf,
+        record_path: Option<String>,
+    },
     /// A `.data/scripts` file, written fresh to this path.
     Script(PathBuf),
     /// Not installed: a `.dist-info` file the installer writes itself, or a
@@ -523,6 +529,16 @@ struct Wheel<'a> {
 }
 
 impl Wheel<'_> {
+    /// Whether the wheel has `.data/purelib` or `.data/platlib` files, which
+    /// may land where a file of its root does.
+    fn spreads_into_site_packages(&self) -> bool {
+        self.manifest.files.iter().any(|file| {
+            let (top, rest) = split_first(&file.path);
+            rest.is_some_and(|rest| rest.starts_with("purelib/") || rest.starts_with("platlib/"))
+                && self.is_data_dir(top)
+        })
+    }
+
     /// Whether `top` is the wheel's own `{name}-{version}.data` directory.
     fn is_data_dir(&self, top: &str) -> bool {
         top.strip_suffix(".data")
@@ -547,13 +563,20 @@ impl Wheel<'_> {
                 return Ok(Target::Skip);
             }
             let (dst, final_dst) = (staging.join(rest), site_packages.join(path));
-            return Ok(Target::Link { dst, final_dst });
+            return Ok(Target::Link {
+                dst,
+                final_dst,
+                record_path: Some(path.to_string()),
+            });
         }
         if !self.is_data_dir(top) {
+            // A validated relative path below site-packages is its own
+            // RECORD path.
             let dst = site_packages.join(path);
             return Ok(Target::Link {
                 dst: dst.clone(),
                 final_dst: dst,
+                record_path: Some(path.to_string()),
             });
         }
         let Some((sub, rest)) = rest.and_then(|rest| rest.split_once('/')) else {
@@ -577,6 +600,7 @@ impl Wheel<'_> {
         Ok(Target::Link {
             dst: dst.clone(),
             final_dst: dst,
+            record_path: None,
         })
     }
 
@@ -610,21 +634,30 @@ impl Plan {
         site_packages: &Path,
         staging: &Path,
     ) -> Result<Self, Error> {
-        let mut plan = Self::default();
+        let mut plan = Self {
+            placed: wheel.spreads_into_site_packages().then(HashMap::new),
+            ..Self::default()
+        };
+        let reserved = Reserved::new(layout);
         for file in &wheel.manifest.files {
             let src = wheel.dir.join(&file.path);
             match wheel.target(&file.path, layout, site_packages, staging)? {
                 Target::Skip => {}
                 Target::Script(dst) => {
-                    check_destination(layout, &src, &dst)?;
+                    reserved.check(&src, &dst)?;
                     plan.add_parent(&dst);
                     plan.scripts.push((src, dst));
                 }
-                Target::Link { dst, final_dst } => {
-                    check_destination(layout, &src, &final_dst)?;
+                Target::Link {
+                    dst,
+                    final_dst,
+                    record_path,
+                } => {
+                    reserved.check(&src, &final_dst)?;
                     plan.add_parent(&dst);
                     let entry = RecordEntry {
-                        path: relative_to(site_packages, &final_dst),
+                        path: record_path
+                            .unwrap_or_else(|| relative_to(site_packages, &final_dst)),
                         hash: Some(format!("sha256={}", file.sha256)),
                         size: Some(file.size),
                     };
@@ -637,6 +670,10 @@ impl Plan {
                 }
             }
         }
+        // Parents first: a parent's bytes are a prefix of its children's.
+        plan.dirs
+            .sort_unstable_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+        plan.dirs.dedup();
         Ok(plan)
     }
 
@@ -670,15 +707,24 @@ impl Plan {
             .collect()
     }
 
+    /// Note the directory of `dst` (files come grouped by directory, so
+    /// most repeats are the last one noted).
     fn add_parent(&mut self, dst: &Path) {
-        if let Some(parent) = dst.parent() {
-            self.dirs.insert(parent.to_path_buf());
+        if let Some(parent) = dst.parent()
+            && self.dirs.last().map(PathBuf::as_path) != Some(parent)
+        {
+            self.dirs.push(parent.to_path_buf());
         }
     }
 
     /// Add a link, replacing an earlier one to the same destination.
     fn add_link(&mut self, dst: PathBuf, task: LinkTask, entry: RecordEntry) {
-        match self.placed.entry(dst) {
+        let Some(placed) = &mut self.placed else {
+            self.links.push(task);
+            self.record.push(entry);
+            return;
+        };
+        match placed.entry(dst) {
             Entry::Occupied(occupied) => {
                 let index = *occupied.get();
                 debug!(path = %task.dst.display(), "Two files of the wheel go to one place; the later one wins");
@@ -694,34 +740,52 @@ impl Plan {
     }
 }
 
-/// Refuse a file whose destination would replace what makes the environment
+/// What no file of a wheel may replace, because it makes the environment
 /// work: the interpreter, an activation script (see
 /// [`crate::scripts::reserved_script_name`]) or `pyvenv.cfg`. A wheel's
 /// `.data/data/bin/python3` replaced the interpreter, and every later puffin
-/// command ran the wheel's program when it queried the environment.
-fn check_destination(layout: &Layout, src: &Path, dst: &Path) -> Result<(), Error> {
-    let dst = normalize_path(dst);
-    let reserved = |reason: &str| Error::ReservedPath {
-        path: src.to_path_buf(),
-        target: dst.clone(),
-        reason: reason.to_string(),
-    };
-    if dst == normalize_path(&layout.prefix.join("pyvenv.cfg")) {
-        return Err(reserved(
-            "a wheel must not replace the environment's configuration",
-        ));
+/// command ran the wheel's program when it queried the environment. The
+/// paths are normalized once per wheel, each destination once per file.
+struct Reserved {
+    pyvenv_cfg: PathBuf,
+    interpreter: PathBuf,
+    scripts: PathBuf,
+}
+
+impl Reserved {
+    fn new(layout: &Layout) -> Self {
+        Self {
+            pyvenv_cfg: normalize_path(&layout.prefix.join("pyvenv.cfg")),
+            interpreter: normalize_path(&layout.sys_executable),
+            scripts: normalize_path(&layout.scheme.scripts),
+        }
     }
-    if dst == normalize_path(&layout.sys_executable) {
-        return Err(reserved(
-            "a wheel must not replace the environment's Python interpreter",
-        ));
+
+    /// Refuse the file `src` of the wheel if it would replace one of them.
+    fn check(&self, src: &Path, dst: &Path) -> Result<(), Error> {
+        let dst = normalize_path(dst);
+        let reserved = |reason: &str| Error::ReservedPath {
+            path: src.to_path_buf(),
+            target: dst.clone(),
+            reason: reason.to_string(),
+        };
+        if dst == self.pyvenv_cfg {
+            return Err(reserved(
+                "a wheel must not replace the environment's configuration",
+            ));
+        }
+        if dst == self.interpreter {
+            return Err(reserved(
+                "a wheel must not replace the environment's Python interpreter",
+            ));
+        }
+        let in_scripts = dst.parent() == Some(self.scripts.as_path());
+        let name = dst.file_name().and_then(|name| name.to_str());
+        if let (true, Some(reason)) = (in_scripts, name.and_then(reserved_script_name)) {
+            return Err(reserved(reason));
+        }
+        Ok(())
     }
-    let in_scripts = dst.parent() == Some(normalize_path(&layout.scheme.scripts).as_path());
-    let name = dst.file_name().and_then(|name| name.to_str());
-    if let (true, Some(reason)) = (in_scripts, name.and_then(reserved_script_name)) {
-        return Err(reserved(reason));
-    }
-    Ok(())
 }
 
 /// `("a", Some("b/c"))` for `a/b/c`, `("a", None)` for `a`.

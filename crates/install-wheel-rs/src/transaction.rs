@@ -38,7 +38,8 @@
 //! reverse order, and every step can be repeated, so a rollback that is
 //! itself killed is finished by [`recover`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -491,14 +492,22 @@ impl Op<'_> {
     /// installs, so a missing directory never hid a file of the environment.)
     pub(crate) fn prepare_install(&self, paths: &[(PathKind, PathBuf)]) -> Result<(), Error> {
         let first = self.record(paths)?;
-        let parents: BTreeSet<&Path> = paths.iter().filter_map(|(_, path)| path.parent()).collect();
-        #[allow(clippy::disallowed_methods)] // A probe: missing is the usual case.
-        let missing: BTreeSet<&Path> = parents
-            .into_iter()
-            .filter(|dir| std::fs::symlink_metadata(dir).is_err())
+        // One probe per directory, keyed by its bytes (hashing a `Path`
+        // parses its components).
+        let mut missing_dirs: HashMap<&OsStr, bool> = HashMap::new();
+        let missing: Vec<bool> = paths
+            .iter()
+            .map(|(_, path)| {
+                path.parent().is_some_and(|parent| {
+                    #[allow(clippy::disallowed_methods)] // A probe: missing is the usual case.
+                    *missing_dirs
+                        .entry(parent.as_os_str())
+                        .or_insert_with(|| std::fs::symlink_metadata(parent).is_err())
+                })
+            })
             .collect();
         let aside = |(offset, (entry, path)): (usize, &(PathKind, PathBuf))| {
-            if path.parent().is_some_and(|parent| missing.contains(parent)) {
+            if missing[offset] {
                 return Ok(());
             }
             self.move_aside(first + offset, *entry, path).map(|_| ())

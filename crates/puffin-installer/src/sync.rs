@@ -240,7 +240,9 @@ impl<'a> Sync<'a> {
             report.removed_orphans = std::mem::take(&mut report.orphans);
         }
         self.apply(&mut report)?;
-        if !fix && !noop {
+        // A sync leaves no orphans of its own (it is a transaction): look
+        // again only when there were some, which an install may now own.
+        if !fix && !noop && !report.orphans.is_empty() {
             report.orphans = self.orphans(&self.site_packages()?)?;
         }
         self.compile(&mut report)?;
