@@ -107,7 +107,7 @@ fn expanded_passwords_are_redacted_in_errors_and_logs() {
         &format!("demo @ {authority}/files/demo-1.0.tar.gz\n"),
     );
     assert!(stderr.contains("user:****@"), "{stderr}");
-    assert!(stderr.contains("does not point to a wheel"), "{stderr}");
+    assert!(stderr.contains("Failed to download"), "{stderr}");
 
     let stderr = failing_run_hides_the_secret(
         &context,

@@ -55,7 +55,7 @@ fn freeze_excludes_editables_and_reads_a_path() {
         let output = context.pip_freeze().args(args).output().unwrap();
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
-    assert_eq!(freeze(&[]), "-e file:///src/demo\nother==2.0\n");
+    assert_eq!(freeze(&[]), "-e /src/demo\nother==2.0\n");
     assert_eq!(freeze(&["--exclude-editable"]), "other==2.0\n");
     let site_packages = context.site_packages();
     let output = context
