@@ -656,8 +656,7 @@ impl Plan {
                     reserved.check(&src, &final_dst)?;
                     plan.add_parent(&dst);
                     let entry = RecordEntry {
-                        path: record_path
-                            .unwrap_or_else(|| relative_to(site_packages, &final_dst)),
+                        path: record_path.unwrap_or_else(|| relative_to(site_packages, &final_dst)),
                         hash: Some(format!("sha256={}", file.sha256)),
                         size: Some(file.size),
                     };
@@ -671,8 +670,11 @@ impl Plan {
             }
         }
         // Parents first: a parent's bytes are a prefix of its children's.
-        plan.dirs
-            .sort_unstable_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+        plan.dirs.sort_unstable_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
         plan.dirs.dedup();
         Ok(plan)
     }

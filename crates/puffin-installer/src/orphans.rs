@@ -227,42 +227,54 @@ fn disown(candidates: &mut BTreeMap<String, Vec<PathBuf>>, site_packages: &SiteP
 /// The top-level import names a distribution's file list names, `None`
 /// when it has none that can be read.
 fn owned_names(dist: &InstalledDist) -> Option<BTreeSet<String>> {
-    let paths: Vec<String> = match dist.kind {
+    let mut names = BTreeSet::new();
+    match dist.kind {
         InstalledKind::DistInfo => {
             let record = fs::read(dist.record_path()).ok()?;
-            read_record(record.as_slice())
-                .ok()?
-                .into_iter()
-                .map(|entry| entry.path)
-                .collect()
+            if record.contains(&b'"') {
+                // Quoted paths: the CSV reader.
+                for entry in read_record(record.as_slice()).ok()? {
+                    add_owned_name(&entry.path, &mut names);
+                }
+            } else {
+                // Every RECORD of a no-op sync is read here: the path is
+                // the text up to the first comma, no CSV reader needed.
+                for line in record.split(|byte| *byte == b'\n') {
+                    let end = line.iter().position(|byte| *byte == b',');
+                    let path = &line[..end.unwrap_or(line.len())];
+                    if let Ok(path) = std::str::from_utf8(path) {
+                        add_owned_name(path.trim_end_matches('\r'), &mut names);
+                    }
+                }
+            }
         }
         _ => {
             // Relative to the `.egg-info` directory: `../pkg/__init__.py`.
             let text = fs::read_to_string(dist.path.join("installed-files.txt")).ok()?;
-            text.lines()
-                .filter_map(|line| line.trim().strip_prefix("../"))
-                .map(ToString::to_string)
-                .collect()
+            for line in text.lines() {
+                if let Some(path) = line.trim().strip_prefix("../") {
+                    add_owned_name(path, &mut names);
+                }
+            }
         }
+    }
+    Some(names)
+}
+
+/// Add the top-level import name of a file-list path (relative to
+/// site-packages): its first directory, or a top-level file's name up to
+/// the first dot. Paths outside site-packages name nothing.
+fn add_owned_name(path: &str, names: &mut BTreeSet<String>) {
+    if path.is_empty() || path.starts_with("../") || path.starts_with('/') {
+        return;
+    }
+    let name = match path.split_once('/') {
+        Some((first, _)) => first,
+        None => path.split('.').next().unwrap_or(path),
     };
-    Some(
-        paths
-            .iter()
-            .filter(|path| !path.starts_with("../") && !path.starts_with('/'))
-            .filter_map(|path| {
-                let (first, rest) = match path.split_once('/') {
-                    Some((first, rest)) => (first, Some(rest)),
-                    None => (path.as_str(), None),
-                };
-                // A top-level file is a module: its name up to the first dot.
-                let name = match rest {
-                    Some(_) => first,
-                    None => first.split('.').next().unwrap_or(first),
-                };
-                is_identifier(name).then(|| name.to_string())
-            })
-            .collect(),
-    )
+    if is_identifier(name) && !names.contains(name) {
+        names.insert(name.to_string());
+    }
 }
 
 /// Every non-directory entry below `dir` (symlinks are not followed).
