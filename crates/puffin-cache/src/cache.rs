@@ -33,11 +33,14 @@ pub enum CacheBucket {
     /// Build environments and unpacked source distributions (temporary
     /// directories only).
     Builds,
+    /// Facts about environments worth not computing again (the stamp of
+    /// site-packages when no orphan was found in it).
+    Environments,
 }
 
 impl CacheBucket {
     /// Every bucket, in the order `puffin clean` walks them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Wheels,
         Self::Simple,
         Self::Interpreter,
@@ -46,6 +49,7 @@ impl CacheBucket {
         Self::BuiltWheels,
         Self::Git,
         Self::Builds,
+        Self::Environments,
     ];
 
     /// The directory name of the bucket below the cache root.
@@ -59,6 +63,7 @@ impl CacheBucket {
             Self::BuiltWheels => "built-wheels-v0",
             Self::Git => "git-v0",
             Self::Builds => "builds-v0",
+            Self::Environments => "environments-v0",
         }
     }
 }

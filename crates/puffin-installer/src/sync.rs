@@ -63,6 +63,20 @@ pub struct SyncOptions {
     pub fault: Option<LinkFault>,
 }
 
+/// The modification times of purelib and platlib, `None` when unreadable.
+fn site_packages_stamp(layout: &Layout) -> Option<String> {
+    let mtime = |dir: &std::path::Path| {
+        let modified = fs_err::metadata(dir).ok()?.modified().ok()?;
+        let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+        Some(format!("{}.{:09}", since.as_secs(), since.subsec_nanos()))
+    };
+    Some(format!(
+        "{} {}",
+        mtime(&layout.scheme.purelib)?,
+        mtime(&layout.scheme.platlib)?
+    ))
+}
+
 /// The requirements of a sync, as read from requirements files.
 #[derive(Debug, Clone, Default)]
 pub struct SyncRequirements {
@@ -318,8 +332,38 @@ impl<'a> Sync<'a> {
     }
 
     /// The orphans in the environment, given what is installed.
+    ///
+    /// Orphans are top-level entries of purelib or platlib, so a scan that
+    /// found none stays true while neither directory changes: its result is
+    /// remembered in the cache by their modification times (any entry
+    /// added or removed changes them), and a no-op sync then reads no
+    /// RECORD for it.
     fn orphans(&self, site_packages: &SitePackages) -> Result<Orphans, Error> {
-        Ok(find_orphans(site_packages, &self.layout()?))
+        let layout = self.layout()?;
+        let stamp = site_packages_stamp(&layout);
+        let record = stamp.as_ref().map(|_| {
+            let key = puffin_cache::digest(layout.scheme.purelib.as_os_str().as_encoded_bytes());
+            self.cache
+                .bucket(puffin_cache::CacheBucket::Environments)
+                .join(format!("no-orphans-{key}"))
+        });
+        if let (Some(stamp), Some(record)) = (&stamp, &record)
+            && fs_err::read_to_string(record).is_ok_and(|stored| &stored == stamp)
+        {
+            return Ok(Orphans::default());
+        }
+        let orphans = find_orphans(site_packages, &layout);
+        if let (Some(stamp), Some(record), true) = (stamp, record, orphans.is_empty()) {
+            // Only an optimisation: a cache that cannot be written is fine.
+            let _ = record
+                .parent()
+                .map(fs_err::create_dir_all)
+                .transpose()
+                .and_then(|_| {
+                    puffin_fs::replace_via_temp(&record, |temp| fs_err::write(temp, &stamp))
+                });
+        }
+        Ok(orphans)
     }
 
     /// Move the orphans into the transaction's journal (deleted by the
