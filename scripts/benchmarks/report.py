@@ -1,6 +1,6 @@
 """Write BENCHMARKS.md from the results of run.sh.
 
-Usage: python3 report.py RESULTS_DIR TEMPLATE OUTPUT
+Usage: python3 report.py RESULTS_DIR TEMPLATE OUTPUT [EARLIER_RESULTS_DIR]
 
 Reads the hyperfine JSON files (`LIST.FS.SCENARIO.rN.json`, one per round),
 the load averages (`LIST.FS.SCENARIO.load`, one line per round), the
@@ -12,6 +12,12 @@ OUTPUT. The text between the analysis markers of an existing OUTPUT is kept.
 FS is `tmpfs` (caches, environments, templates and binaries in memory: the
 targets are judged there) or `disk` (disk-bound). When the run had a
 `puffin-before` tool, the tables add the after/before ratio of puffin.
+With the `bytecode` scenario beside `hardlink`, a table shows what compiling
+bytecode adds to each tool's warm sync, and puffin's extra over uv's.
+
+EARLIER_RESULTS_DIR (run.sh's BENCH_EARLIER) is an earlier run's results
+directory: its tables follow this run's, under their own date and machine, so
+a partial run does not hide the last full one.
 """
 
 import json
@@ -28,7 +34,11 @@ SCENARIOS = [
     ("noop", "5. no-op"),
     ("cold", "6. cold cache"),
     ("uninstall", "7. uninstall"),
+    ("bytecode", "8. warm, hardlink, --compile-bytecode"),
 ]
+# puffin's extra time for --compile-bytecode over a plain hardlink sync, as a
+# fraction of uv's (same run): the bytecode issue's target.
+BYTECODE_TARGET = 0.80
 # puffin / uv targets. On the tmpfs: the cold-path issue's targets (same run,
 # tmpfs). On the disk: the targets the disk-bound runs were first judged by.
 TARGETS = {
@@ -235,6 +245,44 @@ def cpu_table(results, fs, name, tools):
     return rows
 
 
+def bytecode_table(results, fs, name, tools):
+    """Per tool, the bytecode scenario's median minus the hardlink scenario's."""
+    plain = Scenario(results, f"{name}.{fs}.hardlink")
+    compiled = Scenario(results, f"{name}.{fs}.bytecode")
+    if not plain or not compiled:
+        return []
+    header = ["tool", "hardlink", "with `--compile-bytecode`", "extra (wall)", "extra CPU (user + sys)", "extra per round"]
+    rows = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    extra = {}
+    for tool in tools:
+        a, b = plain.median(tool), compiled.median(tool)
+        if a is None or b is None:
+            continue
+        extra[tool] = b - a
+        cpu = None
+        if tool in plain.cpu and tool in compiled.cpu:
+            cpu = sum(compiled.cpu[tool]) - sum(plain.cpu[tool])
+        per_round = [
+            seconds(after[tool] - before[tool])
+            for before, after in zip(plain.rounds, compiled.rounds)
+            if tool in before and tool in after
+        ]
+        rows.append(f"| {tool} | {seconds(a)} | {seconds(b)} | {seconds(b - a)} | {seconds(cpu)} | {', '.join(per_round) or '–'} |")
+    ratio = ratio_of(extra.get("puffin"), extra.get("uv"))
+    rounds = [
+        ratio_of(after["puffin"] - before["puffin"], after["uv"] - before["uv"])
+        for before, after in zip(plain.rounds, compiled.rounds)
+        if all(tool in before and tool in after for tool in ("puffin", "uv"))
+    ]
+    rows += [
+        "",
+        f"puffin's extra / uv's extra: **{fmt_ratio(ratio)}** (target {fmt_target(BYTECODE_TARGET)}: "
+        f"{verdict(ratio, BYTECODE_TARGET)}; per round {', '.join(fmt_ratio(r) for r in rounds) or '–'}; "
+        f"runs {'/'.join(map(str, compiled.runs()))}, load {plain.load()} then {compiled.load()}).",
+    ]
+    return rows
+
+
 def memory_table(results, fs, name, tools):
     before = "puffin-before" in tools
     header = ["scenario", *tools, "puffin/uv", "target", ""]
@@ -320,10 +368,11 @@ def strace_table(results, fs, name):
     return out
 
 
-def fs_section(results, fs, lists, tools):
-    out = [f"## {FS_TITLES[fs]}", "", FS_INTROS[fs], ""]
+def fs_section(results, fs, lists, tools, suffix=""):
+    out = [f"## {FS_TITLES[fs]}{suffix}", "", FS_INTROS[fs], ""]
     parts = [
         ("Wall time (median of all rounds)", time_table),
+        ("Compiling bytecode: `bytecode` minus `hardlink`, medians, same run", bytecode_table),
         ("CPU time (mean per run: user / system, all threads)", cpu_table),
         ("Peak memory (maximum resident set size)", memory_table),
     ]
@@ -333,6 +382,8 @@ def fs_section(results, fs, lists, tools):
             rows = table(results, fs, name, tools)
             if len(rows) > 2:
                 out += [f"**{name}.txt**", "", *rows, ""]
+        if out[-2:] == [f"### {title}", ""]:
+            out = out[:-2]
     out += ["### Syscalls per installed file (warm cache, fresh environment, hardlink)", ""]
     any_strace = False
     for name in lists:
@@ -381,10 +432,36 @@ def kept_analysis(output):
     return text[start + len(START) : end].strip("\n") or DEFAULT_ANALYSIS
 
 
+def tools_of(machine):
+    return [t for t in TOOLS if t in machine.get("tools", " ".join(TOOLS)).split()]
+
+
+def results_section(results, suffix=""):
+    machine = read_machine(results)
+    lists = lists_of(results)
+    return "\n\n".join(fs_section(results, fs, lists, tools_of(machine), suffix) for fs in filesystems_of(results))
+
+
+def earlier_section(earlier):
+    """The earlier run's machine and tables, after this run's."""
+    machine = read_machine(earlier)
+    date = machine.get("date", "unknown")
+    intro = [
+        f"## Earlier run: {date}",
+        "",
+        "The tables below come from an earlier run (its results directory was given as",
+        "`BENCH_EARLIER`): the scenarios this run did not repeat are reported as that run",
+        f"measured them. Its rounds: {machine.get('rounds', '1')}; its machine and tools:",
+        "",
+        machine_section(machine),
+    ]
+    return "\n".join(intro) + "\n\n" + results_section(earlier, f" (earlier run, {date})")
+
+
 def main():
     results, template, output = (Path(arg) for arg in sys.argv[1:4])
+    earlier = Path(sys.argv[4]) if len(sys.argv) > 4 else None
     machine = read_machine(results)
-    tools = [t for t in TOOLS if t in machine.get("tools", " ".join(TOOLS)).split()]
     lists = lists_of(results)
     filesystems = filesystems_of(results)
     notes = [line for line in (results / "notes").read_text().splitlines() if line.strip()] if (
@@ -398,7 +475,8 @@ def main():
         "rounds": machine.get("rounds", "1"),
         "offline": OFFLINE if machine.get("offline", "1") == "1" else ONLINE,
         "lists": ", ".join(f"`{name}.txt`" for name in lists) or "none",
-        "results": "\n\n".join(fs_section(results, fs, lists, tools) for fs in filesystems) or "_No results._",
+        "results": (results_section(results) or "_No results._")
+        + (("\n\n" + earlier_section(earlier)) if earlier else ""),
         "notes": ("\n## Notes from the run\n\n" + "\n".join(f"- {n}" for n in notes) + "\n") if notes else "",
         "analysis": kept_analysis(output),
     }

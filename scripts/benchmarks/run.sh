@@ -48,7 +48,10 @@
 #   BENCH_COLD_RUNS=N    runs per round of the cold scenario (default 1 big, 2 small)
 #   BENCH_LISTS="a b"    requirement lists, by name in ../shared/bench
 #                        (default "small jupyter-pandas")
-#   BENCH_SCENARIOS="…"  a subset of: hardlink copy clone cross-fs noop cold uninstall
+#   BENCH_SCENARIOS="…"  a subset of: hardlink bytecode copy clone cross-fs noop
+#                        cold uninstall (bytecode is hardlink with
+#                        --compile-bytecode; its report subtracts hardlink's
+#                        time of the same run, so run both)
 #   BENCH_TOOLS="…"      a subset of: puffin uv pip (default all three);
 #                        puffin-before is added by BENCH_PUFFIN_BASELINE
 #   BENCH_APPEND=1       keep the results already in BENCH_DIR and add this
@@ -66,6 +69,10 @@
 #   BENCH_PUFFIN_BASELINE=PATH  a second puffin, benchmarked as puffin-before
 #   BENCH_BASELINE_LABEL=TEXT   what that binary is (shown in the report)
 #   BENCH_OUTPUT=FILE    the report (default BENCHMARKS.md at the repository root)
+#   BENCH_EARLIER=DIR    the results directory of an earlier run (not BENCH_DIR's):
+#                        the report shows its tables too, after this run's, each
+#                        set under its own date and machine, so a run of a few
+#                        scenarios does not drop the tables of the last full run
 #   CARGO_TARGET_DIR     where cargo builds puffin (default target)
 set -euo pipefail
 
@@ -82,7 +89,7 @@ bench_dir="${BENCH_DIR:-/tmp/puffin-bench}"
 tools_dir="${BENCH_TOOLS_DIR:-/tmp/puffin-bench-tools}"
 output="${BENCH_OUTPUT:-$root/BENCHMARKS.md}"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
-all_scenarios="hardlink copy clone cross-fs noop cold uninstall"
+all_scenarios="hardlink bytecode copy clone cross-fs noop cold uninstall"
 scenarios="${BENCH_SCENARIOS:-$all_scenarios}"
 tools="${BENCH_TOOLS:-puffin uv pip}"
 filesystems="${BENCH_FS:-tmpfs disk}"
@@ -108,6 +115,19 @@ case "$bench_dir" in
         exit 2
         ;;
 esac
+
+earlier="${BENCH_EARLIER:-}"
+if [[ -n "$earlier" ]]; then
+    if [[ ! -f "$earlier/machine.txt" ]]; then
+        echo "error: BENCH_EARLIER=$earlier holds no results (no machine.txt)" >&2
+        exit 2
+    fi
+    earlier="$(cd "$earlier" && pwd)"
+    if [[ "$earlier" == "$(mkdir -p "$bench_dir" && cd "$bench_dir" && pwd)/results" ]]; then
+        echo "error: BENCH_EARLIER is this run's results directory; give the run another BENCH_DIR" >&2
+        exit 2
+    fi
+fi
 
 log() { echo "==> $*" >&2; }
 is_root() { [[ "$(id -u)" == 0 ]]; }
@@ -278,16 +298,21 @@ template_of() { if [[ "$1" == pip ]]; then echo "$base/templates/pip"; else echo
 offline_flag=""
 [[ "${BENCH_OFFLINE:-1}" != 1 ]] || offline_flag=" --offline"
 
-# install_cmd TOOL ENV CACHE MODE REQUIREMENTS [online]
-# (MODE empty: the tool's default; "online": never --offline)
+# install_cmd TOOL ENV CACHE MODE REQUIREMENTS [online|compile]
+# (MODE empty: the tool's default; "online": never --offline; "compile":
+# compile bytecode, as pip does by default)
 install_cmd() {
-    local tool="$1" env="$2" cache="$3" mode="$4" reqs="$5" offline="$offline_flag"
+    local tool="$1" env="$2" cache="$3" mode="$4" reqs="$5" offline="$offline_flag" compile="" no_compile=" --no-compile"
     [[ "${6:-}" != online ]] || offline=""
+    if [[ "${6:-}" == compile ]]; then
+        compile=" --compile-bytecode"
+        no_compile=""
+    fi
     case "$tool" in
-        puffin | puffin-before) echo "$base/bin/$tool pip-sync --quiet$offline --python $env/bin/python --cache-dir $cache${mode:+ --link-mode $mode} $reqs" ;;
-        uv) echo "$base/bin/uv pip sync --quiet$offline --no-config --python $env/bin/python --cache-dir $cache${mode:+ --link-mode $mode} $reqs" ;;
+        puffin | puffin-before) echo "$base/bin/$tool pip-sync --quiet$offline$compile --python $env/bin/python --cache-dir $cache${mode:+ --link-mode $mode} $reqs" ;;
+        uv) echo "$base/bin/uv pip sync --quiet$offline$compile --no-config --python $env/bin/python --cache-dir $cache${mode:+ --link-mode $mode} $reqs" ;;
         # pip only ever copies; --no-compile because puffin and uv do not compile bytecode by default.
-        pip) echo "$env/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-compile --cache-dir $cache -r $reqs" ;;
+        pip) echo "$env/bin/python -m pip install --quiet --disable-pip-version-check --no-deps$no_compile --cache-dir $cache -r $reqs" ;;
     esac
 }
 
@@ -337,6 +362,12 @@ scenario_setup() {
         case "$scenario" in
             hardlink | copy)
                 cmd[$tool]="$(install_cmd "$tool" "$env" "$cache" "$scenario" "$reqs")"
+                prep[$tool]="bash $here/prepare.sh fresh $env $template"
+                ;;
+            bytecode)
+                # hardlink, compiling the installed files' bytecode: the
+                # report subtracts the hardlink scenario's time.
+                cmd[$tool]="$(install_cmd "$tool" "$env" "$cache" hardlink "$reqs" compile)"
                 prep[$tool]="bash $here/prepare.sh fresh $env $template"
                 ;;
             clone)
@@ -522,7 +553,7 @@ done
 
 echo "tools: $tools" >> "$results/machine.txt"
 log "Writing $output"
-python3 "$here/report.py" "$results" "$here/BENCHMARKS.md.in" "$output"
+python3 "$here/report.py" "$results" "$here/BENCHMARKS.md.in" "$output" ${earlier:+"$earlier"}
 log "Done; raw results in $results"
 }
 
