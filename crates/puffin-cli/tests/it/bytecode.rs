@@ -220,7 +220,6 @@ fn tricky_files_get_the_bytecode_compileall_gives_them() {
     };
     context.build(
         &simple_wheel("tricky", "1.0")
-            .file("tricky/__init__.py", "")
             .file("tricky/empty.py", "")
             .file("tricky/py2.py", "print \"hello\"\n")
             .file("tricky/async_keyword.py", "async = 1\n")
@@ -256,11 +255,22 @@ fn tricky_files_get_the_bytecode_compileall_gives_them() {
         context.wheels.as_os_str(),
     ];
     let coverage = compare_with_compileall(&context, &requirements, &find_links);
-    // 17 `.py` files in site-packages, 6 of which do not compile (py2,
-    // async_keyword, nul, no_cookie, bad_cookie, broken_template); tool.py
-    // and helper.py are outside it.
-    assert_eq!(coverage.sources, 17, "{coverage:?}");
-    assert_eq!(coverage.compiled, 11, "{coverage:?}");
+    // 18 `.py` files in site-packages (with the `__init__.py` of each
+    // wheel), 6 of which do not compile (py2, async_keyword, nul, no_cookie,
+    // bad_cookie, broken_template); tool.py and helper.py are outside it.
+    assert_eq!(coverage.sources, 18, "{coverage:?}");
+    assert_eq!(coverage.compiled, 12, "{coverage:?}");
+    // Outside site-packages, the `.py` files the wheel put in the prefix are
+    // compiled too, as pip compiles every installed `.py`.
+    let tag = cache_tag(&context.venv);
+    for (dir, stem) in [("bin", "tool"), ("share/tricky", "helper")] {
+        let pyc = context
+            .venv
+            .join(dir)
+            .join("__pycache__")
+            .join(format!("{stem}.{tag}.pyc"));
+        assert!(pyc.is_file(), "{}", pyc.display());
+    }
 }
 
 /// The shared jupyter-pandas set (`../shared/bench/jupyter-pandas.txt` beside
