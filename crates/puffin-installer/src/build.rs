@@ -50,7 +50,6 @@ pub struct BuildOptions {
 /// version that only has a source distribution, prepared by its backend.
 pub struct Builds {
     cache: Cache,
-    options: BuildOptions,
     policy: FormatPolicy,
     settings: ConfigSettings,
     client: std::sync::OnceLock<RegistryClient>,
@@ -60,7 +59,6 @@ pub struct Builds {
     context: SyncBuildContext,
     offline: bool,
     tags: Tags,
-    target: PythonEnvironment,
 }
 
 impl Builds {
@@ -106,7 +104,6 @@ impl Builds {
         };
         Ok(Self {
             cache: cache.clone(),
-            options,
             policy,
             settings,
             client: std::sync::OnceLock::new(),
@@ -115,7 +112,6 @@ impl Builds {
             context,
             offline: sync.offline,
             tags,
-            target: environment.clone(),
         })
     }
 
@@ -132,9 +128,7 @@ impl Builds {
                     err: Box::new(err),
                 })?;
         Ok(GitSource {
-            repository: git.repository().clone(),
-            requested: git.rev().map(str::to_string),
-            subdirectory: git.subdirectory().map(str::to_string),
+            url: git,
             commit: checkout.commit,
             checkout: checkout.path,
         })
@@ -419,18 +413,6 @@ impl Builds {
                 .map_err(|err| source_error(err, origin))?;
         Ok(SourceTree { _dir: dir, root })
     }
-
-    /// The target environment (for `--no-build-isolation`).
-    #[allow(dead_code)]
-    pub(crate) fn target(&self) -> &PythonEnvironment {
-        &self.target
-    }
-
-    /// The options.
-    #[allow(dead_code)]
-    pub(crate) fn options(&self) -> &BuildOptions {
-        &self.options
-    }
 }
 
 /// An unpacked source archive, removed when dropped.
@@ -456,11 +438,9 @@ fn source_error(err: puffin_source::Error, origin: &str) -> Error {
 /// The built-wheel cache key of a git checkout.
 fn git_key(git: &GitSource) -> BuildKey {
     BuildKey::Git {
-        repository: puffin_redact::remove_credentials(git.repository.as_str())
-            .trim_end_matches('/')
-            .to_string(),
+        repository: git.url.canonical(),
         commit: git.commit.clone(),
-        subdirectory: git.subdirectory.clone(),
+        subdirectory: git.url.subdirectory().map(str::to_string),
     }
 }
 
@@ -490,7 +470,7 @@ fn display_source(name: Option<&PackageName>, source: &BuildSource) -> String {
         BuildSource::Archive { url, .. } => puffin_redact::redact_text(url.as_str()).into_owned(),
         BuildSource::Git(git) => format!(
             "git+{}@{}",
-            puffin_redact::redact_text(git.repository.as_str()),
+            puffin_redact::redact_text(git.url.repository().as_str()),
             git.commit
         ),
     };

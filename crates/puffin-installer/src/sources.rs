@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::SystemTime;
 
 use distribution_filename::{PackageName, SourceDistFilename};
 use fs_err as fs;
@@ -44,13 +43,9 @@ pub enum BuildSource {
 /// A git requirement, its revision resolved to a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GitSource {
-    /// The repository, without `git+`, `@rev` or fragment (credentials kept
-    /// for fetching; they are removed from what is recorded or shown).
-    pub repository: Url,
-    /// The revision asked for (branch, tag or commit), if any.
-    pub requested: Option<String>,
-    /// The project's directory inside the repository.
-    pub subdirectory: Option<String>,
+    /// The `git+` URL: repository (credentials kept for fetching), the
+    /// revision asked for, and the project's subdirectory.
+    pub url: puffin_source::GitUrl,
     /// The commit the revision resolved to (40 hex digits).
     pub commit: String,
     /// The checkout of that commit, in the cache.
@@ -60,7 +55,7 @@ pub struct GitSource {
 impl GitSource {
     /// The project's root: the checkout, or its subdirectory.
     pub fn project_root(&self) -> PathBuf {
-        match &self.subdirectory {
+        match self.url.subdirectory() {
             Some(subdirectory) => self.checkout.join(subdirectory),
             None => self.checkout.clone(),
         }
@@ -87,11 +82,11 @@ impl BuildSource {
             },
             Self::Archive { url, .. } => DirectUrl::archive(url.as_str(), None),
             Self::Git(git) => DirectUrl {
-                url: puffin_redact::remove_credentials(git.repository.as_str()).into_owned(),
-                subdirectory: git.subdirectory.clone(),
+                url: git.url.canonical(),
+                subdirectory: git.url.subdirectory().map(str::to_string),
                 info: DirectUrlInfo::Vcs(VcsInfo {
                     vcs: "git".to_string(),
-                    requested_revision: git.requested.clone(),
+                    requested_revision: git.url.rev().map(str::to_string),
                     commit_id: git.commit.clone(),
                 }),
             },
@@ -192,7 +187,7 @@ pub(crate) fn name_sources(
                         )))
                     })?;
                 let (build, _) = resolve_source(kind, false, &requirement.origin, builds)?;
-                check_name(&name, &build, &requirement.origin, builds)?;
+                check_name(&name, &build, &requirement.origin)?;
                 requirement.build = Some(build);
                 requirement
             }
@@ -306,13 +301,7 @@ fn resolve_source(
 
 /// A named requirement's name must be the project's, when the project says
 /// its name without a build.
-fn check_name(
-    name: &PackageName,
-    build: &BuildSource,
-    origin: &str,
-    builds: &Builds,
-) -> Result<(), Error> {
-    let _ = builds;
+fn check_name(name: &PackageName, build: &BuildSource, origin: &str) -> Result<(), Error> {
     let root = match build {
         BuildSource::Directory { path, .. } => path.clone(),
         BuildSource::Git(git) => git.project_root(),
@@ -345,49 +334,19 @@ fn file_url(path: &Path) -> String {
 }
 
 /// Whether a file of the project at `path` changed after the distribution
-/// was installed (its `RECORD` was written). Directories that builds and
-/// tools write (`.git`, `build`, `*.egg-info`, `__pycache__`, virtual
-/// environments, ...) are not looked at.
+/// was installed (its `RECORD` was written): the files are those the
+/// built-wheel cache fingerprints (not `.git`, `__pycache__`, `*.egg-info`,
+/// virtual environments, `build/` and `dist/` at the top, ...).
 fn tree_changed_since(path: &Path, dist_info: &Path) -> bool {
     let Ok(installed) = fs::metadata(dist_info.join("RECORD")).and_then(|meta| meta.modified())
     else {
         return true;
     };
-    newest_mtime(path).is_none_or(|newest| newest > installed)
-}
-
-/// The newest modification time of the files of a project tree, skipping
-/// what builds and tools write.
-pub(crate) fn newest_mtime(root: &Path) -> Option<SystemTime> {
-    let mut newest = None;
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|entry| !is_ignored_dir(entry));
-    for entry in walker {
-        let entry = entry.ok()?;
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let modified = entry.metadata().ok()?.modified().ok()?;
-        if newest.is_none_or(|newest| modified > newest) {
-            newest = Some(modified);
-        }
+    match puffin_source::newest_modification(path) {
+        Ok(newest) => newest > installed,
+        // Unreadable: rebuild, as for a change.
+        Err(_) => true,
     }
-    newest
-}
-
-/// Directories that builds and tools write into a project.
-fn is_ignored_dir(entry: &walkdir::DirEntry) -> bool {
-    if !entry.file_type().is_dir() || entry.depth() == 0 {
-        return false;
-    }
-    let name = entry.file_name().to_string_lossy();
-    matches!(
-        name.as_ref(),
-        ".git" | ".hg" | ".svn" | "__pycache__" | "build" | "dist" | ".tox" | ".nox" | ".venv"
-    ) || name.ends_with(".egg-info")
-        || entry.path().join("pyvenv.cfg").is_file()
 }
 
 /// What `pyproject.toml` says statically about a project.
@@ -486,9 +445,10 @@ mod tests {
     #[test]
     fn git_records_the_commit_without_credentials() {
         let source = BuildSource::Git(GitSource {
-            repository: Url::parse("https://user:secret@127.0.0.1/repo.git").unwrap(),
-            requested: Some("main".to_string()),
-            subdirectory: Some("pkg".to_string()),
+            url: puffin_source::GitUrl::parse(
+                "git+https://user:secret@127.0.0.1/repo.git@main#subdirectory=pkg",
+            )
+            .unwrap(),
             commit: "a".repeat(40),
             checkout: PathBuf::from("/cache/git"),
         });
@@ -524,8 +484,8 @@ mod tests {
 
     /// Set a file's mtime a minute back, so that a file written after it is
     /// newer even on filesystems with coarse timestamps.
-    fn filetime_ago(path: &Path) -> SystemTime {
-        let past = SystemTime::now() - std::time::Duration::from_secs(60);
+    fn filetime_ago(path: &Path) -> std::time::SystemTime {
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
         fs::File::options()
             .write(true)
             .open(path)

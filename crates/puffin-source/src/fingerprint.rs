@@ -69,11 +69,7 @@ pub fn fingerprint(dir: &Path) -> Result<String, Error> {
         }
     }
     let mut newest = SystemTime::UNIX_EPOCH;
-    let walk = WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|entry| !is_skipped(entry));
-    for entry in walk {
+    for entry in walk(dir) {
         let entry = entry.map_err(|err| error(walk_error(err)))?;
         if entry.file_type().is_dir() {
             continue;
@@ -95,6 +91,34 @@ pub fn fingerprint(dir: &Path) -> Result<String, Error> {
     let fingerprint = data_encoding::HEXLOWER.encode(&hasher.finalize());
     debug!(%fingerprint, "Fingerprinted source tree");
     Ok(fingerprint)
+}
+
+/// The newest modification time of the files [`fingerprint`] covers (the
+/// Unix epoch for a tree without any): a project installed before it is
+/// unchanged since.
+pub fn newest_modification(dir: &Path) -> Result<SystemTime, Error> {
+    let error = |err: std::io::Error| Error::Fingerprint {
+        dir: dir.to_path_buf(),
+        err,
+    };
+    let mut newest = SystemTime::UNIX_EPOCH;
+    for entry in walk(dir) {
+        let entry = entry.map_err(|err| error(walk_error(err)))?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let metadata = entry.metadata().map_err(|err| error(walk_error(err)))?;
+        newest = newest.max(metadata.modified().map_err(error)?);
+    }
+    Ok(newest)
+}
+
+/// The entries of the tree, sorted, without the skipped directories.
+fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<DirEntry>> {
+    WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| !is_skipped(entry))
 }
 
 /// Whether the walk skips this entry (only directories are skipped).

@@ -24,5 +24,5 @@ mod git;
 pub use archive::unpack_archive;
 pub use built_wheels::{BuildKey, BuiltWheelCache};
 pub use error::{ArchiveError, EntryError, Error, GitError, GitUrlError};
-pub use fingerprint::fingerprint;
+pub use fingerprint::{fingerprint, newest_modification};
 pub use git::{GitCheckout, GitOptions, GitUrl, fetch, fetch_with};
