@@ -185,7 +185,14 @@ impl RegistryClientBuilder {
         let network = &self.locations.network;
         let http = http::build_clients(&*self.env, &self.extra_cert_files, network)?;
         let keyring = Keyring::new(network.keyring_provider, &*self.env).map(Arc::new);
+        let flat = self
+            .locations
+            .find_links
+            .iter()
+            .map(|_| tokio::sync::OnceCell::new())
+            .collect();
         Ok(RegistryClient {
+            flat,
             max_page_size: http::max_page_size(&*self.env),
             http,
             keyring,
@@ -219,6 +226,33 @@ pub struct RegistryClient {
     reporter: Option<Arc<dyn Reporter>>,
     /// The largest index page read, decompressed, in bytes.
     max_page_size: u64,
+    /// Each find-links location's files by project, read once per client
+    /// (one entry per `locations.find_links`, in order).
+    flat: Arc<[tokio::sync::OnceCell<FlatListing>]>,
+}
+
+/// The files of one find-links location (a directory or a page), by project.
+#[derive(Debug, Default)]
+struct FlatListing {
+    files: std::collections::HashMap<PackageName, Vec<Candidate>>,
+    /// Offline, and the page is not in the cache.
+    not_cached: bool,
+}
+
+impl FlatListing {
+    fn new(files: impl IntoIterator<Item = Candidate>, not_cached: bool) -> Self {
+        let mut by_project: std::collections::HashMap<PackageName, Vec<Candidate>> =
+            std::collections::HashMap::new();
+        for candidate in files {
+            if let Some(name) = file_project_name(&candidate.file.filename) {
+                by_project.entry(name).or_default().push(candidate);
+            }
+        }
+        Self {
+            files: by_project,
+            not_cached,
+        }
+    }
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -611,7 +645,7 @@ impl RegistryClient {
         let mut not_cached = self
             .index_candidates(package, refresh, &mut candidates)
             .await?;
-        not_cached |= self.find_links_candidates(refresh, &mut candidates).await?;
+        not_cached |= self.find_links_candidates(package, &mut candidates).await?;
         Ok((candidates, not_cached))
     }
 
@@ -651,41 +685,56 @@ impl RegistryClient {
         Ok(not_cached)
     }
 
-    /// Add the files of every find-links location; returns whether a page
-    /// was missing from the cache while offline.
+    /// Add `package`'s files of every find-links location; returns whether
+    /// a page was missing from the cache while offline. Each location is
+    /// read once per client (a directory listed, a page fetched), however
+    /// many packages are looked up in it; any `--refresh` revalidates the
+    /// pages on that first read.
     async fn find_links_candidates(
         &self,
-        refresh: bool,
+        package: &PackageName,
         candidates: &mut Candidates,
     ) -> Result<bool, ClientError> {
         let mut not_cached = false;
-        for link in &self.locations.find_links {
-            match link {
-                FlatIndexLocation::Path(dir) => {
-                    candidates.files.extend(find_links_dir(dir)?);
-                    candidates.searched.push(format!("`{}`", dir.display()));
-                }
-                FlatIndexLocation::Url(page) => {
-                    match self
-                        .fetch_page(page, &self.cache.flat_index_entry(page), refresh)
-                        .await?
-                    {
-                        Page::Found(files) => {
-                            candidates
-                                .files
-                                .extend(files.into_iter().map(|file| Candidate {
-                                    file,
-                                    location: CandidateLocation::Listed(page.clone()),
-                                }));
-                        }
-                        Page::NotFound => {}
-                        Page::NotCached => not_cached = true,
-                    }
-                    candidates.searched.push(format!("`{}`", redact(page)));
-                }
+        for (link, listing) in self.locations.find_links.iter().zip(self.flat.iter()) {
+            let listing = listing.get_or_try_init(|| self.read_flat(link)).await?;
+            if let Some(files) = listing.files.get(package) {
+                candidates.files.extend(files.iter().cloned());
             }
+            not_cached |= listing.not_cached;
+            candidates.searched.push(match link {
+                FlatIndexLocation::Path(dir) => format!("`{}`", dir.display()),
+                FlatIndexLocation::Url(page) => format!("`{}`", redact(page)),
+            });
         }
         Ok(not_cached)
+    }
+
+    /// Read one find-links location: list a directory, or fetch a page.
+    async fn read_flat(&self, link: &FlatIndexLocation) -> Result<FlatListing, ClientError> {
+        let page = match link {
+            FlatIndexLocation::Path(dir) => {
+                return Ok(FlatListing::new(find_links_dir(dir)?, false));
+            }
+            FlatIndexLocation::Url(page) => page,
+        };
+        let refresh = !matches!(self.refresh, Refresh::None);
+        Ok(
+            match self
+                .fetch_page(page, &self.cache.flat_index_entry(page), refresh)
+                .await?
+            {
+                Page::Found(files) => FlatListing::new(
+                    files.into_iter().map(|file| Candidate {
+                        file,
+                        location: CandidateLocation::Listed(page.clone()),
+                    }),
+                    false,
+                ),
+                Page::NotFound => FlatListing::default(),
+                Page::NotCached => FlatListing::new(Vec::new(), true),
+            },
+        )
     }
 
     /// Fetch a page through the HTTP cache; with `refresh`, a fresh cached

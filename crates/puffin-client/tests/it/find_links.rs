@@ -111,3 +111,30 @@ async fn offline_uses_the_cache_and_local_find_links_only() {
     insta::assert_snapshot!(err.to_string(), @"The network is disabled (`--offline`) and `bar` is neither in the cache nor in a local `--find-links` directory");
     assert_eq!(server.requests(), Vec::<String>::new(), "no request at all");
 }
+
+/// A find-links page is fetched once per client, however many packages are
+/// looked up in it, also when the lookups run at the same time; each
+/// package still sees only its own files.
+#[tokio::test]
+async fn find_links_page_is_fetched_once_per_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let on_page = dir.path().join("page");
+    fs_err::create_dir_all(&on_page).unwrap();
+    let names = ["aa", "bb", "cc", "dd", "ee", "ff"];
+    let specs: Vec<(&str, &str)> = names.iter().map(|name| (*name, "1.0")).collect();
+    wheels(&on_page, &specs);
+    let server = IndexServer::start(IndexServerOptions::new(&on_page));
+    let client = client(
+        &dir.path().join("cache"),
+        IndexLocations::find_links_only(vec![FlatIndexLocation::Url(
+            Url::parse(&server.find_links_url()).unwrap(),
+        )]),
+    );
+    let lookups = names.iter().map(|name| select(&client, name, "==1.0"));
+    for (name, selected) in names.iter().zip(futures::future::join_all(lookups).await) {
+        assert_eq!(selected.unwrap().filename.name.to_string(), *name);
+    }
+    let err = select(&client, "zz", ">=1").await.unwrap_err();
+    assert!(err.to_string().contains("was not found"), "{err}");
+    assert_eq!(server.count("/links.html"), 1, "{:?}", server.requests());
+}
