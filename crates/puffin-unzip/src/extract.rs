@@ -1,7 +1,7 @@
 //! Validating the archive and extracting it into a directory.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::Path;
 
 use data_encoding::BASE64URL_NOPAD;
@@ -21,6 +21,12 @@ use super::{UnzipError, UnzipWarning};
 
 /// The read buffer of each extraction task.
 const BUFFER_SIZE: usize = 64 * 1024;
+
+/// Deflated entries up to this size (compressed and uncompressed) are
+/// inflated in one call on whole buffers, by libdeflate: about twice as fast
+/// as streaming through zlib-rs, and 83% of the bytes of the benchmark set.
+/// Larger ones stream, so that a task never holds more than this twice.
+const WHOLE_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// The file type bits of a unix mode.
 const S_IFMT: u32 = 0o170_000;
@@ -363,6 +369,11 @@ struct ExtractTask<'a> {
     archive: ZipArchive<SharedFile>,
     reader: SharedFile,
     buffer: Vec<u8>,
+    /// For [`ExtractTask::inflate_whole`]: the compressed data, the
+    /// inflated data (both grown as needed, never shrunk) and libdeflate.
+    input: Vec<u8>,
+    output: Vec<u8>,
+    inflater: libdeflater::Decompressor,
 }
 
 /// What [`ExtractTask::copy`] measured.
@@ -378,6 +389,9 @@ impl<'a> ExtractTask<'a> {
             archive: archive.clone(),
             reader: reader.clone(),
             buffer: vec![0; BUFFER_SIZE],
+            input: Vec::new(),
+            output: Vec::new(),
+            inflater: libdeflater::Decompressor::new(),
         }
     }
 
@@ -427,8 +441,8 @@ impl<'a> ExtractTask<'a> {
             compressed_size: entry.compressed_size(),
             uncompressed_size: expected_size,
         };
-        check_local_header(&mut self.reader, entry.header_start(), &central).map_err(|err| {
-            match err {
+        let data_start = check_local_header(&mut self.reader, entry.header_start(), &central)
+            .map_err(|err| match err {
                 LocalHeaderError::Io(err) => UnzipError::ReadEntry {
                     wheel: wheel.to_path_buf(),
                     entry: file.name.clone(),
@@ -447,8 +461,32 @@ impl<'a> ExtractTask<'a> {
                     local: mismatch.local,
                     central: mismatch.central,
                 },
+            })?;
+
+        let compressed_size = entry.compressed_size();
+        let deflated = entry.compression() == CompressionMethod::Deflated;
+        if deflated
+            && let Some(data) = self.inflate_whole(data_start, compressed_size, expected_size)
+        {
+            let actual_crc = crc32fast::hash(data);
+            if actual_crc != expected_crc {
+                return Err(UnzipError::CrcMismatch {
+                    wheel: wheel.to_path_buf(),
+                    entry: file.name.clone(),
+                    expected: expected_crc,
+                    actual: actual_crc,
+                });
             }
-        })?;
+            let sha256 = Sha256::digest(data);
+            writer.write_all(data).map_err(|err| UnzipError::Write {
+                wheel: wheel.to_path_buf(),
+                err,
+            })?;
+            return Ok(Copied {
+                size: expected_size,
+                sha256: BASE64URL_NOPAD.encode(&sha256),
+            });
+        }
 
         let read_err = |err: io::Error| UnzipError::ReadEntry {
             wheel: wheel.to_path_buf(),
@@ -500,6 +538,41 @@ impl<'a> ExtractTask<'a> {
             size,
             sha256: BASE64URL_NOPAD.encode(&sha256.finalize()),
         })
+    }
+
+    /// Inflate a deflated entry of at most [`WHOLE_LIMIT`] bytes in one
+    /// call, returning its data. `None` when the entry is larger, or its data
+    /// cannot be read or does not inflate to exactly `expected_size` bytes:
+    /// the streaming path then runs and says what is wrong.
+    fn inflate_whole(
+        &mut self,
+        data_start: u64,
+        compressed_size: u64,
+        expected_size: u64,
+    ) -> Option<&[u8]> {
+        if compressed_size > WHOLE_LIMIT || expected_size > WHOLE_LIMIT {
+            return None;
+        }
+        let (compressed_size, expected_size) = (
+            usize::try_from(compressed_size).ok()?,
+            usize::try_from(expected_size).ok()?,
+        );
+        grow(&mut self.input, compressed_size);
+        // One byte of room more than expected, so that longer data is seen.
+        grow(&mut self.output, expected_size + 1);
+        let input = &mut self.input[..compressed_size];
+        self.reader.seek(io::SeekFrom::Start(data_start)).ok()?;
+        self.reader.read_exact(input).ok()?;
+        let output = &mut self.output[..=expected_size];
+        let inflated = self.inflater.deflate_decompress(input, output).ok()?;
+        (inflated == expected_size).then(|| &self.output[..expected_size])
+    }
+}
+
+/// Make `buffer` at least `len` bytes long (zeroing only what it grows by).
+fn grow(buffer: &mut Vec<u8>, len: usize) {
+    if buffer.len() < len {
+        buffer.resize(len, 0);
     }
 }
 

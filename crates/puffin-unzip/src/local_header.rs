@@ -62,12 +62,13 @@ impl From<io::Error> for LocalHeaderError {
     }
 }
 
-/// Read the local header at `offset` and compare it with the central directory.
+/// Read the local header at `offset` and compare it with the central directory;
+/// returns the offset of the entry's data, which follows the header.
 pub(crate) fn check_local_header(
     reader: &mut (impl Read + Seek),
     offset: u64,
     central: &CentralValues<'_>,
-) -> Result<(), LocalHeaderError> {
+) -> Result<u64, LocalHeaderError> {
     reader.seek(SeekFrom::Start(offset))?;
     // One read for the fixed part, the name and (usually) the extra field.
     let mut reader = io::BufReader::with_capacity(FIXED_LEN + central.name.len() + 64, reader);
@@ -145,7 +146,7 @@ pub(crate) fn check_local_header(
             central.uncompressed_size.to_string(),
         ));
     }
-    Ok(())
+    Ok(offset + (FIXED_LEN + name.len() + extra.len()) as u64)
 }
 
 fn mismatch(field: &'static str, local: String, central: String) -> LocalHeaderError {

@@ -202,6 +202,20 @@ fn data_longer_than_declared() {
     insta::assert_snapshot!(reject(&zip));
 }
 
+/// A complete deflate stream shorter than the declared size: the size
+/// check names both sizes (whole-buffer inflation falls back to streaming).
+#[test]
+fn data_shorter_than_declared() {
+    let zip = RawZip::from_wheel(&demo_wheel()).map_entry(INIT, |_| {
+        RawEntry::deflated(INIT, "VALUE = 1\n").uncompressed_size(20)
+    });
+    let message = reject(&zip);
+    assert!(
+        message.contains("20") && message.contains("10"),
+        "{message}"
+    );
+}
+
 /// A download cut short: the central directory is gone.
 #[test]
 fn truncated_archive() {

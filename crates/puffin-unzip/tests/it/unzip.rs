@@ -98,6 +98,35 @@ fn is_executable(path: &Path) -> bool {
     fs::metadata(path).unwrap().permissions().mode() & 0o111 != 0
 }
 
+/// Entries above the whole-buffer limit (4 MiB) stream, those below are
+/// inflated in one call: both give the same bytes and RECORD hashes, and a
+/// task that inflated a large entry still reads a small one right.
+#[test]
+fn large_and_small_deflated_entries() {
+    let fixture = Fixture::new();
+    let large: String = (0..600_000).map(|i| format!("{i:07}\n")).collect();
+    assert!(large.len() > 4 * 1024 * 1024);
+    let wheel = demo_wheel()
+        .file("demo/large.txt", &large)
+        .file("demo/after.txt", "small after large")
+        .build(fixture.dir.path());
+    let target = fixture.target();
+    let outcome = unzip_wheel(&wheel, &demo_filename(), &target).unwrap();
+    assert_eq!(
+        fs_err::read_to_string(target.join("demo/large.txt")).unwrap(),
+        large
+    );
+    assert_eq!(
+        fs_err::read_to_string(target.join("demo/after.txt")).unwrap(),
+        "small after large"
+    );
+    let scanned = WheelManifest::scan(&target, demo_filename().to_string()).unwrap();
+    for file in &outcome.manifest.files {
+        let on_disk = scanned.files.iter().find(|f| f.path == file.path).unwrap();
+        assert_eq!(file, on_disk);
+    }
+}
+
 /// A wheel unzips into a cache entry whose manifest describes exactly what is
 /// on disk; the executable bit survives; unzipping again finds the entry.
 #[test]
