@@ -37,7 +37,8 @@ pub fn uninstall_wheel(layout: &Layout, dist_info: &Path) -> Result<Uninstallati
 }
 
 /// Uninstall the distribution whose `.dist-info` directory is `dist_info`
-/// (inside purelib or platlib of `layout`).
+/// (inside purelib or platlib of `layout`), or whose `.egg-info` directory
+/// lists its files in `installed-files.txt`.
 ///
 /// The `.dist-info` goes first, so that a crash never leaves one claiming
 /// files that are gone. Then every file in RECORD goes, with the
@@ -56,17 +57,7 @@ pub fn uninstall_wheel_with(
     transaction: Option<&Transaction>,
 ) -> Result<Uninstallation, Error> {
     let site_packages = check_dist_info(layout, dist_info)?;
-    let record_path = dist_info.join("RECORD");
-    let record = match fs::File::open(&record_path) {
-        Ok(file) => read_record(io::BufReader::new(file)).map_err(|err| Error::InvalidRecord {
-            path: record_path.clone(),
-            err,
-        })?,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            return Err(Error::MissingRecord { path: record_path });
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let record = read_file_list(dist_info)?;
     let canonical_roots: Vec<PathBuf> = layout
         .scheme
         .dirs()
@@ -98,6 +89,45 @@ pub fn uninstall_wheel_with(
     disposal.finish()?;
     result.dirs_removed += 1;
     Ok(result)
+}
+
+/// The files of an installed distribution, as RECORD rows relative to
+/// site-packages: its `RECORD`, or for an `.egg-info` directory (setuptools'
+/// `setup.py install`) its `installed-files.txt`, whose lines are relative to
+/// the `.egg-info` (`../pkg/__init__.py`), as pip reads it.
+fn read_file_list(dist_info: &Path) -> Result<Vec<RecordEntry>, Error> {
+    let is_egg_info = dist_info
+        .extension()
+        .is_some_and(|extension| extension == "egg-info");
+    let name = if is_egg_info {
+        "installed-files.txt"
+    } else {
+        "RECORD"
+    };
+    let path = dist_info.join(name);
+    let file = match fs::File::open(&path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Err(Error::MissingRecord { path });
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if !is_egg_info {
+        return read_record(io::BufReader::new(file))
+            .map_err(|err| Error::InvalidRecord { path, err });
+    }
+    let text = io::read_to_string(file)?;
+    let egg_info = dist_info.file_name().unwrap_or_default().to_string_lossy();
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| RecordEntry {
+            path: format!("{egg_info}/{line}"),
+            hash: None,
+            size: None,
+        })
+        .collect())
 }
 
 /// The canonical site-packages directory of `dist_info`, which must be

@@ -232,7 +232,7 @@ pub enum PlanError {
     /// wheel filename.
     #[error("`{requirement}` ({origin}) does not point to a valid wheel: {err}")]
     InvalidWheelFilename {
-        /// The requirement.
+        /// The requirement, credentials redacted.
         requirement: String,
         /// Where it was written.
         origin: String,
@@ -247,7 +247,7 @@ pub enum PlanError {
     IncompatibleWheel {
         /// The package.
         name: PackageName,
-        /// The wheel's URL.
+        /// The wheel's URL, credentials redacted.
         url: String,
         /// Where the requirement was written.
         origin: String,
@@ -395,7 +395,7 @@ impl Plan {
                 .unwrap_or_else(|| "none".to_string());
             return Err(PlanError::IncompatibleWheel {
                 name: requirement.name.clone(),
-                url: url.to_string(),
+                url: puffin_redact::redact_url(url),
                 origin: requirement.origin.clone(),
                 wheel_tags: format!(
                     "{}-{}-{}",
@@ -611,7 +611,7 @@ fn wheel_source(
             let filename = WheelFilename::from_str(&decoded).map_err(|err| {
                 if decoded.to_ascii_lowercase().ends_with(".whl") {
                     PlanError::InvalidWheelFilename {
-                        requirement: requirement.to_string(),
+                        requirement: shown.clone(),
                         origin: sync_requirement.origin.clone(),
                         err,
                     }
@@ -778,6 +778,26 @@ mod tests {
         let name = PackageName::new("demo").unwrap();
         let err = wheel_source(&sync_requirement, &name).unwrap_err();
         assert!(matches!(err, PlanError::NotAWheel { .. }));
+    }
+
+    /// Issue 14, item 5: the tag and filename errors printed the URL with
+    /// its password (expanded from `${VAR}` or as written).
+    #[test]
+    fn url_errors_redact_credentials() {
+        let tags = cp311_linux();
+        let err = planned("demo @ https://user:s3cret@host/demo-1.0-cp311-cp311-win_amd64.whl")
+            .check_wheel_tags(&tags)
+            .unwrap_err();
+        assert!(matches!(err, PlanError::IncompatibleWheel { .. }));
+        assert!(err.to_string().contains("user:****@host"), "{err}");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+
+        let sync_requirement = requirement_of("bad @ https://user:s3cret@host/bad%2F-1.0.whl");
+        let name = PackageName::new("bad").unwrap();
+        let err = wheel_source(&sync_requirement, &name).unwrap_err();
+        assert!(matches!(err, PlanError::InvalidWheelFilename { .. }));
+        assert!(err.to_string().contains("user:****@host"), "{err}");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 
     fn registry(specifiers: &str) -> WheelSource {

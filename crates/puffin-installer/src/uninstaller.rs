@@ -1,5 +1,5 @@
 //! Uninstall many distributions from one environment, in parallel, through
-//! their RECORD files.
+//! their RECORD files (`installed-files.txt` for an `.egg-info`).
 
 use install_wheel_rs::{Layout, Transaction, Uninstallation};
 use rayon::prelude::*;
@@ -10,9 +10,10 @@ use crate::{InstalledDist, InstalledKind};
 /// A distribution that could not be uninstalled.
 #[derive(Debug, thiserror::Error)]
 pub enum UninstallFailure {
-    /// The distribution has no RECORD (an `.egg-info` of `setup.py install`).
+    /// The distribution has no list of its files (an `.egg-info` without
+    /// `installed-files.txt`, from distutils or an old `setup.py install`).
     #[error(
-        "Cannot uninstall `{name}` {version}: it was installed without a RECORD (`{}`); remove it with the tool that installed it",
+        "Cannot uninstall `{name}` {version}: it was installed without a list of its files (`{}` has no `installed-files.txt`); remove it with the tool that installed it",
         path.display()
     )]
     NoRecord {
@@ -71,7 +72,10 @@ impl<'a> Uninstaller<'a> {
         dists
             .par_iter()
             .map(|dist| {
-                if dist.kind != InstalledKind::DistInfo {
+                // An `.egg-info` is removed through its `installed-files.txt`
+                // (as pip does); without one (distutils, or a bare
+                // directory) nothing says which files are its own.
+                if dist.kind == InstalledKind::EggInfo && !dist.has_record() {
                     return Err(UninstallFailure::NoRecord {
                         name: dist.name.to_string(),
                         version: dist.version.to_string(),

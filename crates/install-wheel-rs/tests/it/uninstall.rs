@@ -165,3 +165,50 @@ fn parent_of_several_emptied_directories_is_removed() {
     assert_eq!(uninstallation.dirs_removed, 6);
     assert!(layout.scheme.purelib.is_dir());
 }
+
+/// Issue 14, item 9: an `.egg-info` of `setup.py install` lists its files in
+/// `installed-files.txt`, relative to itself, as pip reads it: they go with
+/// the `.egg-info`, and an entry outside the environment is skipped.
+#[test]
+fn egg_info_is_removed_through_installed_files() {
+    let tmp = tempdir();
+    let layout = layout(tmp.path());
+    let site_packages = &layout.scheme.purelib;
+    let egg_info = site_packages.join("legacy-0.1-py3.12.egg-info");
+    fs::create_dir_all(&egg_info).unwrap();
+    fs::create_dir_all(site_packages.join("legacy/__pycache__")).unwrap();
+    fs::create_dir_all(&layout.scheme.scripts).unwrap();
+    fs::write(site_packages.join("legacy/__init__.py"), "").unwrap();
+    fs::write(
+        site_packages.join("legacy/__pycache__/__init__.cpython-312.pyc"),
+        "",
+    )
+    .unwrap();
+    fs::write(layout.scheme.scripts.join("legacy-tool"), "").unwrap();
+    fs::write(site_packages.join("kept.py"), "").unwrap();
+    fs::write(egg_info.join("PKG-INFO"), "Name: legacy\nVersion: 0.1\n").unwrap();
+    fs::write(
+        egg_info.join("installed-files.txt"),
+        "../legacy/__init__.py\n../legacy/__pycache__/__init__.cpython-312.pyc\n\
+         ../../../../bin/legacy-tool\n../../../../../outside.txt\nPKG-INFO\ninstalled-files.txt\n",
+    )
+    .unwrap();
+    fs::write(tmp.path().join("outside.txt"), "").unwrap();
+
+    let uninstallation = uninstall_wheel(&layout, &egg_info).unwrap();
+    assert_eq!(uninstallation.files_removed, 3);
+    assert_eq!(uninstallation.skipped, [tmp.path().join("outside.txt")]);
+    assert!(tmp.path().join("outside.txt").is_file());
+    assert_eq!(tree(site_packages), ["kept.py"]);
+    assert_eq!(tree(&layout.scheme.scripts), Vec::<String>::new());
+
+    // Without a file list nothing says which files are its own.
+    let bare = site_packages.join("bare-1.0.egg-info");
+    fs::create_dir_all(&bare).unwrap();
+    let err = uninstall_wheel(&layout, &bare).unwrap_err();
+    assert!(
+        error_chain(&err, tmp.path()).contains("installed-files.txt` is missing"),
+        "{}",
+        error_chain(&err, tmp.path())
+    );
+}

@@ -25,7 +25,11 @@ pub(crate) struct OutputOptions {
 }
 
 /// An input line written to the output as given, as pip-tools passes `-e`
-/// lines and URL requirements through.
+/// lines and URL requirements through, but without credentials: `${VAR}`
+/// references are expanded when the file is read, so the line would
+/// otherwise carry the secret into a file that is usually committed
+/// (`puffin_redact::remove_credentials` keeps a user info made only of
+/// `${VAR}` references, as `direct_url.json` and `pylock.toml` do).
 pub(crate) struct DirectLine {
     /// The line, e.g. `-e file:.` or `name @ https://...`.
     pub(crate) line: String,

@@ -369,7 +369,8 @@ fn add_input(inputs: &mut Inputs, read: SyncRequirements, via: &str, constraint:
     for entry in read.requirements {
         if matches!(entry.requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
             inputs.direct.push(DirectLine {
-                line: entry.requirement.to_string(),
+                line: puffin_redact::remove_credentials(&entry.requirement.to_string())
+                    .into_owned(),
                 via: via.to_string(),
             });
         } else if constraint {
@@ -388,7 +389,7 @@ fn add_input(inputs: &mut Inputs, read: SyncRequirements, via: &str, constraint:
     }
     for source in read.sources {
         inputs.direct.push(DirectLine {
-            line: source_line(&source),
+            line: puffin_redact::remove_credentials(&source_line(&source)).into_owned(),
             via: via.to_string(),
         });
     }

@@ -1,7 +1,8 @@
 //! Issue 12, "wheel conformance", end to end: direct URL wheels are
 //! tag-checked, invalid wheel filenames are reported as such, headers go into
-//! the environment even for an unprivileged user of a root-owned Python, and a
-//! fresh install of an old setuptools-style wheel passes `pip-check --files`.
+//! the environment even for an unprivileged user of a root-owned Python, a
+//! fresh install of an old setuptools-style wheel passes `pip-check --files`,
+//! and the clone fallback warning names the real cause.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -193,4 +194,45 @@ fn unprivileged_user_installs_headers_into_a_venv_of_a_root_owned_python() {
     let header = include[0].join("greenlet/greenlet.h");
     assert_eq!(fs::read_to_string(&header).unwrap(), "int greenlet;\n");
     assert_eq!(fs::metadata(&header).unwrap().uid(), 65534);
+}
+
+/// Item 10: `--link-mode clone` on a filesystem without reflinks (ext4)
+/// warned that the cache was "on another filesystem". The warning names the
+/// missing copy-on-write support with the errno, the hardlink used instead,
+/// and the flag that silences it.
+#[test]
+fn clone_fallback_warning_names_the_real_cause() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let output = context
+        .pip_sync_local()
+        .arg(context.requirements("demo==1.0\n"))
+        .args(["--link-mode", "clone", "-v"])
+        .output()
+        .unwrap();
+    let stderr = context.filtered(&output);
+    assert!(output.status.success(), "{stderr}");
+    if stderr.contains("Link modes used: clone") {
+        println!("Skipping: the test directory's filesystem supports reflinks");
+        return;
+    }
+    let warning = stderr
+        .lines()
+        .find(|line| line.starts_with("warning: Failed to clone"))
+        .unwrap_or_else(|| panic!("no clone warning:\n{stderr}"));
+    assert!(
+        warning.contains("the filesystem does not support copy-on-write clones (")
+            && warning.contains("(os error "),
+        "{warning}"
+    );
+    assert!(!warning.contains("another filesystem"), "{warning}");
+    assert!(
+        warning.ends_with(
+            "; falling back to hardlink. Pass --link-mode=hardlink to silence this warning"
+        ),
+        "{warning}"
+    );
+    assert!(stderr.contains("Link modes used: hardlink 1"), "{stderr}");
 }

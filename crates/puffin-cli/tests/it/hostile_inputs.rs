@@ -115,6 +115,24 @@ fn expanded_passwords_are_redacted_in_errors_and_logs() {
     );
     assert!(stderr.contains("but the wheel"), "{stderr}");
 
+    // The tag check and the wheel filename check of direct URLs (issue 12,
+    // items 2 and 11) printed the URL as expanded.
+    let stderr = failing_run_hides_the_secret(
+        &context,
+        &format!("demo @ {authority}/files/demo-1.0-cp311-cp311-win_amd64.whl\n"),
+    );
+    assert!(
+        stderr.contains("which this environment does not support"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("user:****@"), "{stderr}");
+    let stderr = failing_run_hides_the_secret(
+        &context,
+        &format!("demo @ {authority}/files/demo%2F-1.0-py3-none-any.whl\n"),
+    );
+    assert!(stderr.contains("is not a valid wheel filename"), "{stderr}");
+    assert!(stderr.contains("user:****@"), "{stderr}");
+
     let stderr = failing_run_hides_the_secret(
         &context,
         "--index-url http://user:${SECRET_PASSWORD}@127.0.0.1:notaport/simple/\ndemo==1.0\n",
@@ -179,6 +197,46 @@ fn no_credentials_in_direct_url_json_or_freeze() {
     // The recorded URL (without credentials) still satisfies the requirement.
     let again = sync();
     assert!(!again.contains("Installed"), "reinstalled:\n{again}");
+}
+
+/// `pip-compile` wrote URL requirements as expanded, so a `${VAR}`
+/// password went into the output file (usually committed) and onto
+/// standard output: the lines are written without credentials.
+#[test]
+fn pip_compile_writes_no_credentials() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let mut options = IndexServerOptions::new(&context.wheels);
+    options.basic_auth = Some(("user".to_string(), SECRET.to_string()));
+    let server = context.server_with(options);
+    let url = format!(
+        "{}/files/demo-1.0-py3-none-any.whl",
+        server
+            .base_url()
+            .replace("http://", "http://user:${SECRET_PASSWORD}@")
+    );
+    context.write("requirements.in", &format!("demo @ {url}\n"));
+    for out in ["-", "requirements.txt"] {
+        let output = context
+            .command("pip-compile")
+            .args(["requirements.in", "--no-header", "-o", out, "-vv"])
+            .args(["--index-url", &server.url()])
+            .env("SECRET_PASSWORD", SECRET)
+            .current_dir(&context.root)
+            .output()
+            .unwrap();
+        let text = all_output(&output);
+        assert!(output.status.success(), "{text}");
+        assert!(!text.contains(SECRET), "{text}");
+    }
+    let written = fs::read_to_string(context.root.join("requirements.txt")).unwrap();
+    assert!(!written.contains(SECRET), "{written}");
+    assert!(
+        written.starts_with(&format!("demo @ {}/files/", server.base_url())),
+        "{written}"
+    );
 }
 
 /// `-r /dev/zero` read until allocation failed (and `-r fifo` hung): both

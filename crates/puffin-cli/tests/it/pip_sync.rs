@@ -1706,8 +1706,40 @@ fn hash_of_a_direct_url_requirement() {
     assert_eq!(context.installed(), ["demo==1.0"]);
 }
 
-/// An extraneous distribution installed without a RECORD (an `.egg-info`)
-/// cannot be removed: the sync says which and how to fix it.
+/// An extraneous `.egg-info` of `setup.py install` is removed through its
+/// `installed-files.txt`, as pip removes it (issue 14, item 9: a foreign
+/// `.egg-info` made every later sync fail).
+#[test]
+fn extraneous_egg_info_with_installed_files() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let site_packages = context.site_packages();
+    let egg_info = site_packages.join("legacy-0.1-py3.11.egg-info");
+    fs::create_dir_all(&egg_info).unwrap();
+    fs::create_dir_all(site_packages.join("legacy")).unwrap();
+    fs::write(site_packages.join("legacy/__init__.py"), "").unwrap();
+    fs::write(
+        egg_info.join("PKG-INFO"),
+        "Metadata-Version: 1.1\nName: legacy\nVersion: 0.1\n",
+    )
+    .unwrap();
+    fs::write(
+        egg_info.join("installed-files.txt"),
+        "../legacy/__init__.py\nPKG-INFO\ninstalled-files.txt\n",
+    )
+    .unwrap();
+    let requirements = context.requirements("demo==1.0\n");
+    success(&context, context.pip_sync_local().arg(&requirements));
+    assert_eq!(context.installed(), ["demo==1.0"]);
+    assert!(!egg_info.exists());
+    assert!(!site_packages.join("legacy").exists());
+}
+
+/// An extraneous distribution installed without a list of its files (an
+/// `.egg-info` without `installed-files.txt`) cannot be removed, as pip
+/// cannot remove a distutils install: the sync says which and how to fix it.
 #[test]
 fn extraneous_egg_info() {
     let Some(context) = TestContext::new() else {
