@@ -48,7 +48,7 @@ TARGETS = {
 MEMORY_TARGETS = {"tmpfs": {"cold": 0.70}, "disk": {s: 1.00 for s, _ in SCENARIOS}}
 CPU_TARGETS = {"tmpfs": {"cold": 0.90}, "disk": {}}
 TOOLS = ["puffin-before", "puffin", "uv", "pip"]
-LIST_ORDER = ["small", "jupyter-pandas"]
+LIST_ORDER = ["small", "jupyter-pandas", "large"]
 FS_ORDER = ["tmpfs", "disk"]
 FS_TITLES = {
     "tmpfs": "On a tmpfs (caches, environments, template environments and the tools' binaries in memory)",
@@ -77,6 +77,18 @@ OFFLINE = (
 ONLINE = (
     "This run used `BENCH_OFFLINE=0`: puffin and uv were allowed to revalidate index\n"
     "  pages in the warm scenarios, as was pip."
+)
+MIRROR = (
+    "Every tool is given a local mirror as its index (`--index-url\n"
+    "  http://127.0.0.1:PORT/simple`): {mirror}, a static simple index written by\n"
+    "  `mirror.py` over the lists' wheels, downloaded once with `pip download`. The\n"
+    "  cold scenario measures the installers, not the internet. Each tool has its own\n"
+    "  cache directory, filled by one untimed install before the warm scenarios."
+)
+DEFAULT_INDEX = (
+    "Each tool has its own cache directory, filled by one untimed install before\n"
+    "  the warm scenarios. All tools find the package index from their defaults\n"
+    "  (pip's configuration)."
 )
 START = "<!-- analysis:start -->"
 END = "<!-- analysis:end -->"
@@ -475,6 +487,7 @@ def main():
         "rounds": machine.get("rounds", "1"),
         "offline": OFFLINE if machine.get("offline", "1") == "1" else ONLINE,
         "lists": ", ".join(f"`{name}.txt`" for name in lists) or "none",
+        "index": MIRROR.format(mirror=machine["mirror"]) if machine.get("mirror") else DEFAULT_INDEX,
         "results": (results_section(results) or "_No results._")
         + (("\n\n" + earlier_section(earlier)) if earlier else ""),
         "notes": ("\n## Notes from the run\n\n" + "\n".join(f"- {n}" for n in notes) + "\n") if notes else "",

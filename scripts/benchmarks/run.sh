@@ -36,6 +36,13 @@
 # `--no-config`): without it uv revalidates index pages and the ratio measures
 # the network, not the installer. Cold scenarios run online.
 #
+# The index is a local mirror (BENCH_MIRROR=1, the default): the wheels of the
+# lists are downloaded once with `pip download` (from the index pip is
+# configured with), written as a static simple index (`mirror.py`) and served
+# by nginx on 127.0.0.1, and every tool is given it as `--index-url`. The cold
+# scenario then measures the installers, not the internet; with
+# BENCH_MIRROR=0 the tools use the index they find by default.
+#
 # Two puffins side by side: BENCH_PUFFIN_BASELINE=PATH adds the tool
 # `puffin-before` (that binary) next to `puffin` (HEAD, or BENCH_PUFFIN), with
 # its own caches, so the report's after/before ratios come from the same run.
@@ -46,8 +53,9 @@
 #   BENCH_ROUNDS=N       hyperfine runs per scenario, tool order rotated (default 3)
 #   BENCH_RUNS=N         runs per round of each warm scenario (default 3 big, 5 small)
 #   BENCH_COLD_RUNS=N    runs per round of the cold scenario (default 1 big, 2 small)
-#   BENCH_LISTS="a b"    requirement lists, by name in ../shared/bench
-#                        (default "small jupyter-pandas")
+#   BENCH_LISTS="a b"    requirement lists, by name in ../shared/bench or
+#                        scripts/benchmarks/lists (default "small
+#                        jupyter-pandas large")
 #   BENCH_SCENARIOS="…"  a subset of: hardlink bytecode copy clone cross-fs noop
 #                        cold uninstall (bytecode is hardlink with
 #                        --compile-bytecode; its report subtracts hardlink's
@@ -59,6 +67,8 @@
 #   BENCH_STRACE=0       skip the strace run of the hardlink scenario
 #   BENCH_OFFLINE=0      let puffin and uv revalidate index pages in the warm
 #                        scenarios (default 1: they run with --offline)
+#   BENCH_MIRROR=0       use the default index instead of the local mirror
+#   BENCH_MIRROR_PORT=N  the mirror's port (default 8941)
 #   BENCH_PYTHON=PATH    the base interpreter (default python3)
 #   BENCH_DIR=DIR        scratch space on the disk (default /tmp/puffin-bench)
 #   BENCH_TMPFS_SIZE=S   size of the tmpfs (default 12G)
@@ -97,7 +107,7 @@ if [[ "$quick" == 1 ]]; then
     lists="${BENCH_LISTS:-small}"
     rounds="${BENCH_ROUNDS:-1}"
 else
-    lists="${BENCH_LISTS:-small jupyter-pandas}"
+    lists="${BENCH_LISTS:-small jupyter-pandas large}"
     rounds="${BENCH_ROUNDS:-3}"
 fi
 baseline="${BENCH_PUFFIN_BASELINE:-}"
@@ -196,6 +206,62 @@ for var in $(compgen -e | grep -E '^(UV_|PUFFIN_)' || true); do
     unset "$var"
 done
 
+# list_file NAME: the requirements file of a list.
+list_file() {
+    if [[ -f "$shared/$1.txt" ]]; then
+        echo "$shared/$1.txt"
+    else
+        echo "$here/lists/$1.txt"
+    fi
+}
+for list in $lists; do
+    if [[ ! -f "$(list_file "$list")" ]]; then
+        echo "error: no list $list.txt in $shared or $here/lists" >&2
+        exit 1
+    fi
+done
+
+# --- The local mirror -----------------------------------------------------------
+
+index_url=""
+mirror_conf="$bench_dir/mirror-nginx.conf"
+if [[ "${BENCH_MIRROR:-1}" == 1 ]]; then
+    apt_install nginx-light /usr/sbin/nginx
+    wheels="$bench_dir/wheels"
+    mkdir -p "$wheels"
+    for list in $lists; do
+        log "Downloading the wheels of $list.txt into $wheels (once)"
+        "$python" -m pip download --quiet --disable-pip-version-check --only-binary :all: \
+            --no-deps -r "$(list_file "$list")" -d "$wheels"
+    done
+    rm -rf "$bench_dir/mirror"
+    "$python" "$here/mirror.py" "$wheels" "$bench_dir/mirror" >&2
+    port="${BENCH_MIRROR_PORT:-8941}"
+    cat > "$mirror_conf" << EOF
+worker_processes 1;
+daemon on;
+pid $bench_dir/mirror-nginx.pid;
+error_log $bench_dir/mirror-nginx.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    types { text/html html; application/octet-stream whl; }
+    server {
+        listen 127.0.0.1:$port;
+        root $bench_dir/mirror;
+        index index.html;
+    }
+}
+EOF
+    /usr/sbin/nginx -c "$mirror_conf"
+    index_url="http://127.0.0.1:$port/simple"
+    # Only the mirror: no other location from the environment.
+    unset PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_FIND_LINKS PIP_NO_INDEX
+fi
+
 # --- Scratch space and filesystems ----------------------------------------
 
 results="$bench_dir/results"
@@ -206,6 +272,7 @@ mounted=()
 tmpfs=""
 
 cleanup() {
+    [[ ! -f "$bench_dir/mirror-nginx.pid" ]] || /usr/sbin/nginx -c "$mirror_conf" -s quit || true
     for mount_point in "${mounted[@]}"; do
         umount "$mount_point" 2> /dev/null || umount -l "$mount_point" || true
     done
@@ -303,16 +370,17 @@ offline_flag=""
 # compile bytecode, as pip does by default)
 install_cmd() {
     local tool="$1" env="$2" cache="$3" mode="$4" reqs="$5" offline="$offline_flag" compile="" no_compile=" --no-compile"
+    local index="${index_url:+ --index-url $index_url}"
     [[ "${6:-}" != online ]] || offline=""
     if [[ "${6:-}" == compile ]]; then
         compile=" --compile-bytecode"
         no_compile=""
     fi
     case "$tool" in
-        puffin | puffin-before) echo "$base/bin/$tool pip-sync --quiet$offline$compile --python $env/bin/python --cache-dir $cache${mode:+ --link-mode $mode} $reqs" ;;
-        uv) echo "$base/bin/uv pip sync --quiet$offline$compile --no-config --python $env/bin/python --cache-dir $cache${mode:+ --link-mode $mode} $reqs" ;;
+        puffin | puffin-before) echo "$base/bin/$tool pip-sync --quiet$offline$compile$index --python $env/bin/python --cache-dir $cache${mode:+ --link-mode $mode} $reqs" ;;
+        uv) echo "$base/bin/uv pip sync --quiet$offline$compile$index --no-config --python $env/bin/python --cache-dir $cache${mode:+ --link-mode $mode} $reqs" ;;
         # pip only ever copies; --no-compile because puffin and uv do not compile bytecode by default.
-        pip) echo "$env/bin/python -m pip install --quiet --disable-pip-version-check --no-deps$no_compile --cache-dir $cache -r $reqs" ;;
+        pip) echo "$env/bin/python -m pip install --quiet --disable-pip-version-check --no-deps$no_compile$index --cache-dir $cache -r $reqs" ;;
     esac
 }
 
@@ -512,6 +580,7 @@ count_files() {
     echo "hyperfine: $(hyperfine --version)"
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min, at the start)"
     echo "offline: ${BENCH_OFFLINE:-1}"
+    echo "mirror: ${index_url:+nginx $(/usr/sbin/nginx -v 2>&1 | cut -d/ -f2) on 127.0.0.1, $(find "$bench_dir/mirror/files" -name '*.whl' | wc -l) wheels}"
     echo "quick: $quick"
     echo "rounds: $rounds"
     echo "filesystems: $filesystems"
@@ -519,11 +588,7 @@ count_files() {
 [[ "${BENCH_APPEND:-0}" != 1 ]] || note "$(date -u '+%H:%M UTC'): this run added the $filesystems set to earlier results (BENCH_APPEND=1)"
 
 for list in $lists; do
-    reqs="$shared/$list.txt"
-    if [[ ! -f "$reqs" ]]; then
-        echo "error: $reqs does not exist" >&2
-        exit 1
-    fi
+    reqs="$(list_file "$list")"
     for fs_name in $filesystems; do
         use_fs "$fs_name"
         free_gib="$(df --output=avail -BG "$base" | tail -1 | tr -dc 0-9)"
