@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod allocator;
 mod commands;
 mod printer;
 mod signals;
@@ -76,6 +77,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    allocator::limit_malloc_arenas();
     let cli = Cli::parse();
     let printer =
         Printer::new(cli.global.quiet, cli.global.verbose).with_progress(!cli.global.no_progress);
