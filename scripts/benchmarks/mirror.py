@@ -2,7 +2,8 @@
 
 Usage: python3 mirror.py WHEELS_DIR OUT_DIR
 
-OUT_DIR gets `simple/<normalized name>/index.html` for each project, linking
+OUT_DIR gets `simple/index.html` listing the projects and
+`simple/<normalized name>/index.html` for each project, linking
 to `files/<wheel>` with its `#sha256=` fragment, and `files/` as symbolic
 links to the wheels. Serve OUT_DIR with `python3 -m http.server` and use
 `http://127.0.0.1:PORT/simple` as the index URL: every tool then fetches one
@@ -53,6 +54,9 @@ def main() -> None:
         )
         with open(os.path.join(page_dir, "index.html"), "w") as page:
             page.write(f"<!DOCTYPE html>\n<html><body>\n{links}\n</body></html>\n")
+    root_links = "\n".join(f'<a href="{name}/">{name}</a><br>' for name in sorted(projects))
+    with open(os.path.join(out, "simple", "index.html"), "w") as page:
+        page.write(f"<!DOCTYPE html>\n<html><body>\n{root_links}\n</body></html>\n")
     print(f"{len(projects)} projects, {sum(map(len, projects.values()))} files in {out}")
 
 

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Profile a cold `puffin pip-sync` with the network out of the picture: the
-# wheels of a requirement list come from a local mirror (a directory served by
-# `python3 -m http.server` on 127.0.0.1, read as a `--find-links` page with
-# `--no-index`), and the cache and the environment are on a tmpfs.
+# wheels of a requirement list come from a local mirror (a static simple index
+# written by `mirror.py`, served by nginx on 127.0.0.1, or by
+# `python3 -m http.server` where nginx is missing, given as `--index-url`), and
+# the cache and the environment are on a tmpfs.
 #
 # Usage: sudo bash scripts/benchmarks/profile.sh [REQUIREMENTS]
 #        (default ../shared/bench/jupyter-pandas.txt)
 #
 # Steps: download the list's wheels once (`pip download --only-binary :all:
-# --no-deps`, found the way pip finds its index) into PROFILE_WHEELS; serve
-# them; run one untimed cold sync (it checks the mirror works and warms the
+# --no-deps`, found the way pip finds its index) into PROFILE_WHEELS; write the
+# simple index and serve it; run one untimed cold sync (it checks the mirror works and warms the
 # page cache); then, each time with an empty cache and a fresh environment:
 # PROFILE_RUNS runs under `/usr/bin/time -v` (wall, user, system time and peak
 # memory), and one run under `perf record` (software clock sampling with DWARF
@@ -86,11 +87,29 @@ elif [[ "$(stat -f -c %T "$scratch")" != tmpfs ]]; then
     exit 1
 fi
 
-log "Serving $wheels on 127.0.0.1:$port"
-"$python" -m http.server --bind 127.0.0.1 --directory "$wheels" "$port" > "$out/http.log" 2>&1 &
+log "Serving a simple index of $wheels on 127.0.0.1:$port"
+"$python" "$here/mirror.py" "$wheels" "$scratch/mirror" >&2
+if [[ -x /usr/sbin/nginx ]]; then
+    cat > "$scratch/nginx.conf" << EOF
+worker_processes 1;
+daemon off;
+pid $scratch/nginx.pid;
+error_log $out/http.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    types { text/html html; application/octet-stream whl; }
+    server { listen 127.0.0.1:$port; root $scratch/mirror; index index.html; }
+}
+EOF
+    /usr/sbin/nginx -c "$scratch/nginx.conf" &
+else
+    "$python" -m http.server --bind 127.0.0.1 --directory "$scratch/mirror" "$port" > "$out/http.log" 2>&1 &
+fi
 server=$!
 for _ in $(seq 50); do
-    if "$python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/')" 2> /dev/null; then
+    if "$python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/simple/')" 2> /dev/null; then
         break
     fi
     sleep 0.1
@@ -98,7 +117,7 @@ done
 
 "$python" -m venv --without-pip "$scratch/template"
 cp "$puffin" "$scratch/puffin"
-sync_cmd=("$scratch/puffin" pip-sync --quiet --no-index --find-links "http://127.0.0.1:$port/"
+sync_cmd=("$scratch/puffin" pip-sync --quiet --index-url "http://127.0.0.1:$port/simple"
     --python "$scratch/env/bin/python" --cache-dir "$scratch/cache" --link-mode hardlink "$reqs")
 fresh() {
     rm -rf "$scratch/cache" "$scratch/env"
