@@ -56,7 +56,10 @@ struct GlobalArgs {
     cancellation: puffin_installer::Cancellation,
 }
 
+// Each subcommand's arguments are defined only when it runs: a no-op sync
+// does not pay for building the arguments of every other command.
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum Command {
     /// Resolve requirements to a pinned requirements file (pip-tools' format).
     PipCompile(Box<commands::pip_compile::PipCompileArgs>),
@@ -100,6 +103,30 @@ fn main() -> ExitCode {
         Err(err) => {
             printer.error(&err);
             commands::ExitStatus::from_error(&err).into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Subcommands are built lazily, and a built one takes its description
+    /// from its arguments struct: it must be the one the command list shows.
+    #[test]
+    fn deferred_subcommands_keep_their_description() {
+        let listing = super::Cli::command();
+        let mut built = super::Cli::command();
+        built.build();
+        for listed in listing.get_subcommands() {
+            let name = listed.get_name();
+            let built = built.find_subcommand(name).unwrap();
+            assert!(built.get_arguments().count() > 2, "{name} was not built");
+            assert_eq!(
+                listed.get_about().map(ToString::to_string),
+                built.get_about().map(ToString::to_string),
+                "{name}"
+            );
         }
     }
 }

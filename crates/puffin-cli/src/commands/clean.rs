@@ -7,7 +7,9 @@ use crate::GlobalArgs;
 use crate::commands::ExitStatus;
 use crate::printer::Printer;
 
-/// Arguments of `puffin clean`.
+// The arguments of `puffin clean`. Its help starts with this doc comment
+// (subcommands are built lazily): keep it the same as the `Command` variant's.
+/// Remove the cache, or one package's entries in it.
 #[derive(Args, Debug)]
 pub(crate) struct CleanArgs {
     /// Remove only these packages' entries (their unzipped wheels and cached

@@ -12,7 +12,9 @@ use crate::commands::output::{
 };
 use crate::printer::Printer;
 
-/// Arguments of `puffin pip-check`.
+// The arguments of `puffin pip-check`. Its help starts with this doc comment
+// (subcommands are built lazily): keep it the same as the `Command` variant's.
+/// Check that installed distributions have their requirements (and, with `--files`, intact files).
 #[derive(Args, Debug)]
 pub(crate) struct PipCheckArgs {
     /// The environment's Python [default: the active virtual environment, else

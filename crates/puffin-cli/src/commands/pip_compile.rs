@@ -32,7 +32,9 @@ use crate::commands::{ExitStatus, installer_error};
 use crate::printer::Printer;
 use requirements_txt::SourceEntry;
 
-/// Arguments of `puffin pip-compile`.
+// The arguments of `puffin pip-compile`. Its help starts with this doc comment
+// (subcommands are built lazily): keep it the same as the `Command` variant's.
+/// Resolve requirements to a pinned requirements file (pip-tools' format).
 #[derive(Args, Debug, Default)]
 pub(crate) struct PipCompileArgs {
     /// The input requirements files (pip's format), e.g. `requirements.in`.

@@ -13,7 +13,9 @@ use crate::commands::environment::read_environment;
 use crate::commands::output::{OutputFormat, print_json};
 use crate::printer::Printer;
 
-/// Arguments of `puffin pip-freeze`.
+// The arguments of `puffin pip-freeze`. Its help starts with this doc comment
+// (subcommands are built lazily): keep it the same as the `Command` variant's.
+/// List the installed distributions in requirements format.
 #[derive(Args, Debug)]
 pub(crate) struct PipFreezeArgs {
     /// The environment's Python [default: the active virtual environment, else

@@ -32,7 +32,9 @@ use crate::commands::sync_report::{print_report, warn_missing_dependencies};
 use crate::commands::{ExitStatus, UserError, installer_error, sync_failed};
 use crate::printer::Printer;
 
-/// Arguments of `puffin pip-install`.
+// The arguments of `puffin pip-install`. Its help starts with this doc comment
+// (subcommands are built lazily): keep it the same as the `Command` variant's.
+/// Resolve requirements and install them, keeping everything else installed.
 #[derive(Args, Debug, Default)]
 #[command(after_help = "\
 pip-install never removes a distribution that it is not asked to install or \

@@ -29,7 +29,9 @@ use crate::printer::Printer;
 #[path = "pip_sync_options.rs"]
 mod options;
 
-/// Arguments of `puffin pip-sync`.
+// The arguments of `puffin pip-sync`. Its help starts with this doc comment
+// (subcommands are built lazily): keep it the same as the `Command` variant's.
+/// Make an environment contain exactly the distributions a requirements file lists.
 #[derive(Args, Debug, Default)]
 #[command(after_help = "\
 pip-sync never removes pip, setuptools, wheel or puffin, even when the \

@@ -18,7 +18,9 @@ use crate::commands::environment::{
 use crate::commands::{ExitStatus, UserError};
 use crate::printer::Printer;
 
-/// Arguments of `puffin pip-uninstall`.
+// The arguments of `puffin pip-uninstall`. Its help starts with this doc comment
+// (subcommands are built lazily): keep it the same as the `Command` variant's.
+/// Uninstall distributions from an environment.
 #[derive(Args, Debug)]
 #[command(group = clap::ArgGroup::new("sources").required(true).multiple(true))]
 pub(crate) struct PipUninstallArgs {

@@ -10,7 +10,9 @@ use crate::GlobalArgs;
 use crate::commands::{ExitStatus, UserError};
 use crate::printer::Printer;
 
-/// Arguments of `puffin venv`.
+// The arguments of `puffin venv`. Its help starts with this doc comment
+// (subcommands are built lazily): keep it the same as the `Command` variant's.
+/// Create a virtual environment.
 #[derive(Args, Debug)]
 pub(crate) struct VenvArgs {
     /// Where to create the virtual environment.
