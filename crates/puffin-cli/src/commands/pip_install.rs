@@ -168,7 +168,8 @@ pub(crate) fn run(
         start.elapsed()
     ));
 
-    let progress = Arc::new(SyncProgress::new(printer, start, std::iter::empty()));
+    let progress =
+        Arc::new(SyncProgress::new(printer, start, std::iter::empty()).without_resolved_line());
     let result = Sync::new(&environment, &cache)
         .with_options(args.options())
         .with_reporter(progress.clone())

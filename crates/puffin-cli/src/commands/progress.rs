@@ -23,6 +23,9 @@ pub(crate) struct SyncProgress {
     /// Requirements another command added (`venv --seed`): not warned about
     /// when unpinned.
     seeds: BTreeSet<String>,
+    /// Whether preparing prints "Resolved N packages"; not when the command
+    /// resolved them itself and said so (`pip-install`).
+    says_resolved: bool,
 }
 
 impl SyncProgress {
@@ -46,7 +49,14 @@ impl SyncProgress {
             seeds: seeds
                 .map(|seed| seed.requirement.name.to_string())
                 .collect(),
+            says_resolved: true,
         }
+    }
+
+    /// Leave out the "Resolved" line: the command printed its own.
+    pub(crate) fn without_resolved_line(mut self) -> Self {
+        self.says_resolved = false;
+        self
     }
 
     /// Remove every bar.
@@ -159,10 +169,12 @@ impl Reporter for SyncProgress {
             } => {
                 self.finish();
                 let since_start = elapsed(self.start.elapsed());
-                self.printer.status(format_args!(
-                    "Resolved {} in {since_start}",
-                    packages(resolved)
-                ));
+                if self.says_resolved {
+                    self.printer.status(format_args!(
+                        "Resolved {} in {since_start}",
+                        packages(resolved)
+                    ));
+                }
                 if built > 0 {
                     self.printer
                         .status(format_args!("Built {} in {since_start}", packages(built)));

@@ -45,6 +45,8 @@ fn installs_a_chain_and_keeps_unrelated_packages() {
     );
     assert!(stderr.contains("+ app==1.0"), "{stderr}");
     assert!(!stderr.contains("- unrelated"), "{stderr}");
+    // The resolution is reported once, by the resolver's step.
+    assert_eq!(stderr.matches("Resolved ").count(), 1, "{stderr}");
     // Nothing to do the second time.
     let stderr = success(&context, &install(&context, &server, &["app"]));
     assert!(stderr.contains("Audited 3 packages"), "{stderr}");
