@@ -539,10 +539,22 @@ impl<'a> Sync<'a> {
             .install
             .iter()
             .any(|install| matches!(install.requirement.source, WheelSource::Registry { .. }));
-        if !needs_registry {
-            return Ok(IndexLocations::find_links_only(Vec::new()));
-        }
         let env = |key: &str| std::env::var(key).ok();
+        if !needs_registry {
+            // Direct URLs need no index (nor its configuration checked), but
+            // reach their hosts with the same `--cert`, `--client-cert`,
+            // trusted hosts and keyring as an index would.
+            let no_index = IndexArgs {
+                no_index: true,
+                ..self.options.index.clone()
+            };
+            let network = IndexLocations::discover(&no_index, &requirements.index, &env, None)
+                .map_err(|err| Error::IndexLocations(Box::new(err)))?
+                .network;
+            let mut locations = IndexLocations::find_links_only(Vec::new());
+            locations.network = network;
+            return Ok(locations);
+        }
         let locations = IndexLocations::discover(
             &self.options.index,
             &requirements.index,

@@ -57,6 +57,32 @@ fn pip_sync_with_cert_and_client_cert() {
     assert_eq!(context.installed(), ["demo==1.0"]);
 }
 
+/// A sync of direct URLs only needs no index, but still reaches their host
+/// with `--cert`: without it the TLS handshake fails, with it the wheel is
+/// installed.
+#[test]
+fn pip_sync_direct_url_with_cert_and_no_index() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    context.wheel("demo", "1.0");
+    let server = tls_server(&context, false);
+    let url = format!("{}/files/demo-1.0-py3-none-any.whl", server.base_url());
+    let requirements = context.requirements(&format!("demo @ {url}\n"));
+    let output = context.pip_sync().arg(&requirements).output().unwrap();
+    assert!(!output.status.success(), "{}", stderr(&output));
+    assert!(context.installed().is_empty());
+    let output = context
+        .pip_sync()
+        .arg(&requirements)
+        .arg("--cert")
+        .arg(server.ca_cert_path().unwrap())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(context.installed(), ["demo==1.0"]);
+}
+
 #[test]
 fn pip_sync_trusts_a_host_from_the_requirements_file_or_pip_env() {
     let Some(context) = TestContext::new() else {
