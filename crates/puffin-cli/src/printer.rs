@@ -31,10 +31,14 @@ impl Printer {
         self
     }
 
-    /// Set up `tracing` output on stderr: warnings by default, `-v` for
-    /// debug, `-vv` for trace, overridden by `RUST_LOG`.
+    /// Set up `tracing` output on stderr: none by default (what the user
+    /// must see reaches the CLI as values and is printed), `-v` for debug,
+    /// `-vv` for trace, overridden by `RUST_LOG`.
     pub(crate) fn init_tracing(self) {
         let default = match self.verbose {
+            // Nothing to log: no subscriber at all, so that a quick command
+            // (a no-op sync) does not set up a filter and a formatter.
+            0 if std::env::var_os("RUST_LOG").is_none() => return,
             0 => "off",
             1 => "debug",
             _ => "trace",
