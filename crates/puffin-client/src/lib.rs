@@ -41,6 +41,7 @@ mod remote_zip;
 mod reporter;
 mod select;
 mod simple;
+mod streamed;
 
 pub use error::ClientError;
 pub use format_policy::FormatPolicy;
