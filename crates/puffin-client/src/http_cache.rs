@@ -235,8 +235,11 @@ impl CachedEntry {
             if self.reader.read_until(b'\n', &mut line).ok()? == 0 {
                 break;
             }
-            match serde_json::from_slice(&line) {
-                Ok(file) => files.push(file),
+            match serde_json::from_slice::<IndexFile>(&line) {
+                Ok(mut file) => {
+                    file.shrink();
+                    files.push(file);
+                }
                 Err(err) => {
                     debug!(%err, "Ignoring a damaged cached page");
                     return None;
