@@ -236,10 +236,7 @@ impl CachedEntry {
                 break;
             }
             match serde_json::from_slice::<IndexFile>(&line) {
-                Ok(mut file) => {
-                    file.shrink();
-                    files.push(file);
-                }
+                Ok(file) => files.push(file),
                 Err(err) => {
                     debug!(%err, "Ignoring a damaged cached page");
                     return None;
@@ -295,6 +292,7 @@ mod tests {
     use reqwest::header::HeaderValue;
 
     use super::*;
+    use crate::FileHashes;
 
     #[test]
     fn reads_cache_control() {
@@ -372,15 +370,15 @@ mod tests {
                 .unwrap()
                 .join(name)
                 .unwrap(),
-            hashes: vec![
+            hashes: FileHashes::new([
                 "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
                     .parse()
                     .unwrap(),
-            ],
+            ]),
             requires_python: Some(">=3.8".into()),
             yanked: Some("two\nlines".into()),
             core_metadata: true,
-            core_metadata_hashes: Vec::new(),
+            core_metadata_hashes: FileHashes::default(),
         }
     }
 

@@ -25,8 +25,8 @@ use crate::select::{self, CandidateGroup, CandidateLocation, Candidates};
 use crate::simple::{self, IndexFile};
 use crate::streamed;
 use crate::{
-    ClientError, DistLocation, FlatIndexLocation, FormatPolicy, IndexLocations, ProjectFile,
-    Reporter, SelectedDist, SelectedSource, SelectedWheel,
+    ClientError, DistLocation, FileHashes, FlatIndexLocation, FormatPolicy, IndexLocations,
+    ProjectFile, Reporter, SelectedDist, SelectedSource, SelectedWheel,
 };
 
 /// How many downloads the caller should run at once (e.g. with
@@ -339,14 +339,15 @@ impl RegistryClient {
                 url: redact(&url),
                 err: err.without_url(),
             })?;
-        if !file.core_metadata_hashes.is_empty() {
-            let mut hasher = Hasher::for_expected(&file.core_metadata_hashes);
+        let expected = file.core_metadata_hashes.to_vec();
+        if !expected.is_empty() {
+            let mut hasher = Hasher::for_expected(&expected);
             hasher.update(&body);
             hashes::check(
                 &format!("{}.metadata", file.filename),
                 &redact(&url),
                 &hasher.finish(),
-                &file.core_metadata_hashes,
+                &expected,
                 &[],
             )?;
         }
@@ -1059,11 +1060,11 @@ fn find_links_dir(dir: &Path) -> Result<Vec<IndexFile>, ClientError> {
         candidates.push(IndexFile {
             filename: filename.into(),
             url,
-            hashes: Vec::new(),
+            hashes: FileHashes::default(),
             requires_python: None,
             yanked: None,
             core_metadata: false,
-            core_metadata_hashes: Vec::new(),
+            core_metadata_hashes: FileHashes::default(),
         });
     }
     Ok(candidates)

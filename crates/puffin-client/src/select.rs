@@ -406,15 +406,15 @@ fn selected(package: &PackageName, version: &Version, parsed: &Parsed<'_>) -> Se
         Kind::Wheel(filename) => SelectedDist::Wheel(SelectedWheel {
             filename: filename.clone(),
             source,
-            hashes: file.hashes.clone(),
-            yanked: file.yanked.clone(),
+            hashes: file.hashes.to_vec(),
+            yanked: file.yanked.as_deref().map(str::to_string),
             warnings,
         }),
         Kind::SourceDist(filename) => SelectedDist::Source(SelectedSource {
             filename: filename.clone(),
             source,
-            hashes: file.hashes.clone(),
-            yanked: file.yanked.clone(),
+            hashes: file.hashes.to_vec(),
+            yanked: file.yanked.as_deref().map(str::to_string),
             warnings,
         }),
     }
@@ -591,6 +591,7 @@ impl Fit<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FileHashes;
 
     fn tags() -> Tags {
         Tags::new(
@@ -615,11 +616,11 @@ mod tests {
                 .unwrap()
                 .join(filename)
                 .unwrap(),
-            hashes: vec![],
+            hashes: FileHashes::default(),
             requires_python: None,
             yanked: None,
             core_metadata: false,
-            core_metadata_hashes: Vec::new(),
+            core_metadata_hashes: FileHashes::default(),
         }
     }
 

@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use puffin_package::{HashAlgorithm, HashDigest};
+
+use crate::FileHashes;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -26,19 +28,22 @@ pub(crate) const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, applicatio
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/vnd.pypi.simple.v1+json";
 
 /// One file listed on a project page or a find-links page.
+///
+/// Kept small, since a page can list hundreds of thousands: text that never
+/// grows is boxed, and hashes are [`FileHashes`] (a SHA-256 as its bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexFile {
     /// The filename (the last segment of the URL's path).
-    pub filename: String,
+    pub filename: Box<str>,
     /// The absolute URL of the file, without its hash fragment.
     pub url: Url,
     /// Hashes the index gives, in algorithms puffin checks (others are
     /// dropped when the page is read).
-    pub hashes: Vec<HashDigest>,
+    pub hashes: FileHashes,
     /// The `Requires-Python` specifiers, e.g. `>=3.8`, as given.
-    pub requires_python: Option<String>,
+    pub requires_python: Option<Box<str>>,
     /// `Some(reason)` if the file is yanked (PEP 592); the reason may be empty.
-    pub yanked: Option<String>,
+    pub yanked: Option<Box<str>>,
     /// Whether the index serves the file's core metadata at `<url>.metadata`
     /// (PEP 658 / PEP 714).
     #[serde(default)]
@@ -47,16 +52,7 @@ pub struct IndexFile {
     /// (`core-metadata: {"sha256": ...}`, `data-core-metadata="sha256=..."`);
     /// checked when it is fetched.
     #[serde(default)]
-    pub core_metadata_hashes: Vec<HashDigest>,
-}
-
-impl IndexFile {
-    /// Release the spare room of the hash lists: a list grown by one push
-    /// holds four, and a page lists hundreds of thousands of files.
-    pub(crate) fn shrink(&mut self) {
-        self.hashes.shrink_to_fit();
-        self.core_metadata_hashes.shrink_to_fit();
-    }
+    pub core_metadata_hashes: FileHashes,
 }
 
 #[derive(Deserialize)]
@@ -209,19 +205,17 @@ fn json_file(file: JsonFile, base: &Url) -> Option<IndexFile> {
     if core_metadata_hashes.is_empty() {
         core_metadata_hashes = json_metadata_hashes(file.dist_info_metadata.as_ref());
     }
-    hashes.shrink_to_fit();
-    core_metadata_hashes.shrink_to_fit();
     Some(IndexFile {
-        filename: file.filename,
+        filename: file.filename.into(),
         url,
-        hashes,
+        hashes: hashes.into(),
         core_metadata,
-        core_metadata_hashes,
-        requires_python: file.requires_python.filter(|r| !r.trim().is_empty()),
+        core_metadata_hashes: core_metadata_hashes.into(),
+        requires_python: non_empty(file.requires_python),
         yanked: match file.yanked {
             None | Some(JsonYanked::Flag(false)) => None,
-            Some(JsonYanked::Flag(true)) => Some(String::new()),
-            Some(JsonYanked::Reason(reason)) => Some(reason),
+            Some(JsonYanked::Flag(true)) => Some("".into()),
+            Some(JsonYanked::Reason(reason)) => Some(reason.into()),
         },
     })
 }
@@ -265,13 +259,13 @@ pub(crate) fn parse_html(reader: impl Read, base: &Url) -> Vec<IndexFile> {
                     continue;
                 };
                 files.push(IndexFile {
-                    filename,
+                    filename: filename.into(),
                     url,
-                    hashes,
-                    requires_python: requires_python.filter(|r| !r.trim().is_empty()),
-                    yanked,
+                    hashes: hashes.into(),
+                    requires_python: non_empty(requires_python),
+                    yanked: yanked.map(String::into_boxed_str),
                     core_metadata,
-                    core_metadata_hashes,
+                    core_metadata_hashes: core_metadata_hashes.into(),
                 });
             }
         }
@@ -381,6 +375,13 @@ impl LinkCollector {
     }
 }
 
+/// A `Requires-Python` value, unless blank.
+fn non_empty(value: Option<String>) -> Option<Box<str>> {
+    value
+        .filter(|value| !value.trim().is_empty())
+        .map(String::into_boxed_str)
+}
+
 /// The percent-decoded last segment of a URL's path.
 pub(crate) fn filename_of(url: &Url) -> Option<String> {
     let segment = url.path_segments()?.next_back()?;
@@ -448,7 +449,10 @@ mod tests {
                     "{} {} hashes={:?} requires_python={:?} yanked={:?}",
                     f.filename,
                     f.url,
-                    f.hashes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    f.hashes
+                        .iter()
+                        .map(|hash| hash.to_string())
+                        .collect::<Vec<_>>(),
                     f.requires_python,
                     f.yanked
                 )
@@ -501,7 +505,7 @@ mod tests {
         body.extend(std::iter::repeat_n(0u8, 1_000_000));
         body.extend(b"<a href=\"foo-2.0-py3-none-any.whl\" data-yanked>\0</a>\0<a href='\0'>");
         let files = parse_html(&body[..], &base());
-        let names: Vec<&str> = files.iter().map(|f| f.filename.as_str()).collect();
+        let names: Vec<&str> = files.iter().map(|f| &*f.filename).collect();
         assert_eq!(
             names[..2],
             ["foo-1.0-py3-none-any.whl", "foo-2.0-py3-none-any.whl"]
@@ -561,7 +565,7 @@ mod tests {
                 .map(|f| {
                     f.core_metadata_hashes
                         .iter()
-                        .map(ToString::to_string)
+                        .map(|hash| hash.to_string())
                         .collect()
                 })
                 .collect();
