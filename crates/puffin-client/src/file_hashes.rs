@@ -154,7 +154,7 @@ mod tests {
         let sha256 = digest(&format!("sha256:{SHA256}"));
         let hashes = FileHashes::new([sha256.clone(), sha256.clone()]);
         assert!(matches!(hashes.0, Repr::Sha256(_)));
-        assert_eq!(hashes.to_vec(), [sha256.clone()]);
+        assert_eq!(hashes.to_vec(), std::slice::from_ref(&sha256));
         let sha512 = digest(&format!("sha512:{}", "ab".repeat(64)));
         let both = FileHashes::new([sha512.clone(), sha256.clone()]);
         assert_eq!(both.len(), 2);

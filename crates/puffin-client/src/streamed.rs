@@ -101,3 +101,63 @@ impl<B: AsRef<[u8]>> Read for ChunkReader<B> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chunks are read as one stream, whatever the reader's buffer size;
+    /// the end comes when the sender is gone.
+    #[test]
+    fn chunks_read_as_one_stream() {
+        let (sender, receiver) = mpsc::channel(2);
+        let reader = std::thread::spawn(move || {
+            let mut reader = ChunkReader {
+                receiver,
+                chunk: None::<Vec<u8>>,
+                offset: 0,
+            };
+            let mut small = [0; 3];
+            let mut text = Vec::new();
+            loop {
+                let n = reader.read(&mut small).unwrap();
+                if n == 0 {
+                    break;
+                }
+                text.extend_from_slice(&small[..n]);
+            }
+            text
+        });
+        for chunk in ["<a href=", "", "'x'>", "y</a>"] {
+            sender.blocking_send(chunk.as_bytes().to_vec()).unwrap();
+        }
+        drop(sender);
+        assert_eq!(reader.join().unwrap(), b"<a href='x'>y</a>");
+    }
+
+    /// A page is parsed from the chunks it arrives in.
+    #[test]
+    fn a_page_parses_across_chunks() {
+        let (sender, receiver) = mpsc::channel(1);
+        let parser = std::thread::spawn(move || {
+            let reader = ChunkReader {
+                receiver,
+                chunk: None::<Vec<u8>>,
+                offset: 0,
+            };
+            let base = Url::parse("http://127.0.0.1:1/simple/foo/").unwrap();
+            crate::simple::parse_html(reader, &base)
+        });
+        let page = "<a href='foo-1.0-py3-none-any.whl#sha256=".to_string()
+            + &"ab".repeat(32)
+            + "'>foo</a><a href='foo-2.0.tar.gz'>foo</a>";
+        for chunk in page.as_bytes().chunks(7) {
+            sender.blocking_send(chunk.to_vec()).unwrap();
+        }
+        drop(sender);
+        let files = parser.join().unwrap();
+        let names: Vec<&str> = files.iter().map(|file| &*file.filename).collect();
+        assert_eq!(names, ["foo-1.0-py3-none-any.whl", "foo-2.0.tar.gz"]);
+        assert_eq!(files[0].hashes.len(), 1);
+    }
+}
