@@ -854,6 +854,18 @@ impl RegistryClient {
                 status: status.as_u16(),
             });
         }
+        let files = self.parse_and_cache(response, url, cache_path).await?;
+        Ok(Page::Found(files))
+    }
+
+    /// Parse a page's body as it arrives (JSON or HTML, by its content
+    /// type), then cache the files unless the response says `no-store`.
+    async fn parse_and_cache(
+        &self,
+        response: reqwest::Response,
+        url: &Url,
+        cache_path: &Path,
+    ) -> Result<Vec<IndexFile>, ClientError> {
         let base = response.url().clone();
         let headers = response.headers().clone();
         let is_json = headers
@@ -873,18 +885,17 @@ impl RegistryClient {
             err: Box::new(err),
         })?;
         if http_cache::freshness(&headers).no_store {
-            return Ok(Page::Found(files));
+            return Ok(files);
         }
         let path = cache_path.to_path_buf();
-        let files = blocking(move || {
+        blocking(move || {
             let page = CachedPage::new(&headers, files.len());
             if let Err(err) = page.write(&files, &path) {
                 debug!(path = %path.display(), %err, "Failed to cache an index page");
             }
             files
         })
-        .await?;
-        Ok(Page::Found(files))
+        .await
     }
 
     /// A GET with credentials and retries. After a 401, when the password

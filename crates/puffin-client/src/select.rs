@@ -783,6 +783,24 @@ mod tests {
         insta::assert_snapshot!(err.to_string(), @"No version of `foo` matches `==3.0` in the index `http://127.0.0.1:1/simple/` (no files found)");
     }
 
+    /// Selection keeps only the newest versions for its error, not every
+    /// version of the page: the ten newest are listed, then `...`.
+    #[test]
+    fn many_versions_list_the_newest_ten() {
+        let files: Vec<IndexFile> = (1..=30)
+            .flat_map(|minor| {
+                [
+                    file(&format!("foo-1.{minor}-py3-none-any.whl")),
+                    file(&format!("foo-1.{minor}.tar.gz")),
+                ]
+            })
+            .collect();
+        let err = run("==3.0", files.clone()).unwrap_err();
+        insta::assert_snapshot!(err.to_string(), @"No version of `foo` matches `==3.0` in the index `http://127.0.0.1:1/simple/` (available: 1.30, 1.29, 1.28, 1.27, 1.26, 1.25, 1.24, 1.23, 1.22, 1.21, ...)");
+        let selected = run(">=1.5,<1.20", files).unwrap();
+        assert_eq!(selected.filename.to_string(), "foo-1.19-py3-none-any.whl");
+    }
+
     #[test]
     fn falls_back_to_older_versions_for_ranges() {
         let selected = run(
