@@ -29,6 +29,7 @@
 
 mod auth;
 mod error;
+mod file_hashes;
 mod format_policy;
 mod hashes;
 mod http;
@@ -41,8 +42,10 @@ mod remote_zip;
 mod reporter;
 mod select;
 mod simple;
+mod streamed;
 
 pub use error::ClientError;
+pub use file_hashes::FileHashes;
 pub use format_policy::FormatPolicy;
 pub use hashes::check_require_hashes;
 pub use http::{DEFAULT_HTTP_TIMEOUT_SECS, DEFAULT_MAX_INDEX_PAGE_SIZE};

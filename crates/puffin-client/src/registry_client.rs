@@ -19,13 +19,14 @@ use url::Url;
 use crate::auth::{CredentialStore, redact};
 use crate::hashes::{self, Computed, Hasher};
 use crate::http::{self, HttpClients, RetryPolicy};
-use crate::http_cache::{self, CachedPage, Refresh};
+use crate::http_cache::{self, CachedEntry, CachedPage, Refresh};
 use crate::keyring::{self, Keyring};
-use crate::select::{self, Candidate, CandidateLocation, Candidates};
+use crate::select::{self, CandidateGroup, CandidateLocation, Candidates};
 use crate::simple::{self, IndexFile};
+use crate::streamed;
 use crate::{
-    ClientError, DistLocation, FlatIndexLocation, FormatPolicy, IndexLocations, ProjectFile,
-    Reporter, SelectedDist, SelectedSource, SelectedWheel,
+    ClientError, DistLocation, FileHashes, FlatIndexLocation, FormatPolicy, IndexLocations,
+    ProjectFile, Reporter, SelectedDist, SelectedSource, SelectedWheel,
 };
 
 /// How many downloads the caller should run at once (e.g. with
@@ -232,23 +233,25 @@ pub struct RegistryClient {
 }
 
 /// The files of one find-links location (a directory or a page), by project.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct FlatListing {
-    files: std::collections::HashMap<PackageName, Vec<Candidate>>,
+    location: CandidateLocation,
+    files: std::collections::HashMap<PackageName, Vec<IndexFile>>,
     /// Offline, and the page is not in the cache.
     not_cached: bool,
 }
 
 impl FlatListing {
-    fn new(files: impl IntoIterator<Item = Candidate>, not_cached: bool) -> Self {
-        let mut by_project: std::collections::HashMap<PackageName, Vec<Candidate>> =
+    fn new(location: CandidateLocation, files: Vec<IndexFile>, not_cached: bool) -> Self {
+        let mut by_project: std::collections::HashMap<PackageName, Vec<IndexFile>> =
             std::collections::HashMap::new();
-        for candidate in files {
-            if let Some(name) = file_project_name(&candidate.file.filename) {
-                by_project.entry(name).or_default().push(candidate);
+        for file in files {
+            if let Some(name) = file_project_name(&file.filename) {
+                by_project.entry(name).or_default().push(file);
             }
         }
         Self {
+            location,
             files: by_project,
             not_cached,
         }
@@ -336,14 +339,15 @@ impl RegistryClient {
                 url: redact(&url),
                 err: err.without_url(),
             })?;
-        if !file.core_metadata_hashes.is_empty() {
-            let mut hasher = Hasher::for_expected(&file.core_metadata_hashes);
+        let expected = file.core_metadata_hashes.to_vec();
+        if !expected.is_empty() {
+            let mut hasher = Hasher::for_expected(&expected);
             hasher.update(&body);
             hashes::check(
                 &format!("{}.metadata", file.filename),
                 &redact(&url),
                 &hasher.finish(),
-                &file.core_metadata_hashes,
+                &expected,
                 &[],
             )?;
         }
@@ -374,7 +378,7 @@ impl RegistryClient {
             tags,
             python_version,
             &policy,
-            candidates,
+            &candidates,
         )? {
             SelectedDist::Wheel(wheel) => {
                 debug!(wheel = %wheel.filename, "Selected");
@@ -414,7 +418,7 @@ impl RegistryClient {
             tags,
             python_version,
             policy,
-            candidates,
+            &candidates,
         )?;
         debug!(file = %selected.filename(), "Selected");
         Ok(selected)
@@ -591,10 +595,9 @@ impl RegistryClient {
     /// every find-links location; with where they were looked for.
     async fn candidates(&self, package: &PackageName) -> Result<Candidates, ClientError> {
         let (candidates, not_cached) = self.gather(package).await?;
-        let has_project = candidates
-            .files
-            .iter()
-            .any(|c| file_project_name(&c.file.filename).is_some_and(|name| &name == package));
+        let has_project = candidates.iter().any(|(_, file)| {
+            file_project_name(&file.filename).is_some_and(|name| &name == package)
+        });
         if !has_project {
             if self.offline && not_cached {
                 return Err(ClientError::Offline {
@@ -624,10 +627,21 @@ impl RegistryClient {
     ) -> Result<Vec<ProjectFile>, ClientError> {
         let (candidates, not_cached) = self.gather(package).await?;
         let files: Vec<ProjectFile> = candidates
-            .files
+            .groups
             .into_iter()
-            .filter(|c| file_project_name(&c.file.filename).is_some_and(|name| &name == package))
-            .map(ProjectFile::from)
+            .flat_map(|group| {
+                let location = group.location;
+                group
+                    .files
+                    .into_iter()
+                    .filter(|file| {
+                        file_project_name(&file.filename).is_some_and(|name| &name == package)
+                    })
+                    .map(move |file| ProjectFile {
+                        location: location.of(&file),
+                        file,
+                    })
+            })
             .collect();
         if files.is_empty() && self.offline && not_cached {
             return Err(ClientError::Offline {
@@ -673,12 +687,10 @@ impl RegistryClient {
                 .push(format!("the index `{}`", redact(index)));
             if let Page::Found(files) = page {
                 debug!(index = %redact(index), files = files.len(), "Found the project");
-                candidates
-                    .files
-                    .extend(files.into_iter().map(|file| Candidate {
-                        file,
-                        location: CandidateLocation::Listed(index.clone()),
-                    }));
+                candidates.groups.push(CandidateGroup {
+                    location: CandidateLocation::Listed(index.clone()),
+                    files,
+                });
                 break;
             }
         }
@@ -699,7 +711,10 @@ impl RegistryClient {
         for (link, listing) in self.locations.find_links.iter().zip(self.flat.iter()) {
             let listing = listing.get_or_try_init(|| self.read_flat(link)).await?;
             if let Some(files) = listing.files.get(package) {
-                candidates.files.extend(files.iter().cloned());
+                candidates.groups.push(CandidateGroup {
+                    location: listing.location.clone(),
+                    files: files.clone(),
+                });
             }
             not_cached |= listing.not_cached;
             candidates.searched.push(match link {
@@ -714,7 +729,11 @@ impl RegistryClient {
     async fn read_flat(&self, link: &FlatIndexLocation) -> Result<FlatListing, ClientError> {
         let page = match link {
             FlatIndexLocation::Path(dir) => {
-                return Ok(FlatListing::new(find_links_dir(dir)?, false));
+                return Ok(FlatListing::new(
+                    CandidateLocation::Directory,
+                    find_links_dir(dir)?,
+                    false,
+                ));
             }
             FlatIndexLocation::Url(page) => page,
         };
@@ -724,44 +743,47 @@ impl RegistryClient {
                 .fetch_page(page, &self.cache.flat_index_entry(page), refresh)
                 .await?
             {
-                Page::Found(files) => FlatListing::new(
-                    files.into_iter().map(|file| Candidate {
-                        file,
-                        location: CandidateLocation::Listed(page.clone()),
-                    }),
-                    false,
-                ),
-                Page::NotFound => FlatListing::default(),
-                Page::NotCached => FlatListing::new(Vec::new(), true),
+                Page::Found(files) => {
+                    FlatListing::new(CandidateLocation::Listed(page.clone()), files, false)
+                }
+                Page::NotFound => {
+                    FlatListing::new(CandidateLocation::Listed(page.clone()), Vec::new(), false)
+                }
+                Page::NotCached => {
+                    FlatListing::new(CandidateLocation::Listed(page.clone()), Vec::new(), true)
+                }
             },
         )
     }
 
     /// Fetch a page through the HTTP cache; with `refresh`, a fresh cached
-    /// page is revalidated all the same.
+    /// page is revalidated all the same. A cached page's files are read only
+    /// when it is used (fresh, offline, or after a `304`).
     async fn fetch_page(
         &self,
         url: &Url,
         cache_path: &Path,
         refresh: bool,
     ) -> Result<Page, ClientError> {
-        let cached = CachedPage::read(cache_path);
+        let mut cached = CachedEntry::open(cache_path);
         if self.offline {
             return Ok(match cached {
-                Some(page) => Page::Found(page.files),
+                Some(entry) => read_cached(entry)
+                    .await
+                    .map_or(Page::NotCached, Page::Found),
                 None => Page::NotCached,
             });
         }
-        if let Some(page) = &cached
-            && page.is_fresh()
-            && !refresh
-        {
+        if let Some(entry) = cached.take_if(|entry| entry.page.is_fresh() && !refresh) {
             debug!(url = %redact(url), "Fresh in the cache");
-            return Ok(Page::Found(page.files.clone()));
+            if let Some(files) = read_cached(entry).await {
+                return Ok(Page::Found(files));
+            }
         }
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static(simple::ACCEPT));
-        if let Some(page) = &cached {
+        if let Some(entry) = &cached {
+            let page = &entry.page;
             if let Some(etag) = page
                 .etag
                 .as_deref()
@@ -780,7 +802,7 @@ impl RegistryClient {
         let mut attempt = 0;
         loop {
             match self
-                .fetch_page_once(url, headers.clone(), cached.clone(), cache_path)
+                .fetch_page_once(url, headers.clone(), &mut cached, cache_path)
                 .await
             {
                 Err(ClientError::Request { err, .. })
@@ -796,23 +818,32 @@ impl RegistryClient {
     }
 
     /// One request for a page (the GET itself retries connection errors and
-    /// 5xx answers), its body read up to [`Self::max_page_size`] and parsed.
+    /// 5xx answers), its body parsed as it arrives, up to
+    /// [`Self::max_page_size`] bytes, and cached. A `304` uses (and takes)
+    /// the `cached` entry.
     async fn fetch_page_once(
         &self,
         url: &Url,
         headers: HeaderMap,
-        cached: Option<CachedPage>,
+        cached: &mut Option<CachedEntry>,
         cache_path: &Path,
     ) -> Result<Page, ClientError> {
         let response = self.get(url, headers).await?;
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED
-            && let Some(page) = cached
+            && let Some(entry) = cached.take()
         {
             debug!(url = %redact(url), "Not modified");
-            let page = page.revalidated(response.headers());
-            store_page(&page, cache_path);
-            return Ok(Page::Found(page.files));
+            let headers = response.headers().clone();
+            let path = cache_path.to_path_buf();
+            let entry = blocking(move || entry.revalidated(&headers, &path)).await?;
+            if let Some(files) = read_cached(entry).await {
+                return Ok(Page::Found(files));
+            }
+            // The cached files could not be read: fetch the page unconditionally.
+            let mut headers = HeaderMap::new();
+            headers.insert(ACCEPT, HeaderValue::from_static(simple::ACCEPT));
+            return Box::pin(self.fetch_page_once(url, headers, &mut None, cache_path)).await;
         }
         if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
             return Ok(Page::NotFound);
@@ -823,27 +854,48 @@ impl RegistryClient {
                 status: status.as_u16(),
             });
         }
+        let files = self.parse_and_cache(response, url, cache_path).await?;
+        Ok(Page::Found(files))
+    }
+
+    /// Parse a page's body as it arrives (JSON or HTML, by its content
+    /// type), then cache the files unless the response says `no-store`.
+    async fn parse_and_cache(
+        &self,
+        response: reqwest::Response,
+        url: &Url,
+        cache_path: &Path,
+    ) -> Result<Vec<IndexFile>, ClientError> {
         let base = response.url().clone();
         let headers = response.headers().clone();
         let is_json = headers
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim_start().starts_with(simple::JSON_CONTENT_TYPE));
-        let body = read_bounded(response, url, self.max_page_size).await?;
-        let files = if is_json {
-            simple::parse_json(&body, &base).map_err(|err| ClientError::ParsePage {
-                url: redact(url),
-                err: Box::new(err),
-            })?
-        } else {
-            simple::parse_html(&body, &base)
-        };
-        drop(body);
-        let page = CachedPage::new(&headers, files);
-        if !http_cache::freshness(&headers).no_store {
-            store_page(&page, cache_path);
+        let parsed = streamed::parse_body(response, url, self.max_page_size, move |reader| {
+            if is_json {
+                simple::parse_json(reader, &base)
+            } else {
+                Ok(simple::parse_html(reader, &base))
+            }
+        })
+        .await?;
+        let files = parsed.map_err(|err| ClientError::ParsePage {
+            url: redact(url),
+            err: Box::new(err),
+        })?;
+        if http_cache::freshness(&headers).no_store {
+            return Ok(files);
         }
-        Ok(Page::Found(page.files))
+        let path = cache_path.to_path_buf();
+        blocking(move || {
+            let page = CachedPage::new(&headers, files.len());
+            if let Err(err) = page.write(&files, &path) {
+                debug!(path = %path.display(), %err, "Failed to cache an index page");
+            }
+            files
+        })
+        .await
     }
 
     /// A GET with credentials and retries. After a 401, when the password
@@ -969,37 +1021,19 @@ fn project_url(index: &Url, package: &PackageName) -> Url {
     url.join(&format!("{package}/")).unwrap_or(url)
 }
 
-/// The body of a response, decompressed, failing once it is longer than
-/// `limit` bytes (a hostile page of NUL bytes compresses a thousandfold).
-async fn read_bounded(
-    response: reqwest::Response,
-    url: &Url,
-    limit: u64,
-) -> Result<Vec<u8>, ClientError> {
-    let too_large = || ClientError::PageTooLarge {
-        url: redact(url),
-        limit,
-    };
-    let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|err| ClientError::Request {
-            url: redact(url),
-            err: err.without_url(),
-        })?;
-        if (body.len() + chunk.len()) as u64 > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+/// Run `work` (file I/O, parsing) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ClientError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| ClientError::Io(std::io::Error::other(err)))
 }
 
-/// Store a page; a failure only costs a refetch later.
-fn store_page(page: &CachedPage, path: &Path) {
-    if let Err(err) = page.write(path) {
-        debug!(path = %path.display(), %err, "Failed to cache an index page");
-    }
+/// The files of a cached page, read off the async threads; `None` when the
+/// file is damaged.
+async fn read_cached(entry: CachedEntry) -> Option<Vec<IndexFile>> {
+    blocking(move || entry.files()).await.ok().flatten()
 }
 
 /// The project name of a wheel or source distribution filename.
@@ -1015,7 +1049,7 @@ fn file_project_name(filename: &str) -> Option<PackageName> {
 
 /// The wheels and source distributions in a find-links directory (a missing
 /// directory has none).
-fn find_links_dir(dir: &Path) -> Result<Vec<Candidate>, ClientError> {
+fn find_links_dir(dir: &Path) -> Result<Vec<IndexFile>, ClientError> {
     if !dir.is_dir() {
         debug!(dir = %dir.display(), "Find-links directory does not exist");
         return Ok(Vec::new());
@@ -1034,17 +1068,14 @@ fn find_links_dir(dir: &Path) -> Result<Vec<Candidate>, ClientError> {
         let Ok(url) = Url::from_file_path(&path) else {
             continue;
         };
-        candidates.push(Candidate {
-            file: IndexFile {
-                filename,
-                url,
-                hashes: Vec::new(),
-                requires_python: None,
-                yanked: None,
-                core_metadata: false,
-                core_metadata_hashes: Vec::new(),
-            },
-            location: CandidateLocation::Path(path),
+        candidates.push(IndexFile {
+            filename: filename.into(),
+            url,
+            hashes: FileHashes::default(),
+            requires_python: None,
+            yanked: None,
+            core_metadata: false,
+            core_metadata_hashes: FileHashes::default(),
         });
     }
     Ok(candidates)

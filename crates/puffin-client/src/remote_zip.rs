@@ -281,7 +281,7 @@ impl RegistryClient {
         let redacted = redact(&file.url);
         if self.is_offline() {
             return Err(ClientError::OfflineDownload {
-                filename: file.filename.clone(),
+                filename: file.filename.to_string(),
                 url: redacted,
             });
         }

@@ -12,7 +12,7 @@
 //!
 //! [`TagPriority`]: platform_tags::TagPriority
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -127,20 +127,13 @@ pub struct ProjectFile {
     pub location: DistLocation,
 }
 
-impl From<Candidate> for ProjectFile {
-    fn from(candidate: Candidate) -> Self {
-        Self {
-            location: candidate.location(),
-            file: candidate.file,
-        }
-    }
-}
-
 /// A project's files, and where they were looked for (named in errors,
 /// credentials redacted).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Candidates {
-    pub(crate) files: Vec<Candidate>,
+    /// The files, in groups that share where they were found: a page's files
+    /// are never copied to carry its URL each.
+    pub(crate) groups: Vec<CandidateGroup>,
     /// E.g. ``the index `http://127.0.0.1:1/simple/` ``, ``` `./wheels` ```.
     pub(crate) searched: Vec<String>,
 }
@@ -154,34 +147,46 @@ impl Candidates {
             self.searched.join(", ")
         }
     }
-}
 
-/// A file and where it was found.
-#[derive(Debug, Clone)]
-pub(crate) struct Candidate {
-    pub(crate) file: IndexFile,
-    pub(crate) location: CandidateLocation,
-}
-
-impl Candidate {
-    /// The public form of where the file is.
-    fn location(&self) -> DistLocation {
-        match &self.location {
-            CandidateLocation::Listed(index) => DistLocation::Url {
-                url: self.file.url.clone(),
-                index: index.clone(),
-            },
-            CandidateLocation::Path(path) => DistLocation::Path(path.clone()),
-        }
+    /// Every file, with where it was found.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&CandidateLocation, &IndexFile)> {
+        self.groups
+            .iter()
+            .flat_map(|group| group.files.iter().map(move |file| (&group.location, file)))
     }
 }
 
+/// Files found in one place.
+#[derive(Debug, Clone)]
+pub(crate) struct CandidateGroup {
+    pub(crate) location: CandidateLocation,
+    pub(crate) files: Vec<IndexFile>,
+}
+
+/// Where a group of files was found.
 #[derive(Debug, Clone)]
 pub(crate) enum CandidateLocation {
     /// Listed on the index (or find-links page) with this URL.
     Listed(Url),
-    /// A file in a find-links directory.
-    Path(PathBuf),
+    /// In a find-links directory: each file's path is its `file:` URL.
+    Directory,
+}
+
+impl CandidateLocation {
+    /// The public form of where `file` is.
+    pub(crate) fn of(&self, file: &IndexFile) -> DistLocation {
+        match self {
+            Self::Listed(index) => DistLocation::Url {
+                url: file.url.clone(),
+                index: index.clone(),
+            },
+            Self::Directory => DistLocation::Path(
+                file.url
+                    .to_file_path()
+                    .unwrap_or_else(|()| PathBuf::from(file.url.path())),
+            ),
+        }
+    }
 }
 
 enum Kind {
@@ -189,18 +194,119 @@ enum Kind {
     SourceDist(SourceDistFilename),
 }
 
-struct Parsed {
-    candidate: Candidate,
+impl Kind {
+    /// The project name, version and kind of a wheel or source distribution
+    /// filename.
+    fn parse(filename: &str) -> Option<(PackageName, Version, Self)> {
+        if let Ok(wheel) = WheelFilename::from_str(filename) {
+            return Some((
+                wheel.name.clone(),
+                wheel.version.clone(),
+                Self::Wheel(wheel),
+            ));
+        }
+        let sdist = SourceDistFilename::from_str(filename).ok()?;
+        Some((
+            sdist.name.clone(),
+            sdist.version.clone(),
+            Self::SourceDist(sdist),
+        ))
+    }
+}
+
+/// A file of the version being looked at, its filename parsed.
+struct Parsed<'a> {
+    file: &'a IndexFile,
+    location: &'a CandidateLocation,
     kind: Kind,
 }
 
-impl Parsed {
+impl Parsed<'_> {
     /// Whether the file's `Requires-Python` (if any, and if it parses)
     /// admits `python_version`; if not, the excluding specifiers.
     fn excluded_by_python(&self, python_version: &Version) -> Option<&str> {
-        let requires_python = self.candidate.file.requires_python.as_deref()?;
+        let requires_python = self.file.requires_python.as_deref()?;
         let specifiers = VersionSpecifiers::from_str(requires_python).ok()?;
         (!specifiers.contains(python_version)).then_some(requires_python)
+    }
+}
+
+/// How many of the newest versions an error lists.
+const LISTED_VERSIONS: usize = 10;
+
+/// The versions of a project's files, gathered in one pass that keeps only
+/// what the choice needs: a reference to each file of a version that the
+/// specifiers allow, and the newest versions for an error. A page of
+/// hundreds of thousands of files costs a few bytes per file, not a parsed
+/// filename each.
+struct Versions<'a> {
+    matching: BTreeMap<Version, Vec<(&'a CandidateLocation, &'a IndexFile)>>,
+    /// The newest versions of any file, one more than are listed.
+    newest: BTreeSet<Version>,
+}
+
+impl<'a> Versions<'a> {
+    fn gather(
+        package: &PackageName,
+        specifiers: &VersionSpecifiers,
+        candidates: &'a Candidates,
+    ) -> Self {
+        let mut versions = Self {
+            matching: BTreeMap::new(),
+            newest: BTreeSet::new(),
+        };
+        for (location, file) in candidates.iter() {
+            let Some((name, version, _)) = Kind::parse(&file.filename) else {
+                continue;
+            };
+            if &name != package {
+                continue;
+            }
+            if specifiers.contains(&version) {
+                versions
+                    .matching
+                    .entry(version.clone())
+                    .or_default()
+                    .push((location, file));
+            }
+            if versions.newest.insert(version) && versions.newest.len() > LISTED_VERSIONS + 1 {
+                versions.newest.pop_first();
+            }
+        }
+        versions
+    }
+
+    /// The versions to try, newest first: those the specifiers allow, final
+    /// releases only unless a specifier names a pre-release or no final
+    /// release matches (PEP 440).
+    fn allowed(&self, specifiers: &VersionSpecifiers) -> Vec<&Version> {
+        let names_prerelease = specifiers.iter().any(|s| s.version().any_prerelease());
+        let matching: Vec<&Version> = self.matching.keys().rev().collect();
+        let finals: Vec<&Version> = matching
+            .iter()
+            .copied()
+            .filter(|v| !v.any_prerelease())
+            .collect();
+        if names_prerelease || finals.is_empty() {
+            matching
+        } else {
+            finals
+        }
+    }
+
+    /// The files of `version`, their filenames parsed.
+    fn files(&self, version: &Version) -> Vec<Parsed<'a>> {
+        self.matching[version]
+            .iter()
+            .filter_map(|&(location, file)| {
+                let (_, _, kind) = Kind::parse(&file.filename)?;
+                Some(Parsed {
+                    file,
+                    location,
+                    kind,
+                })
+            })
+            .collect()
     }
 }
 
@@ -211,17 +317,17 @@ pub(crate) fn select(
     tags: &Tags,
     python_version: &Version,
     policy: &FormatPolicy,
-    candidates: Candidates,
+    candidates: &Candidates,
 ) -> Result<SelectedDist, ClientError> {
     let searched = candidates.searched();
-    let by_version = group_by_version(package, candidates.files);
-    let allowed = allowed_versions(&by_version, specifiers);
+    let versions = Versions::gather(package, specifiers, candidates);
+    let allowed = versions.allowed(specifiers);
     if allowed.is_empty() {
         return Err(no_matching_version(
             package,
             specifiers,
             searched,
-            &by_version,
+            &versions.newest,
         ));
     }
     let exact_pin = specifiers.iter().count() == 1
@@ -237,7 +343,8 @@ pub(crate) fn select(
     };
     let mut reasons = Vec::new();
     for version in allowed {
-        match fit.best_of_version(&by_version[version]) {
+        let files = versions.files(version);
+        match fit.best_of_version(&files) {
             Ok(parsed) => return Ok(selected(package, version, parsed)),
             Err(reason) => {
                 if reasons.len() < 5 {
@@ -255,80 +362,20 @@ pub(crate) fn select(
     })
 }
 
-/// The files of `package` (wheels and `.tar.gz` / `.zip` source
-/// distributions whose name is the project's), by version.
-fn group_by_version(
-    package: &PackageName,
-    files: Vec<Candidate>,
-) -> BTreeMap<Version, Vec<Parsed>> {
-    let mut by_version: BTreeMap<Version, Vec<Parsed>> = BTreeMap::new();
-    for candidate in files {
-        let (name, version, kind) =
-            if let Ok(wheel) = WheelFilename::from_str(&candidate.file.filename) {
-                (
-                    wheel.name.clone(),
-                    wheel.version.clone(),
-                    Kind::Wheel(wheel),
-                )
-            } else if let Ok(sdist) = SourceDistFilename::from_str(&candidate.file.filename) {
-                (
-                    sdist.name.clone(),
-                    sdist.version.clone(),
-                    Kind::SourceDist(sdist),
-                )
-            } else {
-                continue;
-            };
-        if &name != package {
-            continue;
-        }
-        by_version
-            .entry(version)
-            .or_default()
-            .push(Parsed { candidate, kind });
-    }
-    by_version
-}
-
-/// The versions to try, newest first: those the specifiers allow, final
-/// releases only unless a specifier names a pre-release or no final
-/// release matches (PEP 440).
-fn allowed_versions<'a>(
-    by_version: &'a BTreeMap<Version, Vec<Parsed>>,
-    specifiers: &VersionSpecifiers,
-) -> Vec<&'a Version> {
-    let names_prerelease = specifiers.iter().any(|s| s.version().any_prerelease());
-    let matching: Vec<&Version> = by_version
-        .keys()
-        .rev()
-        .filter(|v| specifiers.contains(v))
-        .collect();
-    let finals: Vec<&Version> = matching
-        .iter()
-        .copied()
-        .filter(|v| !v.any_prerelease())
-        .collect();
-    if names_prerelease || finals.is_empty() {
-        matching
-    } else {
-        finals
-    }
-}
-
 /// No version matches: the error lists the newest versions there are.
 fn no_matching_version(
     package: &PackageName,
     specifiers: &VersionSpecifiers,
     searched: String,
-    by_version: &BTreeMap<Version, Vec<Parsed>>,
+    newest: &BTreeSet<Version>,
 ) -> ClientError {
-    let mut available: Vec<String> = by_version
-        .keys()
+    let mut available: Vec<String> = newest
+        .iter()
         .rev()
-        .take(10)
+        .take(LISTED_VERSIONS)
         .map(ToString::to_string)
         .collect();
-    if by_version.len() > 10 {
+    if newest.len() > LISTED_VERSIONS {
         available.push("...".to_string());
     }
     ClientError::NoMatchingVersion {
@@ -344,8 +391,8 @@ fn no_matching_version(
 }
 
 /// The public form of the chosen file.
-fn selected(package: &PackageName, version: &Version, parsed: &Parsed) -> SelectedDist {
-    let file = &parsed.candidate.file;
+fn selected(package: &PackageName, version: &Version, parsed: &Parsed<'_>) -> SelectedDist {
+    let file = parsed.file;
     let mut warnings = Vec::new();
     if let Some(reason) = &file.yanked {
         warnings.push(if reason.is_empty() {
@@ -354,20 +401,20 @@ fn selected(package: &PackageName, version: &Version, parsed: &Parsed) -> Select
             format!("`{package}=={version}` is yanked (reason: {reason})")
         });
     }
-    let source = parsed.candidate.location();
+    let source = parsed.location.of(file);
     match &parsed.kind {
         Kind::Wheel(filename) => SelectedDist::Wheel(SelectedWheel {
             filename: filename.clone(),
             source,
-            hashes: file.hashes.clone(),
-            yanked: file.yanked.clone(),
+            hashes: file.hashes.to_vec(),
+            yanked: file.yanked.as_deref().map(str::to_string),
             warnings,
         }),
         Kind::SourceDist(filename) => SelectedDist::Source(SelectedSource {
             filename: filename.clone(),
             source,
-            hashes: file.hashes.clone(),
-            yanked: file.yanked.clone(),
+            hashes: file.hashes.to_vec(),
+            yanked: file.yanked.as_deref().map(str::to_string),
             warnings,
         }),
     }
@@ -402,10 +449,10 @@ impl Misfit {
 impl Fit<'_> {
     /// The file to use of one version (the best wheel, else the source
     /// distribution), or why there is none.
-    fn best_of_version<'p>(&self, files: &'p [Parsed]) -> Result<&'p Parsed, String> {
-        let usable: Vec<&Parsed> = files
+    fn best_of_version<'p, 'f>(&self, files: &'p [Parsed<'f>]) -> Result<&'p Parsed<'f>, String> {
+        let usable: Vec<&Parsed<'f>> = files
             .iter()
-            .filter(|p| self.exact_pin || p.candidate.file.yanked.is_none())
+            .filter(|p| self.exact_pin || p.file.yanked.is_none())
             .collect();
         if usable.is_empty() {
             return Err(
@@ -428,8 +475,12 @@ impl Fit<'_> {
     }
 
     /// The compatible wheel with the best tag, then the highest build tag.
-    fn best_wheel<'p>(&self, usable: &[&'p Parsed], misfit: &mut Misfit) -> Option<&'p Parsed> {
-        let mut best: Option<(&Parsed, (TagPriority, Option<BuildTag>))> = None;
+    fn best_wheel<'p, 'f>(
+        &self,
+        usable: &[&'p Parsed<'f>],
+        misfit: &mut Misfit,
+    ) -> Option<&'p Parsed<'f>> {
+        let mut best: Option<(&Parsed<'f>, (TagPriority, Option<BuildTag>))> = None;
         for parsed in usable {
             let Kind::Wheel(wheel) = &parsed.kind else {
                 continue;
@@ -460,7 +511,11 @@ impl Fit<'_> {
 
     /// The source distribution that admits the interpreter, a `.tar.gz`
     /// (the standard format, PEP 625) before a `.zip`.
-    fn best_source<'p>(&self, usable: &[&'p Parsed], misfit: &mut Misfit) -> Option<&'p Parsed> {
+    fn best_source<'p, 'f>(
+        &self,
+        usable: &[&'p Parsed<'f>],
+        misfit: &mut Misfit,
+    ) -> Option<&'p Parsed<'f>> {
         let mut admitted = Vec::new();
         for parsed in usable {
             let Kind::SourceDist(sdist) = &parsed.kind else {
@@ -479,7 +534,7 @@ impl Fit<'_> {
     }
 
     /// Why none of a version's usable files fits, in one line.
-    fn explain(&self, usable: &[&Parsed], misfit: &Misfit) -> String {
+    fn explain(&self, usable: &[&Parsed<'_>], misfit: &Misfit) -> String {
         let (package, policy) = (self.package, self.policy);
         let has_wheels = usable.iter().any(|p| matches!(p.kind, Kind::Wheel(_)));
         let has_sources = usable.iter().any(|p| matches!(p.kind, Kind::SourceDist(_)));
@@ -536,6 +591,7 @@ impl Fit<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FileHashes;
 
     fn tags() -> Tags {
         Tags::new(
@@ -553,36 +609,33 @@ mod tests {
         )
     }
 
-    fn file(filename: &str) -> Candidate {
-        Candidate {
-            file: IndexFile {
-                filename: filename.to_string(),
-                url: Url::parse("http://127.0.0.1:1/files/")
-                    .unwrap()
-                    .join(filename)
-                    .unwrap(),
-                hashes: vec![],
-                requires_python: None,
-                yanked: None,
-                core_metadata: false,
-                core_metadata_hashes: Vec::new(),
-            },
-            location: CandidateLocation::Listed(Url::parse("http://127.0.0.1:1/simple/").unwrap()),
+    fn file(filename: &str) -> IndexFile {
+        IndexFile {
+            filename: filename.into(),
+            url: Url::parse("http://127.0.0.1:1/files/")
+                .unwrap()
+                .join(filename)
+                .unwrap(),
+            hashes: FileHashes::default(),
+            requires_python: None,
+            yanked: None,
+            core_metadata: false,
+            core_metadata_hashes: FileHashes::default(),
         }
     }
 
-    fn yanked(mut candidate: Candidate, reason: &str) -> Candidate {
-        candidate.file.yanked = Some(reason.to_string());
-        candidate
+    fn yanked(mut file: IndexFile, reason: &str) -> IndexFile {
+        file.yanked = Some(reason.into());
+        file
     }
 
-    fn requires_python(mut candidate: Candidate, specifiers: &str) -> Candidate {
-        candidate.file.requires_python = Some(specifiers.to_string());
-        candidate
+    fn requires_python(mut file: IndexFile, specifiers: &str) -> IndexFile {
+        file.requires_python = Some(specifiers.into());
+        file
     }
 
     /// Select with `select_wheel`'s policy.
-    fn run(specifiers: &str, candidates: Vec<Candidate>) -> Result<SelectedWheel, ClientError> {
+    fn run(specifiers: &str, candidates: Vec<IndexFile>) -> Result<SelectedWheel, ClientError> {
         match run_with(&FormatPolicy::wheels_required(), specifiers, candidates)? {
             SelectedDist::Wheel(wheel) => Ok(wheel),
             SelectedDist::Source(source) => panic!("a source was selected: {source:?}"),
@@ -592,7 +645,7 @@ mod tests {
     fn run_with(
         policy: &FormatPolicy,
         specifiers: &str,
-        candidates: Vec<Candidate>,
+        candidates: Vec<IndexFile>,
     ) -> Result<SelectedDist, ClientError> {
         select(
             &PackageName::new("foo").unwrap(),
@@ -600,8 +653,13 @@ mod tests {
             &tags(),
             &Version::from_str("3.11.4").unwrap(),
             policy,
-            Candidates {
-                files: candidates,
+            &Candidates {
+                groups: vec![CandidateGroup {
+                    location: CandidateLocation::Listed(
+                        Url::parse("http://127.0.0.1:1/simple/").unwrap(),
+                    ),
+                    files: candidates,
+                }],
                 searched: vec!["the index `http://127.0.0.1:1/simple/`".to_string()],
             },
         )
@@ -725,6 +783,24 @@ mod tests {
         insta::assert_snapshot!(err.to_string(), @"No version of `foo` matches `==3.0` in the index `http://127.0.0.1:1/simple/` (no files found)");
     }
 
+    /// Selection keeps only the newest versions for its error, not every
+    /// version of the page: the ten newest are listed, then `...`.
+    #[test]
+    fn many_versions_list_the_newest_ten() {
+        let files: Vec<IndexFile> = (1..=30)
+            .flat_map(|minor| {
+                [
+                    file(&format!("foo-1.{minor}-py3-none-any.whl")),
+                    file(&format!("foo-1.{minor}.tar.gz")),
+                ]
+            })
+            .collect();
+        let err = run("==3.0", files.clone()).unwrap_err();
+        insta::assert_snapshot!(err.to_string(), @"No version of `foo` matches `==3.0` in the index `http://127.0.0.1:1/simple/` (available: 1.30, 1.29, 1.28, 1.27, 1.26, 1.25, 1.24, 1.23, 1.22, 1.21, ...)");
+        let selected = run(">=1.5,<1.20", files).unwrap();
+        assert_eq!(selected.filename.to_string(), "foo-1.19-py3-none-any.whl");
+    }
+
     #[test]
     fn falls_back_to_older_versions_for_ranges() {
         let selected = run(
@@ -744,7 +820,7 @@ mod tests {
     }
 
     /// The selected file's name, or the error message.
-    fn outcome(policy: &FormatPolicy, specifiers: &str, candidates: Vec<Candidate>) -> String {
+    fn outcome(policy: &FormatPolicy, specifiers: &str, candidates: Vec<IndexFile>) -> String {
         match run_with(policy, specifiers, candidates) {
             Ok(SelectedDist::Wheel(wheel)) => format!("wheel {}", wheel.filename),
             Ok(SelectedDist::Source(source)) => format!("source {}", source.filename),

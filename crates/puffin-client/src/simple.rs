@@ -12,8 +12,12 @@
 //! [PEP 592]: https://peps.python.org/pep-0592/
 
 use std::collections::BTreeMap;
+use std::io::Read;
 
 use puffin_package::{HashAlgorithm, HashDigest};
+
+use crate::FileHashes;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -24,19 +28,22 @@ pub(crate) const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, applicatio
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/vnd.pypi.simple.v1+json";
 
 /// One file listed on a project page or a find-links page.
+///
+/// Kept small, since a page can list hundreds of thousands: text that never
+/// grows is boxed, and hashes are [`FileHashes`] (a SHA-256 as its bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexFile {
     /// The filename (the last segment of the URL's path).
-    pub filename: String,
+    pub filename: Box<str>,
     /// The absolute URL of the file, without its hash fragment.
     pub url: Url,
     /// Hashes the index gives, in algorithms puffin checks (others are
     /// dropped when the page is read).
-    pub hashes: Vec<HashDigest>,
+    pub hashes: FileHashes,
     /// The `Requires-Python` specifiers, e.g. `>=3.8`, as given.
-    pub requires_python: Option<String>,
+    pub requires_python: Option<Box<str>>,
     /// `Some(reason)` if the file is yanked (PEP 592); the reason may be empty.
-    pub yanked: Option<String>,
+    pub yanked: Option<Box<str>>,
     /// Whether the index serves the file's core metadata at `<url>.metadata`
     /// (PEP 658 / PEP 714).
     #[serde(default)]
@@ -45,12 +52,7 @@ pub struct IndexFile {
     /// (`core-metadata: {"sha256": ...}`, `data-core-metadata="sha256=..."`);
     /// checked when it is fetched.
     #[serde(default)]
-    pub core_metadata_hashes: Vec<HashDigest>,
-}
-
-#[derive(Deserialize)]
-struct JsonPage {
-    files: Vec<JsonFile>,
+    pub core_metadata_hashes: FileHashes,
 }
 
 #[derive(Deserialize)]
@@ -104,60 +106,138 @@ enum JsonYanked {
     Reason(String),
 }
 
-/// Parse a PEP 691 JSON project page; relative URLs are resolved against `base`.
-pub(crate) fn parse_json(body: &[u8], base: &Url) -> Result<Vec<IndexFile>, serde_json::Error> {
-    let page: JsonPage = serde_json::from_slice(body)?;
-    Ok(page
-        .files
-        .into_iter()
-        .filter_map(|file| {
-            let url = base.join(&file.url).ok()?;
-            let (url, mut hashes) = split_hash_fragment(url);
-            for (algorithm, digest) in file.hashes {
-                if let Some(hash) = parse_hash(&algorithm, &digest)
-                    && !hashes.contains(&hash)
-                {
-                    hashes.push(hash);
-                }
+/// Parse a PEP 691 JSON project page as it is read; relative URLs are
+/// resolved against `base`. Each file is converted as soon as it is read, so
+/// that only the compact [`IndexFile`]s are kept, never the page's text nor
+/// its JSON values.
+pub(crate) fn parse_json(
+    reader: impl Read,
+    base: &Url,
+) -> Result<Vec<IndexFile>, serde_json::Error> {
+    let reader = std::io::BufReader::with_capacity(READ_BUFFER, reader);
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let files = PageSeed { base }.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(files)
+}
+
+/// How much of a page is read at a time.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// Deserializes a JSON page's `files` into [`IndexFile`]s, skipping every
+/// other key.
+struct PageSeed<'a> {
+    base: &'a Url,
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
+    type Value = Vec<IndexFile>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageSeed<'_> {
+    type Value = Vec<IndexFile>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a project page with `files`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut files = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "files" && files.is_none() {
+                files = Some(map.next_value_seed(FilesSeed { base: self.base })?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
-            let core_metadata = advertised(file.core_metadata.as_ref())
-                || advertised(file.dist_info_metadata.as_ref());
-            let mut core_metadata_hashes = json_metadata_hashes(file.core_metadata.as_ref());
-            if core_metadata_hashes.is_empty() {
-                core_metadata_hashes = json_metadata_hashes(file.dist_info_metadata.as_ref());
-            }
-            Some(IndexFile {
-                filename: file.filename,
-                url,
-                hashes,
-                core_metadata,
-                core_metadata_hashes,
-                requires_python: file.requires_python.filter(|r| !r.trim().is_empty()),
-                yanked: match file.yanked {
-                    None | Some(JsonYanked::Flag(false)) => None,
-                    Some(JsonYanked::Flag(true)) => Some(String::new()),
-                    Some(JsonYanked::Reason(reason)) => Some(reason),
-                },
-            })
-        })
-        .collect())
+        }
+        files.ok_or_else(|| serde::de::Error::missing_field("files"))
+    }
+}
+
+/// Deserializes a JSON page's `files` array, one file at a time.
+struct FilesSeed<'a> {
+    base: &'a Url,
+}
+
+impl<'de> DeserializeSeed<'de> for FilesSeed<'_> {
+    type Value = Vec<IndexFile>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FilesSeed<'_> {
+    type Value = Vec<IndexFile>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a list of files")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut files = Vec::new();
+        while let Some(file) = seq.next_element::<JsonFile>()? {
+            files.extend(json_file(file, self.base));
+        }
+        files.shrink_to_fit();
+        Ok(files)
+    }
+}
+
+/// One file of a JSON page, or `None` when its URL is not one.
+fn json_file(file: JsonFile, base: &Url) -> Option<IndexFile> {
+    let url = base.join(&file.url).ok()?;
+    let (url, mut hashes) = split_hash_fragment(url);
+    for (algorithm, digest) in file.hashes {
+        if let Some(hash) = parse_hash(&algorithm, &digest)
+            && !hashes.contains(&hash)
+        {
+            hashes.push(hash);
+        }
+    }
+    let core_metadata =
+        advertised(file.core_metadata.as_ref()) || advertised(file.dist_info_metadata.as_ref());
+    let mut core_metadata_hashes = json_metadata_hashes(file.core_metadata.as_ref());
+    if core_metadata_hashes.is_empty() {
+        core_metadata_hashes = json_metadata_hashes(file.dist_info_metadata.as_ref());
+    }
+    Some(IndexFile {
+        filename: file.filename.into(),
+        url,
+        hashes: hashes.into(),
+        core_metadata,
+        core_metadata_hashes: core_metadata_hashes.into(),
+        requires_python: non_empty(file.requires_python),
+        yanked: match file.yanked {
+            None | Some(JsonYanked::Flag(false)) => None,
+            Some(JsonYanked::Flag(true)) => Some("".into()),
+            Some(JsonYanked::Reason(reason)) => Some(reason.into()),
+        },
+    })
 }
 
 /// Parse a PEP 503 HTML page (a project page or a find-links page): every
 /// anchor with an `href` is a file. A `<base href>` changes the base URL.
 /// Attribute values are HTML-decoded by the tokenizer (`&gt;=3.8` is `>=3.8`).
 ///
-/// Memory stays proportional to the page: the tokenizer's events are handled
-/// as they come ([`LinkCollector`]), so that parse errors (one per NUL byte
-/// of a hostile page) and text are never stored as tokens.
-pub(crate) fn parse_html(body: &[u8], base: &Url) -> Vec<IndexFile> {
-    use html5gum::Tokenizer;
+/// The page is tokenized as it is read, and memory stays proportional to the
+/// links kept: the tokenizer's events are handled as they come
+/// ([`LinkCollector`]), so that parse errors (one per NUL byte of a hostile
+/// page) and text are never stored as tokens, and the page's text is never
+/// held whole. A reader that fails ends the page there.
+pub(crate) fn parse_html(reader: impl Read, base: &Url) -> Vec<IndexFile> {
     use html5gum::emitters::callback::CallbackEmitter;
+    use html5gum::{IoReader, Tokenizer};
 
     let mut base = base.clone();
     let mut files = Vec::new();
     let emitter = CallbackEmitter::new(LinkCollector::default());
-    for link in Tokenizer::new_with_emitter(body, emitter).flatten() {
+    let input = IoReader::new_with_buffer_size::<READ_BUFFER>(reader);
+    for link in Tokenizer::new_with_emitter(input, emitter).map_while(Result::ok) {
         match link {
             Link::Base { href } => {
                 if let Ok(url) = base.join(href.trim()) {
@@ -179,17 +259,18 @@ pub(crate) fn parse_html(body: &[u8], base: &Url) -> Vec<IndexFile> {
                     continue;
                 };
                 files.push(IndexFile {
-                    filename,
+                    filename: filename.into(),
                     url,
-                    hashes,
-                    requires_python: requires_python.filter(|r| !r.trim().is_empty()),
-                    yanked,
+                    hashes: hashes.into(),
+                    requires_python: non_empty(requires_python),
+                    yanked: yanked.map(String::into_boxed_str),
                     core_metadata,
-                    core_metadata_hashes,
+                    core_metadata_hashes: core_metadata_hashes.into(),
                 });
             }
         }
     }
+    files.shrink_to_fit();
     files
 }
 
@@ -294,6 +375,13 @@ impl LinkCollector {
     }
 }
 
+/// A `Requires-Python` value, unless blank.
+fn non_empty(value: Option<String>) -> Option<Box<str>> {
+    value
+        .filter(|value| !value.trim().is_empty())
+        .map(String::into_boxed_str)
+}
+
 /// The percent-decoded last segment of a URL's path.
 pub(crate) fn filename_of(url: &Url) -> Option<String> {
     let segment = url.path_segments()?.next_back()?;
@@ -320,16 +408,22 @@ pub(crate) fn filename_of(url: &Url) -> Option<String> {
 
 /// Split `#sha256=<hex>` off a URL: the URL without its fragment, and the
 /// hash if the fragment is one in an algorithm puffin checks.
+///
+/// The URL returned is a clone, whose text is allocated at its exact
+/// length: a joined URL keeps the room its fragment and the joining took,
+/// about a hundred bytes a file on a page of hundreds of thousands.
 fn split_hash_fragment(mut url: Url) -> (Url, Vec<HashDigest>) {
     let mut hashes = Vec::new();
     if let Some(fragment) = url.fragment() {
         if let Some((algorithm, digest)) = fragment.split_once('=')
             && let Some(hash) = parse_hash(algorithm, digest)
         {
-            hashes.push(hash);
+            hashes = vec![hash];
         }
         url.set_fragment(None);
     }
+    #[allow(clippy::redundant_clone)] // The clone drops the spare capacity.
+    let url = url.clone();
     (url, hashes)
 }
 
@@ -355,7 +449,10 @@ mod tests {
                     "{} {} hashes={:?} requires_python={:?} yanked={:?}",
                     f.filename,
                     f.url,
-                    f.hashes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    f.hashes
+                        .iter()
+                        .map(|hash| hash.to_string())
+                        .collect::<Vec<_>>(),
                     f.requires_python,
                     f.yanked
                 )
@@ -383,7 +480,7 @@ mod tests {
              "requires-python": ""}
           ]
         }"#;
-        let files = parse_json(body, &base()).unwrap();
+        let files = parse_json(&body[..], &base()).unwrap();
         insta::assert_snapshot!(lines(&files));
     }
 
@@ -396,7 +493,7 @@ mod tests {
 <a href="foo-0.8.tar.gz#md5=00" data-yanked="reason &amp; more">foo-0.8.tar.gz</a>
 <a name="no-href">x</a>
 </body></html>"#;
-        let files = parse_html(body, &base());
+        let files = parse_html(&body[..], &base());
         insta::assert_snapshot!(lines(&files));
     }
 
@@ -407,8 +504,8 @@ mod tests {
         let mut body = b"<a href='foo-1.0-py3-none-any.whl'>x</a>".to_vec();
         body.extend(std::iter::repeat_n(0u8, 1_000_000));
         body.extend(b"<a href=\"foo-2.0-py3-none-any.whl\" data-yanked>\0</a>\0<a href='\0'>");
-        let files = parse_html(&body, &base());
-        let names: Vec<&str> = files.iter().map(|f| f.filename.as_str()).collect();
+        let files = parse_html(&body[..], &base());
+        let names: Vec<&str> = files.iter().map(|f| &*f.filename).collect();
         assert_eq!(
             names[..2],
             ["foo-1.0-py3-none-any.whl", "foo-2.0-py3-none-any.whl"]
@@ -425,7 +522,7 @@ mod tests {
             {"filename": "c-1.0-py3-none-any.whl", "url": "c", "core-metadata": false},
             {"filename": "d-1.0-py3-none-any.whl", "url": "d"}
         ]}"#;
-        let flags: Vec<bool> = parse_json(json, &base())
+        let flags: Vec<bool> = parse_json(&json[..], &base())
             .unwrap()
             .iter()
             .map(|f| f.core_metadata)
@@ -435,7 +532,7 @@ mod tests {
 <a href="b" data-dist-info-metadata>b</a>
 <a href="c" data-core-metadata="false">c</a>
 <a href="d">d</a>"#;
-        let flags: Vec<bool> = parse_html(html, &base())
+        let flags: Vec<bool> = parse_html(&html[..], &base())
             .iter()
             .map(|f| f.core_metadata)
             .collect();
@@ -468,7 +565,7 @@ mod tests {
                 .map(|f| {
                     f.core_metadata_hashes
                         .iter()
-                        .map(ToString::to_string)
+                        .map(|hash| hash.to_string())
                         .collect()
                 })
                 .collect();
@@ -483,7 +580,7 @@ mod tests {
     fn html_base_tag_changes_the_base() {
         let body = br#"<html><head><base href="http://127.0.0.1:2/other/"></head>
 <a href="foo-1.0-py3-none-any.whl">x</a></html>"#;
-        let files = parse_html(body, &base());
+        let files = parse_html(&body[..], &base());
         assert_eq!(
             files[0].url.as_str(),
             "http://127.0.0.1:2/other/foo-1.0-py3-none-any.whl"
@@ -511,10 +608,10 @@ mod tests {
             repeat in 1usize..512,
         ) {
             let mut body: Vec<u8> = junk.concat().repeat(repeat.min(8));
-            let _ = parse_html(&body, &base());
-            let _ = parse_json(&body, &base());
+            let _ = parse_html(&body[..], &base());
+            let _ = parse_json(&body[..], &base());
             body.extend(b"\"'>--></script></a><a href=\"foo-1.0-py3-none-any.whl\">x</a>");
-            let _ = parse_html(&body, &base());
+            let _ = parse_html(&body[..], &base());
         }
 
         /// A page of megabytes of NUL bytes parses (to nothing) without
@@ -522,7 +619,7 @@ mod tests {
         #[test]
         fn huge_nul_pages_parse(megabytes in 1usize..4) {
             let body = vec![0u8; megabytes * 1024 * 1024];
-            proptest::prop_assert!(parse_html(&body, &base()).is_empty());
+            proptest::prop_assert!(parse_html(&body[..], &base()).is_empty());
         }
     }
 }

@@ -94,7 +94,7 @@ impl Rules<'_> {
         project_file: ProjectFile,
         by_version: &mut BTreeMap<Version, VersionFiles>,
     ) {
-        let hashes = project_file.file.hashes.iter().map(ToString::to_string);
+        let hashes = project_file.file.hashes.iter().map(|hash| hash.to_string());
         if let Ok(filename) = WheelFilename::from_str(&project_file.file.filename) {
             if filename.name != *name {
                 return;
@@ -149,8 +149,8 @@ impl Rules<'_> {
                 let source = SelectedSource {
                     filename,
                     source: project_file.location,
-                    hashes: project_file.file.hashes.clone(),
-                    yanked: project_file.file.yanked.clone(),
+                    hashes: project_file.file.hashes.to_vec(),
+                    yanked: project_file.file.yanked.as_deref().map(str::to_string),
                     warnings: Vec::new(),
                 };
                 (project_file.file, Dist::Source(Box::new(source)))
@@ -226,6 +226,7 @@ struct Kinds {
 
 #[cfg(test)]
 mod tests {
+    use puffin_client::FileHashes;
     use url::Url;
 
     use super::*;
@@ -245,13 +246,13 @@ mod tests {
             .unwrap();
         ProjectFile {
             file: IndexFile {
-                filename: filename.to_string(),
+                filename: filename.into(),
                 url: url.clone(),
-                hashes: Vec::new(),
+                hashes: FileHashes::default(),
                 requires_python: None,
-                yanked: yanked.then(String::new),
+                yanked: yanked.then(|| "".into()),
                 core_metadata: false,
-                core_metadata_hashes: Vec::new(),
+                core_metadata_hashes: FileHashes::default(),
             },
             location: DistLocation::Url {
                 url,
@@ -275,7 +276,7 @@ mod tests {
             .iter()
             .map(|(version, info)| {
                 let chosen = match project.dists.get(version) {
-                    Some(Dist::Wheel(wheel)) => wheel.file.filename.clone(),
+                    Some(Dist::Wheel(wheel)) => wheel.file.filename.to_string(),
                     Some(Dist::Source(source)) => source.filename.to_string(),
                     None => info.unusable.clone().unwrap_or_default(),
                 };

@@ -335,7 +335,7 @@ impl Inner {
         name: &PackageName,
         wheel: &WheelFile,
     ) -> Result<Vec<u8>, ResolveError> {
-        let sha256 = sha256_of(&wheel.file.hashes);
+        let sha256 = sha256_of(&wheel.file.hashes.to_vec());
         if let Some(bytes) = self.cached(name, &wheel.filename, sha256.as_ref()) {
             return Ok(bytes);
         }
@@ -391,7 +391,7 @@ impl Inner {
             .fetch_metadata_by_range(file)
             .await
             .map_err(|err| ResolveError::Fetch {
-                filename: file.filename.clone(),
+                filename: file.filename.to_string(),
                 err: Box::new(err),
             })?;
         match found {
@@ -477,7 +477,7 @@ impl Inner {
     async fn download_wheel(&self, wheel: &WheelFile) -> Result<Vec<u8>, ResolveError> {
         let file = &wheel.file;
         let store_err = |err| ResolveError::Store {
-            filename: file.filename.clone(),
+            filename: file.filename.to_string(),
             err: Box::new(err),
         };
         let DistLocation::Url { index, .. } = &wheel.location else {
@@ -486,7 +486,7 @@ impl Inner {
         let selected = SelectedWheel {
             filename: wheel.filename.clone(),
             source: wheel.location.clone(),
-            hashes: file.hashes.clone(),
+            hashes: file.hashes.to_vec(),
             yanked: None,
             warnings: Vec::new(),
         };
@@ -497,7 +497,7 @@ impl Inner {
                 .fetch_wheel(&selected, temp.path(), &[])
                 .await
                 .map_err(|err| ResolveError::Fetch {
-                    filename: file.filename.clone(),
+                    filename: file.filename.to_string(),
                     err: Box::new(err),
                 })?
         };

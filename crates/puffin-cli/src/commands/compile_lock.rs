@@ -105,7 +105,7 @@ fn lock_file(file: &IndexFile) -> LockFile {
         .map(|hash| (hash.algorithm().to_string(), hash.digest().to_string()))
         .collect();
     LockFile {
-        name: Some(file.filename.clone()),
+        name: Some(file.filename.to_string()),
         url: Some(puffin_redact::remove_credentials(file.url.as_str()).into_owned()),
         hashes,
         ..LockFile::default()

@@ -23,7 +23,7 @@ async fn project_files_merge_the_index_and_find_links() {
     let client = client(&dir.path().join("cache"), locations);
     let mut files = client.project_files(&name("foo")).await.unwrap();
     files.sort_by(|a, b| a.file.filename.cmp(&b.file.filename));
-    let names: Vec<&str> = files.iter().map(|f| f.file.filename.as_str()).collect();
+    let names: Vec<&str> = files.iter().map(|f| &*f.file.filename).collect();
     assert_eq!(
         names,
         ["foo-1.0-py3-none-any.whl", "foo-2.0-py3-none-any.whl"]
