@@ -201,7 +201,7 @@ python_version="$("$python" -c 'import platform; print(platform.python_version()
 
 # Settings of the person running the script must not change what the tools do.
 # pip's configuration stays: it is where all three tools find the index.
-unset VIRTUAL_ENV CONDA_PREFIX
+unset VIRTUAL_ENV CONDA_PREFIX RUST_BACKTRACE RUST_LIB_BACKTRACE RUST_LOG
 for var in $(compgen -e | grep -E '^(UV_|PUFFIN_)' || true); do
     unset "$var"
 done
