@@ -384,6 +384,30 @@ pub(crate) enum Aside {
     Directory,
 }
 
+/// Which directories are missing, with as few probes as possible: the
+/// answers are kept by the directory's bytes (hashing a `Path` parses its
+/// components), and a directory whose parent is missing is missing too.
+#[derive(Default)]
+struct MissingDirs<'a> {
+    known: HashMap<&'a OsStr, bool>,
+}
+
+impl<'a> MissingDirs<'a> {
+    fn is_missing(&mut self, dir: &'a Path) -> bool {
+        if let Some(&missing) = self.known.get(dir.as_os_str()) {
+            return missing;
+        }
+        let parent_missing = dir
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .is_some_and(|parent| self.is_missing(parent));
+        #[allow(clippy::disallowed_methods)] // A probe: missing is the usual case.
+        let missing = parent_missing || std::fs::symlink_metadata(dir).is_err();
+        self.known.insert(dir.as_os_str(), missing);
+        missing
+    }
+}
+
 /// The kind of entry a path of an op is: a file, or a `.dist-info`
 /// directory (moved and removed whole).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -487,23 +511,19 @@ impl Op<'_> {
     /// Record the destinations of an install and move aside what is at
     /// them; after this, everything at them is the install's own.
     ///
-    /// A path whose directory does not exist needs no look: a fresh install
-    /// costs one `lstat` per directory, not per file. (Uninstalls run before
-    /// installs, so a missing directory never hid a file of the environment.)
+    /// A path whose directory does not exist needs no look, and neither does
+    /// a directory whose parent does not exist: a fresh install costs one
+    /// `lstat` per directory that exists and per topmost missing one, not per
+    /// file or per directory. (Uninstalls run before installs, so a missing
+    /// directory never hid a file of the environment.)
     pub(crate) fn prepare_install(&self, paths: &[(PathKind, PathBuf)]) -> Result<(), Error> {
         let first = self.record(paths)?;
-        // One probe per directory, keyed by its bytes (hashing a `Path`
-        // parses its components).
-        let mut missing_dirs: HashMap<&OsStr, bool> = HashMap::new();
+        let mut missing_dirs = MissingDirs::default();
         let missing: Vec<bool> = paths
             .iter()
             .map(|(_, path)| {
-                path.parent().is_some_and(|parent| {
-                    #[allow(clippy::disallowed_methods)] // A probe: missing is the usual case.
-                    *missing_dirs
-                        .entry(parent.as_os_str())
-                        .or_insert_with(|| std::fs::symlink_metadata(parent).is_err())
-                })
+                path.parent()
+                    .is_some_and(|parent| missing_dirs.is_missing(parent))
             })
             .collect();
         let aside = |(offset, (entry, path)): (usize, &(PathKind, PathBuf))| {
@@ -785,6 +805,25 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A directory under a missing one is missing without a look; one that
+    /// exists, or a file's parent, is found as it is.
+    #[test]
+    fn missing_dirs_follow_their_parents() {
+        let root = tempfile::tempdir().unwrap();
+        fs::create_dir_all(root.path().join("a/b")).unwrap();
+        let deep = root.path().join("x/y/z");
+        let existing = root.path().join("a/b");
+        let under_existing = root.path().join("a/c");
+        let mut dirs = MissingDirs::default();
+        assert!(dirs.is_missing(&deep));
+        assert!(!dirs.is_missing(&existing));
+        assert!(dirs.is_missing(&under_existing));
+        // The answers are kept: creating the directory now changes nothing.
+        fs::create_dir_all(&deep).unwrap();
+        assert!(dirs.is_missing(&deep));
+        assert!(dirs.is_missing(deep.parent().unwrap()));
+    }
 
     /// A kill while an op appended to its `paths` file leaves a last entry
     /// without its NUL: nothing was done to that path, so it is left out.
