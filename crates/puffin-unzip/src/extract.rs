@@ -382,6 +382,65 @@ struct Copied {
     sha256: String,
 }
 
+/// The CRC-32, SHA-256 and size of an entry's data as it is written, and
+/// the checks against the central directory at the end: one place for both
+/// the whole-buffer and the streaming path.
+struct Measure<'a> {
+    wheel: &'a Path,
+    entry: &'a str,
+    crc: crc32fast::Hasher,
+    sha256: Sha256,
+    size: u64,
+}
+
+impl<'a> Measure<'a> {
+    fn new(wheel: &'a Path, entry: &'a str) -> Self {
+        Self {
+            wheel,
+            entry,
+            crc: crc32fast::Hasher::new(),
+            sha256: Sha256::new(),
+            size: 0,
+        }
+    }
+
+    /// Hash `chunk` and write it.
+    fn write(&mut self, chunk: &[u8], writer: &mut impl Write) -> Result<(), UnzipError> {
+        self.crc.update(chunk);
+        self.sha256.update(chunk);
+        self.size += chunk.len() as u64;
+        writer.write_all(chunk).map_err(|err| UnzipError::Write {
+            wheel: self.wheel.to_path_buf(),
+            err,
+        })
+    }
+
+    /// Check the size and the CRC-32 against the central directory's.
+    fn finish(self, expected_size: u64, expected_crc: u32) -> Result<Copied, UnzipError> {
+        if self.size != expected_size {
+            return Err(UnzipError::SizeMismatch {
+                wheel: self.wheel.to_path_buf(),
+                entry: self.entry.to_string(),
+                expected: expected_size,
+                actual: self.size,
+            });
+        }
+        let actual_crc = self.crc.finalize();
+        if actual_crc != expected_crc {
+            return Err(UnzipError::CrcMismatch {
+                wheel: self.wheel.to_path_buf(),
+                entry: self.entry.to_string(),
+                expected: expected_crc,
+                actual: actual_crc,
+            });
+        }
+        Ok(Copied {
+            size: self.size,
+            sha256: BASE64URL_NOPAD.encode(&self.sha256.finalize()),
+        })
+    }
+}
+
 impl<'a> ExtractTask<'a> {
     fn new(wheel: &'a Path, archive: &ZipArchive<SharedFile>, reader: &SharedFile) -> Self {
         Self {
@@ -465,27 +524,12 @@ impl<'a> ExtractTask<'a> {
 
         let compressed_size = entry.compressed_size();
         let deflated = entry.compression() == CompressionMethod::Deflated;
+        let mut measure = Measure::new(wheel, &file.name);
         if deflated
             && let Some(data) = self.inflate_whole(data_start, compressed_size, expected_size)
         {
-            let actual_crc = crc32fast::hash(data);
-            if actual_crc != expected_crc {
-                return Err(UnzipError::CrcMismatch {
-                    wheel: wheel.to_path_buf(),
-                    entry: file.name.clone(),
-                    expected: expected_crc,
-                    actual: actual_crc,
-                });
-            }
-            let sha256 = Sha256::digest(data);
-            writer.write_all(data).map_err(|err| UnzipError::Write {
-                wheel: wheel.to_path_buf(),
-                err,
-            })?;
-            return Ok(Copied {
-                size: expected_size,
-                sha256: BASE64URL_NOPAD.encode(&sha256),
-            });
+            measure.write(data, writer)?;
+            return measure.finish(expected_size, expected_crc);
         }
 
         let read_err = |err: io::Error| UnzipError::ReadEntry {
@@ -498,9 +542,6 @@ impl<'a> ExtractTask<'a> {
             .archive
             .by_index_with_options(file.index, ZipReadOptions::new().ignore_crc32(true))
             .map_err(|err| read_err(err.into()))?;
-        let mut crc = crc32fast::Hasher::new();
-        let mut sha256 = Sha256::new();
-        let mut size = 0u64;
         loop {
             let read = match data.read(&mut self.buffer) {
                 Ok(0) => break,
@@ -508,36 +549,9 @@ impl<'a> ExtractTask<'a> {
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) => return Err(read_err(err)),
             };
-            let chunk = &self.buffer[..read];
-            crc.update(chunk);
-            sha256.update(chunk);
-            writer.write_all(chunk).map_err(|err| UnzipError::Write {
-                wheel: wheel.to_path_buf(),
-                err,
-            })?;
-            size += read as u64;
+            measure.write(&self.buffer[..read], writer)?;
         }
-        if size != expected_size {
-            return Err(UnzipError::SizeMismatch {
-                wheel: wheel.to_path_buf(),
-                entry: file.name.clone(),
-                expected: expected_size,
-                actual: size,
-            });
-        }
-        let actual_crc = crc.finalize();
-        if actual_crc != expected_crc {
-            return Err(UnzipError::CrcMismatch {
-                wheel: wheel.to_path_buf(),
-                entry: file.name.clone(),
-                expected: expected_crc,
-                actual: actual_crc,
-            });
-        }
-        Ok(Copied {
-            size,
-            sha256: BASE64URL_NOPAD.encode(&sha256.finalize()),
-        })
+        measure.finish(expected_size, expected_crc)
     }
 
     /// Inflate a deflated entry of at most [`WHOLE_LIMIT`] bytes in one
