@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 
 use fs_err as fs;
-use puffin_test_support::{IndexServerOptions, RawResponse};
+use puffin_test_support::{IndexServer, IndexServerOptions, RawResponse};
 
 use crate::common::TestContext;
 
@@ -153,14 +153,9 @@ fn expanded_passwords_are_redacted_in_errors_and_logs() {
     assert!(stderr.contains("ghost"), "{stderr}");
 }
 
-/// `foo @ http://user:pw@host/...whl` wrote the password to
-/// `direct_url.json` (mode 0644) and `pip-freeze` printed it; PEP 610 says
-/// credentials MUST be removed.
-#[test]
-fn no_credentials_in_direct_url_json_or_freeze() {
-    let Some(context) = TestContext::new() else {
-        return;
-    };
+/// A server that wants `user:SECRET` and the URL of its `demo-1.0` wheel
+/// with the password as `${SECRET_PASSWORD}`, for requirements to expand.
+fn secret_wheel_url(context: &TestContext) -> (IndexServer, String) {
     context.wheel("demo", "1.0");
     let mut options = IndexServerOptions::new(&context.wheels);
     options.basic_auth = Some(("user".to_string(), SECRET.to_string()));
@@ -171,6 +166,18 @@ fn no_credentials_in_direct_url_json_or_freeze() {
             .base_url()
             .replace("http://", "http://user:${SECRET_PASSWORD}@")
     );
+    (server, url)
+}
+
+/// `foo @ http://user:pw@host/...whl` wrote the password to
+/// `direct_url.json` (mode 0644) and `pip-freeze` printed it; PEP 610 says
+/// credentials MUST be removed.
+#[test]
+fn no_credentials_in_direct_url_json_or_freeze() {
+    let Some(context) = TestContext::new() else {
+        return;
+    };
+    let (_server, url) = secret_wheel_url(&context);
     let requirements = context.requirements(&format!("demo @ {url}\n"));
     let sync = || {
         let output = context
@@ -213,16 +220,7 @@ fn pip_compile_writes_no_credentials() {
     let Some(context) = TestContext::new() else {
         return;
     };
-    context.wheel("demo", "1.0");
-    let mut options = IndexServerOptions::new(&context.wheels);
-    options.basic_auth = Some(("user".to_string(), SECRET.to_string()));
-    let server = context.server_with(options);
-    let url = format!(
-        "{}/files/demo-1.0-py3-none-any.whl",
-        server
-            .base_url()
-            .replace("http://", "http://user:${SECRET_PASSWORD}@")
-    );
+    let (server, url) = secret_wheel_url(&context);
     context.write("requirements.in", &format!("demo @ {url}\n"));
     for out in ["-", "requirements.txt"] {
         let output = context
