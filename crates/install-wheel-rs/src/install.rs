@@ -5,7 +5,7 @@
 //! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -191,12 +191,7 @@ pub fn install_wheel(
             .op(OpKind::Install)?
             .prepare_install(&destinations)?;
     }
-    for dir in &plan.dirs {
-        fs::create_dir_all(dir).map_err(|err| LinkError::CreateDir {
-            path: dir.clone(),
-            err,
-        })?;
-    }
+    create_dirs(&plan.dirs, &[site_packages, &staging.path])?;
     let report = linker.link_wheel(wheel_dir, site_packages, &plan.links)?;
     let mut record = plan.record;
 
@@ -228,6 +223,51 @@ pub fn install_wheel(
         files,
         warnings,
     })
+}
+
+/// Create `dirs` (sorted, parents first) with one `mkdir` each. A directory
+/// under one of `roots` (which exist) gets its missing ancestors created
+/// first, up to the root: `create_dir_all` would try it, fail, and try
+/// again after its parent, and `dirs` holds only the parents of files
+/// (`locale/af/LC_MESSAGES` without `locale/af`). Others, such as `.data`
+/// directories, go through `create_dir_all`.
+fn create_dirs(dirs: &[PathBuf], roots: &[&Path]) -> Result<(), Error> {
+    let mut existing: HashSet<&Path> = roots.iter().copied().collect();
+    let mut missing = Vec::new();
+    for dir in dirs {
+        if !roots.iter().any(|root| dir.starts_with(root)) {
+            fs::create_dir_all(dir).map_err(|err| LinkError::CreateDir {
+                path: dir.clone(),
+                err,
+            })?;
+            continue;
+        }
+        let mut current = dir.as_path();
+        while !existing.contains(current) {
+            missing.push(current);
+            match current.parent() {
+                Some(parent) => current = parent,
+                None => break,
+            }
+        }
+        for path in missing.drain(..).rev() {
+            create_dir(path)?;
+            existing.insert(path);
+        }
+    }
+    Ok(())
+}
+
+/// `mkdir`, where an existing directory (or a link to one) is fine.
+fn create_dir(path: &Path) -> Result<(), LinkError> {
+    match fs::create_dir(path) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
+        Err(err) => Err(LinkError::CreateDir {
+            path: path.to_path_buf(),
+            err,
+        }),
+    }
 }
 
 /// Write the `.data/scripts` files (`#!python` rewritten) and the entry
@@ -887,6 +927,38 @@ impl Drop for Staging {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dirs_get_their_missing_ancestors_under_a_root() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path().join("site-packages");
+        let outside = temp.path().join("share");
+        fs::create_dir(&root).unwrap();
+        let dirs = [
+            root.clone(),
+            root.join("pkg/locale/af/LC_MESSAGES"),
+            root.join("pkg/locale/ar"),
+            outside.join("data/sub"),
+        ];
+        create_dirs(&dirs, &[&root]).unwrap();
+        for dir in &dirs {
+            assert!(dir.is_dir(), "{} was not created", dir.display());
+        }
+        // Created again: existing directories are fine.
+        create_dirs(&dirs, &[&root]).unwrap();
+    }
+
+    #[test]
+    fn a_file_in_the_way_of_a_dir_is_named() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        fs::write(root.join("pkg"), "").unwrap();
+        let err = create_dirs(&[root.join("pkg/sub")], &[root]).unwrap_err();
+        let Error::Link(LinkError::CreateDir { path, .. }) = &err else {
+            panic!("unexpected error: {err:?}");
+        };
+        assert_eq!(path, &root.join("pkg"));
+    }
 
     #[test]
     fn relative_paths_climb_out_of_site_packages() {

@@ -324,7 +324,9 @@ impl Transaction {
         let number = self.next_op.fetch_add(1, Ordering::Relaxed);
         let dir = self.journal.join(format!("{number:06}-{}", kind.name()));
         let moved = dir.join(MOVED_DIR);
-        fs::create_dir_all(&moved).map_err(TransactionError::journal(&moved))?;
+        fs::create_dir(&dir)
+            .and_then(|()| fs::create_dir(&moved))
+            .map_err(TransactionError::journal(&moved))?;
         let paths_file = dir.join(PATHS_FILE);
         let file = fs::OpenOptions::new()
             .create_new(true)
