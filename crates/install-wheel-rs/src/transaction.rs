@@ -389,19 +389,28 @@ pub(crate) enum Aside {
 /// Which directories are missing, with as few probes as possible: the
 /// answers are kept by the directory's bytes (hashing a `Path` parses its
 /// components), and a directory whose parent is missing is missing too.
-#[derive(Default)]
+/// The walk up stops at the environment's directories (`roots`): they are
+/// probed themselves, not their parents up to `/`.
 struct MissingDirs<'a> {
     known: HashMap<&'a OsStr, bool>,
+    roots: &'a [PathBuf],
 }
 
 impl<'a> MissingDirs<'a> {
+    fn new(roots: &'a [PathBuf]) -> Self {
+        Self {
+            known: HashMap::new(),
+            roots,
+        }
+    }
+
     fn is_missing(&mut self, dir: &'a Path) -> bool {
         if let Some(&missing) = self.known.get(dir.as_os_str()) {
             return missing;
         }
         let parent_missing = dir
             .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
+            .filter(|parent| self.roots.iter().any(|root| parent.starts_with(root)))
             .is_some_and(|parent| self.is_missing(parent));
         #[allow(clippy::disallowed_methods)] // A probe: missing is the usual case.
         let missing = parent_missing || std::fs::symlink_metadata(dir).is_err();
@@ -520,7 +529,7 @@ impl Op<'_> {
     /// directory never hid a file of the environment.)
     pub(crate) fn prepare_install(&self, paths: &[(PathKind, PathBuf)]) -> Result<(), Error> {
         let first = self.record(paths)?;
-        let mut missing_dirs = MissingDirs::default();
+        let mut missing_dirs = MissingDirs::new(&self.transaction.roots);
         let missing: Vec<bool> = paths
             .iter()
             .map(|(_, path)| {
@@ -817,10 +826,19 @@ mod tests {
         let deep = root.path().join("x/y/z");
         let existing = root.path().join("a/b");
         let under_existing = root.path().join("a/c");
-        let mut dirs = MissingDirs::default();
+        let roots = [root.path().to_path_buf()];
+        let mut dirs = MissingDirs::new(&roots);
         assert!(dirs.is_missing(&deep));
         assert!(!dirs.is_missing(&existing));
         assert!(dirs.is_missing(&under_existing));
+        // Nothing above the root was looked at.
+        let above = root.path().parent().unwrap();
+        assert!(
+            dirs.known
+                .keys()
+                .all(|dir| !above.starts_with(Path::new(dir)))
+        );
+        assert!(dirs.known.contains_key(root.path().as_os_str()));
         // The answers are kept: creating the directory now changes nothing.
         fs::create_dir_all(&deep).unwrap();
         assert!(dirs.is_missing(&deep));
