@@ -6,8 +6,9 @@
 //! uninstall of one distribution is an *operation*: a directory
 //! `<n>-install` or `<n>-uninstall` with a `paths` file (every path it may
 //! touch, NUL-terminated, written before the path is touched) and a `moved/`
-//! directory holding, as `moved/<i>`, what was at path `i` before. Files are
-//! moved aside by rename, never copied.
+//! directory holding, as `moved/<i>`, what was at path `i` before (made on
+//! the op's first move: a fresh install has none). Files are moved aside by
+//! rename, never copied.
 //!
 //! Nothing is fsync'd per file: only the journal's state changes are, each
 //! before the step that depends on it, so that after a power loss recovery
@@ -17,10 +18,11 @@
 //! 2. an op recorded paths: the `paths` file (fdatasync), and on its first
 //!    record the op's directory and the journal (fsync), before any of those
 //!    paths is touched, so every file moved into `moved/` has its path;
-//! 3. an install op moved aside what was at its destinations: `moved/` is
-//!    fsync'd before the `linking` marker is written, and the marker (the op
-//!    directory) before the first file is linked, so a durable marker always
-//!    means the destinations hold only new files;
+//! 3. an install op moved aside what was at its destinations: `moved/` (its
+//!    entry fsync'd in the op's directory when it is made, before the first
+//!    rename into it) is fsync'd before the `linking` marker is written, and
+//!    the marker (the op directory) before the first file is linked, so a
+//!    durable marker always means the destinations hold only new files;
 //! 4. committed: the environment's filesystem is synced (`syncfs` on Linux,
 //!    one call: the linked files and RECORDs are on disk) before the journal
 //!    is renamed to `.puffin-txn-committed`, and site-packages is fsync'd
@@ -43,7 +45,7 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use fs_err as fs;
@@ -324,9 +326,7 @@ impl Transaction {
         let number = self.next_op.fetch_add(1, Ordering::Relaxed);
         let dir = self.journal.join(format!("{number:06}-{}", kind.name()));
         let moved = dir.join(MOVED_DIR);
-        fs::create_dir(&dir)
-            .and_then(|()| fs::create_dir(&moved))
-            .map_err(TransactionError::journal(&moved))?;
+        fs::create_dir(&dir).map_err(TransactionError::journal(&dir))?;
         let paths_file = dir.join(PATHS_FILE);
         let file = fs::OpenOptions::new()
             .create_new(true)
@@ -337,6 +337,7 @@ impl Transaction {
             transaction: self,
             dir,
             moved,
+            moved_made: AtomicBool::new(false),
             state: Mutex::new(OpState {
                 file,
                 count: 0,
@@ -438,6 +439,9 @@ pub(crate) struct Op<'a> {
     transaction: &'a Transaction,
     dir: PathBuf,
     moved: PathBuf,
+    /// Whether `moved/` exists: it is made on the first move, so a fresh
+    /// install (nothing to move) costs no directory, fsync or cleanup.
+    moved_made: AtomicBool,
     state: Mutex<OpState>,
 }
 
@@ -509,6 +513,7 @@ impl Op<'_> {
         if metadata.is_dir() && entry == PathKind::File {
             return Ok(Aside::Directory);
         }
+        self.make_moved_dir()?;
         #[allow(clippy::disallowed_methods)] // Wrapped with both paths.
         std::fs::rename(path, &to).map_err(|err| TransactionError::MoveAside {
             from: path.to_path_buf(),
@@ -517,6 +522,25 @@ impl Op<'_> {
         })?;
         trace!(path = %path.display(), "Moved aside");
         Ok(Aside::Moved)
+    }
+
+    /// Make `moved/` before the first move, with its entry in the op's
+    /// directory durable before anything is renamed into it.
+    fn make_moved_dir(&self) -> Result<(), Error> {
+        if self.moved_made.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let _state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !self.moved_made.load(Ordering::Acquire) {
+            fs::create_dir(&self.moved)
+                .and_then(|()| sync_dir(&self.dir))
+                .map_err(TransactionError::journal(&self.moved))?;
+            self.moved_made.store(true, Ordering::Release);
+        }
+        Ok(())
     }
 
     /// Record the destinations of an install and move aside what is at
@@ -551,7 +575,9 @@ impl Op<'_> {
         // The marker says "everything at the destinations is new": it must
         // not reach the disk before the moves do, and linking must not
         // start before it does.
-        sync_dir(&self.moved).map_err(TransactionError::journal(&self.moved))?;
+        if self.moved_made.load(Ordering::Acquire) {
+            sync_dir(&self.moved).map_err(TransactionError::journal(&self.moved))?;
+        }
         let marker = self.dir.join(LINKING_MARKER);
         fs::write(&marker, b"")
             .and_then(|()| sync_dir(&self.dir))
