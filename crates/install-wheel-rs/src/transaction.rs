@@ -233,6 +233,8 @@ impl fmt::Display for Recovery {
 pub struct Transaction {
     journal: PathBuf,
     roots: Vec<PathBuf>,
+    /// The `roots` that existed when the transaction began.
+    existing_roots: Vec<PathBuf>,
     next_op: AtomicUsize,
     cancellation: Cancellation,
     finished: bool,
@@ -262,9 +264,12 @@ impl Transaction {
             return Err(err.into());
         }
         debug!(journal = %journal.display(), "Began a transaction");
+        let roots: Vec<PathBuf> = layout.scheme.dirs().map(Path::to_path_buf).to_vec();
+        let existing_roots = roots.iter().filter(|root| root.is_dir()).cloned().collect();
         Ok(Self {
             journal,
-            roots: layout.scheme.dirs().map(Path::to_path_buf).to_vec(),
+            roots,
+            existing_roots,
             next_op: AtomicUsize::new(0),
             cancellation,
             finished: false,
@@ -391,16 +396,21 @@ pub(crate) enum Aside {
 /// answers are kept by the directory's bytes (hashing a `Path` parses its
 /// components), and a directory whose parent is missing is missing too.
 /// The walk up stops at the environment's directories (`roots`): they are
-/// probed themselves, not their parents up to `/`.
+/// probed themselves, not their parents up to `/`, and those that existed
+/// when the transaction began (`existing`) are not probed at all (nothing
+/// removes them).
 struct MissingDirs<'a> {
     known: HashMap<&'a OsStr, bool>,
     roots: &'a [PathBuf],
 }
 
 impl<'a> MissingDirs<'a> {
-    fn new(roots: &'a [PathBuf]) -> Self {
+    fn new(roots: &'a [PathBuf], existing: &'a [PathBuf]) -> Self {
         Self {
-            known: HashMap::new(),
+            known: existing
+                .iter()
+                .map(|dir| (dir.as_os_str(), false))
+                .collect(),
             roots,
         }
     }
@@ -411,7 +421,10 @@ impl<'a> MissingDirs<'a> {
         }
         let parent_missing = dir
             .parent()
-            .filter(|parent| self.roots.iter().any(|root| parent.starts_with(root)))
+            .filter(|parent| {
+                !self.roots.iter().any(|root| root == dir)
+                    && self.roots.iter().any(|root| parent.starts_with(root))
+            })
             .is_some_and(|parent| self.is_missing(parent));
         #[allow(clippy::disallowed_methods)] // A probe: missing is the usual case.
         let missing = parent_missing || std::fs::symlink_metadata(dir).is_err();
@@ -553,7 +566,8 @@ impl Op<'_> {
     /// directory never hid a file of the environment.)
     pub(crate) fn prepare_install(&self, paths: &[(PathKind, PathBuf)]) -> Result<(), Error> {
         let first = self.record(paths)?;
-        let mut missing_dirs = MissingDirs::new(&self.transaction.roots);
+        let mut missing_dirs =
+            MissingDirs::new(&self.transaction.roots, &self.transaction.existing_roots);
         let missing: Vec<bool> = paths
             .iter()
             .map(|(_, path)| {
@@ -846,6 +860,30 @@ mod tests {
     /// A directory under a missing one is missing without a look; one that
     /// exists, or a file's parent, is found as it is.
     #[test]
+    fn missing_dirs_stop_at_the_nearest_root() {
+        let root = tempfile::tempdir().unwrap();
+        let prefix = root.path().to_path_buf();
+        let site_packages = prefix.join("lib/site-packages");
+        fs::create_dir_all(&site_packages).unwrap();
+        let roots = [prefix.clone(), site_packages.clone()];
+        let mut dirs = MissingDirs::new(&roots, &[]);
+        let sub = site_packages.join("pkg/sub");
+        assert!(dirs.is_missing(&sub));
+        assert_eq!(dirs.known.get(site_packages.as_os_str()), Some(&false));
+        // Between the two roots nothing was looked at.
+        assert!(!dirs.known.contains_key(prefix.join("lib").as_os_str()));
+        assert!(!dirs.known.contains_key(prefix.as_os_str()));
+        // A root that existed when the transaction began is not probed.
+        let gone = prefix.join("bin");
+        let existing = [gone.clone()];
+        let roots = [gone.clone()];
+        let mut dirs = MissingDirs::new(&roots, &existing);
+        let under = gone.join("sub");
+        assert!(!dirs.is_missing(&gone));
+        assert!(dirs.is_missing(&under));
+    }
+
+    #[test]
     fn missing_dirs_follow_their_parents() {
         let root = tempfile::tempdir().unwrap();
         fs::create_dir_all(root.path().join("a/b")).unwrap();
@@ -853,7 +891,7 @@ mod tests {
         let existing = root.path().join("a/b");
         let under_existing = root.path().join("a/c");
         let roots = [root.path().to_path_buf()];
-        let mut dirs = MissingDirs::new(&roots);
+        let mut dirs = MissingDirs::new(&roots, &[]);
         assert!(dirs.is_missing(&deep));
         assert!(!dirs.is_missing(&existing));
         assert!(dirs.is_missing(&under_existing));
