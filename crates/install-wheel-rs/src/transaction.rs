@@ -3,26 +3,29 @@
 //! replaces, so that a failed, cancelled or killed run can be undone.
 //!
 //! The journal is the directory `<purelib>/.puffin-txn/`. Each install or
-//! uninstall of one distribution is an *operation*: a directory
-//! `<n>-install` or `<n>-uninstall` with a `paths` file (every path it may
-//! touch, NUL-terminated, written before the path is touched) and a `moved/`
-//! directory holding, as `moved/<i>`, what was at path `i` before (made on
-//! the op's first move: a fresh install has none). Files are moved aside by
-//! rename, never copied.
+//! uninstall of one distribution is an *operation* `<n>-install` or
+//! `<n>-uninstall`, kept in two entries of the journal: `<op>.paths` (every
+//! path it may touch, NUL-terminated, written before the path is touched)
+//! and a directory `<op>.moved/` holding, as `<op>.moved/<i>`, what was at
+//! path `i` before (made on the op's first move: a fresh install has none).
+//! Files are moved aside by rename, never copied. (Journals of earlier
+//! versions kept an op in a directory `<op>/` with `paths`, `moved/` and a
+//! `linking` file; recovery reads them too.)
 //!
 //! Nothing is fsync'd per file: only the journal's state changes are, each
 //! before the step that depends on it, so that after a power loss recovery
 //! finds everything it needs:
 //!
 //! 1. begun: the journal directory exists (site-packages fsync'd);
-//! 2. an op recorded paths: the `paths` file (fdatasync), and on its first
-//!    record the op's directory and the journal (fsync), before any of those
-//!    paths is touched, so every file moved into `moved/` has its path;
-//! 3. an install op moved aside what was at its destinations: `moved/` (its
-//!    entry fsync'd in the op's directory when it is made, before the first
-//!    rename into it) is fsync'd before the `linking` marker is written, and
-//!    the marker (the op directory) before the first file is linked, so a
-//!    durable marker always means the destinations hold only new files;
+//! 2. an op recorded paths: the `.paths` file (fdatasync), and on its first
+//!    record the journal (fsync: the file's entry), before any of those
+//!    paths is touched, so every file moved aside has its path;
+//! 3. an install op moved aside what was at its destinations: `.moved/`
+//!    (its entry fsync'd in the journal when it is made, before the first
+//!    rename into it) is fsync'd before the linking record (`L`) is appended
+//!    to `.paths`, and the record (fdatasync) before the first file is
+//!    linked, so a durable record always means the destinations hold only
+//!    new files;
 //! 4. committed: the environment's filesystem is synced (`syncfs` on Linux,
 //!    one call: the linked files and RECORDs are on disk) before the journal
 //!    is renamed to `.puffin-txn-committed`, and site-packages is fsync'd
@@ -33,9 +36,9 @@
 //! source directory durable; the source directories are not fsync'd.
 //!
 //! An install op first moves aside whatever is at its destinations, then
-//! writes a `linking` marker, then links. Rolling it back removes its
-//! destinations only when the marker exists (everything there is new), then
-//! renames back what was moved. An uninstall op moves its files aside instead
+//! appends the linking record, then links. Rolling it back removes its
+//! destinations only when the record exists (everything there is new),
+//! truncates it away (fdatasync), then renames back what was moved. An uninstall op moves its files aside instead
 //! of deleting them; rolling it back renames them back. Ops are undone in
 //! reverse order, and every step can be repeated, so a rollback that is
 //! itself killed is finished by [`recover`].
@@ -58,12 +61,18 @@ use crate::{Error, Layout};
 pub const JOURNAL_DIR: &str = ".puffin-txn";
 /// The journal's name once the transaction committed.
 const COMMITTED_DIR: &str = ".puffin-txn-committed";
-/// An op's list of paths.
-const PATHS_FILE: &str = "paths";
-/// An op's directory of what it moved aside.
-const MOVED_DIR: &str = "moved";
-/// Written once an install op moved aside everything at its destinations.
-const LINKING_MARKER: &str = "linking";
+/// The suffix of an op's list of paths, `<n>-<kind>.paths` in the journal.
+const PATHS_SUFFIX: &str = ".paths";
+/// The suffix of an op's directory of what it moved aside.
+const MOVED_SUFFIX: &str = ".moved";
+/// Appended to an install op's paths once it moved aside everything at its
+/// destinations (no path is empty, so it is no path).
+const LINKING_RECORD: &[u8] = b"L\0";
+/// Journals of earlier versions kept each op in a directory `<n>-<kind>/`
+/// holding these; recovery still reads them.
+const OLD_PATHS_FILE: &str = "paths";
+const OLD_MOVED_DIR: &str = "moved";
+const OLD_LINKING_MARKER: &str = "linking";
 /// Ops with at least this many paths move them aside in parallel.
 const PARALLEL_THRESHOLD: usize = 200;
 
@@ -329,10 +338,9 @@ impl Transaction {
     /// Start an op of `kind`.
     pub(crate) fn op(&self, kind: OpKind) -> Result<Op<'_>, Error> {
         let number = self.next_op.fetch_add(1, Ordering::Relaxed);
-        let dir = self.journal.join(format!("{number:06}-{}", kind.name()));
-        let moved = dir.join(MOVED_DIR);
-        fs::create_dir(&dir).map_err(TransactionError::journal(&dir))?;
-        let paths_file = dir.join(PATHS_FILE);
+        let name = format!("{number:06}-{}", kind.name());
+        let moved = self.journal.join(format!("{name}{MOVED_SUFFIX}"));
+        let paths_file = self.journal.join(format!("{name}{PATHS_SUFFIX}"));
         let file = fs::OpenOptions::new()
             .create_new(true)
             .append(true)
@@ -340,7 +348,6 @@ impl Transaction {
             .map_err(TransactionError::journal(&paths_file))?;
         Ok(Op {
             transaction: self,
-            dir,
             moved,
             moved_made: AtomicBool::new(false),
             state: Mutex::new(OpState {
@@ -450,7 +457,6 @@ struct OpState {
 /// One install or uninstall in a transaction.
 pub(crate) struct Op<'a> {
     transaction: &'a Transaction,
-    dir: PathBuf,
     moved: PathBuf,
     /// Whether `moved/` exists: it is made on the first move, so a fresh
     /// install (nothing to move) costs no directory, fsync or cleanup.
@@ -462,7 +468,7 @@ impl Op<'_> {
     /// Record `paths` (each before it is touched); returns the index of the
     /// first. One write and one fdatasync (a state change of the journal:
     /// recovery needs the path of everything moved aside); the first record
-    /// of an op also makes the op's directory durable.
+    /// of an op also makes the file's entry in the journal durable.
     pub(crate) fn record(&self, paths: &[(PathKind, PathBuf)]) -> Result<usize, Error> {
         if paths.is_empty() {
             let state = self
@@ -492,9 +498,8 @@ impl Op<'_> {
             .and_then(|()| file.sync_data())
             .map_err(TransactionError::journal(paths_file))?;
         if first == 0 {
-            sync_dir(&self.dir)
-                .and_then(|()| sync_dir(&self.transaction.journal))
-                .map_err(TransactionError::journal(&self.dir))?;
+            sync_dir(&self.transaction.journal)
+                .map_err(TransactionError::journal(&self.transaction.journal))?;
         }
         state.count += paths.len();
         Ok(first)
@@ -537,8 +542,8 @@ impl Op<'_> {
         Ok(Aside::Moved)
     }
 
-    /// Make `moved/` before the first move, with its entry in the op's
-    /// directory durable before anything is renamed into it.
+    /// Make the op's `.moved` directory before the first move, with its
+    /// entry in the journal durable before anything is renamed into it.
     fn make_moved_dir(&self) -> Result<(), Error> {
         if self.moved_made.load(Ordering::Acquire) {
             return Ok(());
@@ -549,7 +554,7 @@ impl Op<'_> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !self.moved_made.load(Ordering::Acquire) {
             fs::create_dir(&self.moved)
-                .and_then(|()| sync_dir(&self.dir))
+                .and_then(|()| sync_dir(&self.transaction.journal))
                 .map_err(TransactionError::journal(&self.moved))?;
             self.moved_made.store(true, Ordering::Release);
         }
@@ -592,10 +597,16 @@ impl Op<'_> {
         if self.moved_made.load(Ordering::Acquire) {
             sync_dir(&self.moved).map_err(TransactionError::journal(&self.moved))?;
         }
-        let marker = self.dir.join(LINKING_MARKER);
-        fs::write(&marker, b"")
-            .and_then(|()| sync_dir(&self.dir))
-            .map_err(TransactionError::journal(&marker))?;
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let OpState {
+            file, paths_file, ..
+        } = &mut *state;
+        file.write_all(LINKING_RECORD)
+            .and_then(|()| file.sync_data())
+            .map_err(TransactionError::journal(paths_file))?;
         Ok(())
     }
 
@@ -643,33 +654,23 @@ pub fn recover(layout: &Layout) -> Result<Option<Recovery>, Error> {
 
 /// Undo the ops of the journal at `journal`, newest first, then remove it.
 fn roll_back_journal(journal: &Path, roots: &[PathBuf]) -> Result<Rollback, Error> {
-    let mut ops: Vec<(usize, OpKind, PathBuf)> = Vec::new();
+    let mut ops: Vec<OpFiles> = Vec::new();
     for entry in fs::read_dir(journal).map_err(TransactionError::journal(journal))? {
         let entry = entry.map_err(TransactionError::journal(journal))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some((number, kind)) = name.split_once('-') else {
-            continue;
-        };
-        let kind = match kind {
-            "install" => OpKind::Install,
-            "uninstall" => OpKind::Uninstall,
-            _ => continue,
-        };
-        if let Ok(number) = number.parse() {
-            ops.push((number, kind, entry.path()));
-        }
+        ops.extend(OpFiles::find(journal, &name));
     }
-    ops.sort_by_key(|op| std::cmp::Reverse(op.0));
+    ops.sort_by_key(|op| std::cmp::Reverse(op.number));
     let mut total = Rollback::default();
     let mut first_error = None;
-    for (_, kind, dir) in &ops {
-        match roll_back_op(dir, *kind, roots) {
+    for op in &ops {
+        match roll_back_op(op, roots) {
             Ok(rollback) => {
                 total.removed += rollback.removed;
                 total.restored += rollback.restored;
             }
             Err(err) => {
-                warn!(op = %dir.display(), %err, "Failed to roll back an operation");
+                warn!(op = %op.paths.display(), %err, "Failed to roll back an operation");
                 first_error.get_or_insert(err);
             }
         }
@@ -686,15 +687,93 @@ fn roll_back_journal(journal: &Path, roots: &[PathBuf]) -> Result<Rollback, Erro
     Ok(total)
 }
 
+/// Where one op of a journal keeps its records.
+struct OpFiles {
+    number: usize,
+    kind: OpKind,
+    /// The list of paths.
+    paths: PathBuf,
+    /// What it moved aside, as `<index>` (may not exist).
+    moved: PathBuf,
+    /// The linking marker of the old layout (a file); `None` when it is a
+    /// record of `paths`.
+    marker: Option<PathBuf>,
+}
+
+impl OpFiles {
+    /// The op whose paths are the journal entry `name`: `<n>-<kind>.paths`,
+    /// or an op directory `<n>-<kind>` of the old layout. `None` for other
+    /// entries (such as `.moved` directories).
+    fn find(journal: &Path, name: &str) -> Option<Self> {
+        let (stem, old) = match name.strip_suffix(PATHS_SUFFIX) {
+            Some(stem) => (stem, false),
+            None => (name, true),
+        };
+        let (number, kind) = stem.split_once('-')?;
+        let kind = match kind {
+            "install" => OpKind::Install,
+            "uninstall" => OpKind::Uninstall,
+            _ => return None,
+        };
+        let number = number.parse().ok()?;
+        Some(if old {
+            let dir = journal.join(name);
+            Self {
+                number,
+                kind,
+                paths: dir.join(OLD_PATHS_FILE),
+                moved: dir.join(OLD_MOVED_DIR),
+                marker: Some(dir.join(OLD_LINKING_MARKER)),
+            }
+        } else {
+            Self {
+                number,
+                kind,
+                paths: journal.join(name),
+                moved: journal.join(format!("{stem}{MOVED_SUFFIX}")),
+                marker: None,
+            }
+        })
+    }
+
+    /// Whether an install op had moved aside everything at its
+    /// destinations (so that they hold only new files).
+    fn is_linking(&self, recorded: &Recorded) -> bool {
+        match &self.marker {
+            Some(marker) => fs::symlink_metadata(marker).is_ok(),
+            None => recorded.linking_at.is_some(),
+        }
+    }
+
+    /// Forget the linking marker, durably: from here on the destinations
+    /// may hold restored files again.
+    fn clear_linking(&self, recorded: &Recorded) -> Result<(), Error> {
+        if let Some(marker) = &self.marker {
+            return Ok(fs::remove_file(marker).map_err(TransactionError::journal(marker))?);
+        }
+        let Some(offset) = recorded.linking_at else {
+            return Ok(());
+        };
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&self.paths)
+            .and_then(|file| {
+                file.set_len(offset)?;
+                file.sync_data()
+            })
+            .map_err(TransactionError::journal(&self.paths))?;
+        Ok(())
+    }
+}
+
 /// Undo one op: remove what an install added (only once it moved aside
 /// everything at its destinations), then rename back what was moved aside.
-fn roll_back_op(dir: &Path, kind: OpKind, roots: &[PathBuf]) -> Result<Rollback, Error> {
-    let paths = read_paths(&dir.join(PATHS_FILE))?;
+fn roll_back_op(op: &OpFiles, roots: &[PathBuf]) -> Result<Rollback, Error> {
+    let recorded = read_paths(&op.paths)?;
     let mut rollback = Rollback::default();
-    let marker = dir.join(LINKING_MARKER);
-    if kind == OpKind::Install && fs::symlink_metadata(&marker).is_ok() {
+    if op.kind == OpKind::Install && op.is_linking(&recorded) {
         let mut parents = BTreeSet::new();
-        for (entry, path) in &paths {
+        for (entry, path) in &recorded.paths {
             if remove_added(*entry, path)? {
                 rollback.removed += 1;
             }
@@ -703,12 +782,10 @@ fn roll_back_op(dir: &Path, kind: OpKind, roots: &[PathBuf]) -> Result<Rollback,
             }
         }
         remove_empty_dirs(&parents, roots);
-        // From here on the destinations may hold restored files again.
-        fs::remove_file(&marker).map_err(TransactionError::journal(&marker))?;
+        op.clear_linking(&recorded)?;
     }
-    let moved = dir.join(MOVED_DIR);
-    for (index, (_, path)) in paths.iter().enumerate() {
-        let from = moved.join(index.to_string());
+    for (index, (_, path)) in recorded.paths.iter().enumerate() {
+        let from = op.moved.join(index.to_string());
         if fs::symlink_metadata(&from).is_err() {
             continue;
         }
@@ -773,30 +850,46 @@ pub(crate) fn remove_empty_dirs(dirs: &BTreeSet<PathBuf>, roots: &[PathBuf]) -> 
     removed
 }
 
-/// The entries of an op's `paths` file; a last entry cut short by a kill
-/// (without its terminating NUL) is left out: nothing was done to it.
-fn read_paths(file: &Path) -> Result<Vec<(PathKind, PathBuf)>, Error> {
+/// An op's paths file, read back.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Recorded {
+    /// The paths, by index.
+    paths: Vec<(PathKind, PathBuf)>,
+    /// Where the linking record starts, when an install op wrote it.
+    linking_at: Option<u64>,
+}
+
+/// Read an op's paths file. A last record without its NUL was cut short by
+/// a kill and is ignored; a missing file means the op was killed while
+/// being created and did nothing.
+fn read_paths(file: &Path) -> Result<Recorded, Error> {
     let bytes = match fs::read(file) {
         Ok(bytes) => bytes,
-        // Killed while creating the op: it did nothing.
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Recorded::default()),
         Err(err) => return Err(TransactionError::journal(file)(err).into()),
     };
-    let mut paths = Vec::new();
-    let mut parts: Vec<&[u8]> = bytes.split(|byte| *byte == 0).collect();
-    parts.pop();
-    for part in parts {
-        let Some((kind, path)) = part.split_first() else {
-            continue;
+    let mut recorded = Recorded::default();
+    let mut offset = 0;
+    for part in bytes.split_inclusive(|byte| *byte == 0) {
+        let start = offset;
+        offset += part.len();
+        let Some(record) = part.strip_suffix(&[0]) else {
+            break;
         };
-        let entry = if *kind == b'd' {
-            PathKind::DistInfo
-        } else {
-            PathKind::File
-        };
-        paths.push((entry, path_from_bytes(path)));
+        match record.split_first() {
+            Some((b'L', [])) => recorded.linking_at = Some(start as u64),
+            Some((kind, path)) => {
+                let entry = if *kind == b'd' {
+                    PathKind::DistInfo
+                } else {
+                    PathKind::File
+                };
+                recorded.paths.push((entry, path_from_bytes(path)));
+            }
+            None => {}
+        }
     }
-    Ok(paths)
+    Ok(recorded)
 }
 
 fn is_missing(err: &io::Error) -> bool {
@@ -914,18 +1007,25 @@ mod tests {
     #[test]
     fn a_cut_short_last_path_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join(PATHS_FILE);
+        let file = dir.path().join("000000-install.paths");
         fs::write(&file, b"f/venv/a.py\0d/venv/demo-1.0.dist-info\0f/venv/b.p").unwrap();
-        assert_eq!(
-            read_paths(&file).unwrap(),
-            [
-                (PathKind::File, PathBuf::from("/venv/a.py")),
-                (
-                    PathKind::DistInfo,
-                    PathBuf::from("/venv/demo-1.0.dist-info")
-                ),
-            ]
-        );
+        let expected = [
+            (PathKind::File, PathBuf::from("/venv/a.py")),
+            (
+                PathKind::DistInfo,
+                PathBuf::from("/venv/demo-1.0.dist-info"),
+            ),
+        ];
+        let recorded = read_paths(&file).unwrap();
+        assert_eq!(recorded.paths, expected);
+        assert_eq!(recorded.linking_at, None);
+        // The linking record is no path, and a cut-short one is no record.
+        fs::write(&file, b"f/venv/a.py\0d/venv/demo-1.0.dist-info\0L").unwrap();
+        assert_eq!(read_paths(&file).unwrap().linking_at, None);
+        fs::write(&file, b"f/venv/a.py\0d/venv/demo-1.0.dist-info\0L\0").unwrap();
+        let recorded = read_paths(&file).unwrap();
+        assert_eq!(recorded.paths, expected);
+        assert_eq!(recorded.linking_at, Some(38));
     }
 
     #[test]

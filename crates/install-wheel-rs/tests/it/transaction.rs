@@ -302,6 +302,51 @@ fn recover_rolls_back_a_killed_transaction() {
     assert_eq!(recover(&upgrade.layout).unwrap(), None);
 }
 
+/// A journal of the layout before ops were flat (an op directory with
+/// `paths`, `moved/` and a `linking` file), left by a killed run of an
+/// earlier version, is still rolled back.
+#[test]
+fn recover_rolls_back_a_journal_of_the_old_layout() {
+    let upgrade = Upgrade::new();
+    let before = snapshot(upgrade.root());
+    let transaction = Transaction::begin(&upgrade.layout, Cancellation::new()).unwrap();
+    upgrade
+        .run(&transaction, &Linker::new(LinkMode::Hardlink))
+        .unwrap();
+    std::mem::forget(transaction);
+    let journal = upgrade.layout.scheme.purelib.join(JOURNAL_DIR);
+    let mut ops = 0;
+    for entry in fs::read_dir(&journal).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let Some(op) = name.strip_suffix(".paths") else {
+            continue;
+        };
+        let dir = journal.join(op);
+        fs::create_dir(&dir).unwrap();
+        let mut paths = fs::read(&path).unwrap();
+        if let Some(kept) = paths.strip_suffix(b"L\0") {
+            paths = kept.to_vec();
+            fs::write(dir.join("linking"), "").unwrap();
+        }
+        fs::write(dir.join("paths"), paths).unwrap();
+        fs::remove_file(&path).unwrap();
+        let moved = journal.join(format!("{op}.moved"));
+        if moved.exists() {
+            fs::rename(&moved, dir.join("moved")).unwrap();
+        }
+        ops += 1;
+    }
+    assert!(ops >= 2, "an uninstall and an install op: {ops}");
+    let recovery = recover(&upgrade.layout).unwrap();
+    assert!(
+        matches!(recovery, Some(Recovery::RolledBack(rollback)) if rollback.removed > 0 && rollback.restored > 0),
+        "{recovery:?}"
+    );
+    assert_eq!(snapshot(upgrade.root()), before);
+    assert!(!journal.exists());
+}
+
 /// A cancelled transaction stops between files; dropping it rolls back.
 #[test]
 fn a_cancelled_install_stops_and_a_dropped_transaction_rolls_back() {
