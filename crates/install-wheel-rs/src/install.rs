@@ -4,6 +4,7 @@
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#installing-a-wheel-distribution-1-0-py32-none-any-whl
 //! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
@@ -722,29 +723,33 @@ impl Plan {
     /// Every path the install writes in the environment, for the journal:
     /// the linked files (not those of the staging `.dist-info`), scripts,
     /// launchers, and the `.dist-info` itself.
-    fn destinations(
-        &self,
+    fn destinations<'a>(
+        &'a self,
         entry_points: &[EntryPoint],
         layout: &Layout,
         staging: &Path,
-        final_dist_info: &Path,
-    ) -> Vec<(PathKind, PathBuf)> {
+        final_dist_info: &'a Path,
+    ) -> Vec<(PathKind, Cow<'a, Path>)> {
         let links = self
             .links
             .iter()
-            .map(|task| task.dst.clone())
-            .filter(|dst| !dst.starts_with(staging));
-        let scripts = self.scripts.iter().map(|(_, dst)| dst.clone());
+            .map(|task| task.dst.as_path())
+            .filter(|dst| !dst.starts_with(staging))
+            .map(Cow::Borrowed);
+        let scripts = self
+            .scripts
+            .iter()
+            .map(|(_, dst)| Cow::Borrowed(dst.as_path()));
         let launchers = entry_points
             .iter()
-            .map(|entry_point| layout.scheme.scripts.join(&entry_point.name));
+            .map(|entry_point| Cow::Owned(layout.scheme.scripts.join(&entry_point.name)));
         links
             .chain(scripts)
             .chain(launchers)
             .map(|path| (PathKind::File, path))
             .chain(std::iter::once((
                 PathKind::DistInfo,
-                final_dist_info.to_path_buf(),
+                Cow::Borrowed(final_dist_info),
             )))
             .collect()
     }
@@ -805,6 +810,20 @@ impl Reserved {
 
     /// Refuse the file `src` of the wheel if it would replace one of them.
     fn check(&self, src: &Path, dst: &Path) -> Result<(), Error> {
+        // Normalizing keeps the last name unless the path ends in `..`
+        // (then there is none): a file whose name is none of the reserved
+        // ones cannot be one of them.
+        let possible = dst
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_none_or(|name| {
+                name == "pyvenv.cfg"
+                    || Some(std::ffi::OsStr::new(name)) == self.interpreter.file_name()
+                    || reserved_script_name(name).is_some()
+            });
+        if !possible {
+            return Ok(());
+        }
         let dst = normalize_path(dst);
         let reserved = |reason: &str| Error::ReservedPath {
             path: src.to_path_buf(),

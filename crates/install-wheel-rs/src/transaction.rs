@@ -469,7 +469,7 @@ impl Op<'_> {
     /// first. One write and one fdatasync (a state change of the journal:
     /// recovery needs the path of everything moved aside); the first record
     /// of an op also makes the file's entry in the journal durable.
-    pub(crate) fn record(&self, paths: &[(PathKind, PathBuf)]) -> Result<usize, Error> {
+    pub(crate) fn record<P: AsRef<Path>>(&self, paths: &[(PathKind, P)]) -> Result<usize, Error> {
         if paths.is_empty() {
             let state = self
                 .state
@@ -483,7 +483,7 @@ impl Op<'_> {
                 PathKind::File => b'f',
                 PathKind::DistInfo => b'd',
             });
-            bytes.extend_from_slice(&path_bytes(path));
+            bytes.extend_from_slice(&path_bytes(path.as_ref()));
             bytes.push(0);
         }
         let mut state = self
@@ -542,6 +542,31 @@ impl Op<'_> {
         Ok(Aside::Moved)
     }
 
+    /// The offsets in `paths` of those whose directory exists: only they
+    /// can hold anything. Files come grouped by directory, so a directory
+    /// is looked up once per run of its files.
+    fn present<P: AsRef<Path>>(&self, paths: &[(PathKind, P)]) -> Vec<usize> {
+        let mut missing_dirs =
+            MissingDirs::new(&self.transaction.roots, &self.transaction.existing_roots);
+        let mut last: Option<(&Path, bool)> = None;
+        let mut present = Vec::new();
+        for (offset, (_, path)) in paths.iter().enumerate() {
+            let Some(parent) = path.as_ref().parent() else {
+                present.push(offset);
+                continue;
+            };
+            let missing = match last {
+                Some((dir, missing)) if dir == parent => missing,
+                _ => missing_dirs.is_missing(parent),
+            };
+            last = Some((parent, missing));
+            if !missing {
+                present.push(offset);
+            }
+        }
+        present
+    }
+
     /// Make the op's `.moved` directory before the first move, with its
     /// entry in the journal durable before anything is renamed into it.
     fn make_moved_dir(&self) -> Result<(), Error> {
@@ -569,27 +594,22 @@ impl Op<'_> {
     /// `lstat` per directory that exists and per topmost missing one, not per
     /// file or per directory. (Uninstalls run before installs, so a missing
     /// directory never hid a file of the environment.)
-    pub(crate) fn prepare_install(&self, paths: &[(PathKind, PathBuf)]) -> Result<(), Error> {
+    pub(crate) fn prepare_install<P: AsRef<Path> + Sync>(
+        &self,
+        paths: &[(PathKind, P)],
+    ) -> Result<(), Error> {
         let first = self.record(paths)?;
-        let mut missing_dirs =
-            MissingDirs::new(&self.transaction.roots, &self.transaction.existing_roots);
-        let missing: Vec<bool> = paths
-            .iter()
-            .map(|(_, path)| {
-                path.parent()
-                    .is_some_and(|parent| missing_dirs.is_missing(parent))
-            })
-            .collect();
-        let aside = |(offset, (entry, path)): (usize, &(PathKind, PathBuf))| {
-            if missing[offset] {
-                return Ok(());
-            }
-            self.move_aside(first + offset, *entry, path).map(|_| ())
+        let present = self.present(paths);
+        let aside = |&offset: &usize| {
+            let (entry, path) = &paths[offset];
+            self.move_aside(first + offset, *entry, path.as_ref())
+                .map(|_| ())
         };
-        if paths.len() >= PARALLEL_THRESHOLD {
-            paths.par_iter().enumerate().try_for_each(aside)?;
+        // Only the looks are parallel: a fresh install has none to make.
+        if present.len() >= PARALLEL_THRESHOLD {
+            present.par_iter().try_for_each(aside)?;
         } else {
-            paths.iter().enumerate().try_for_each(aside)?;
+            present.iter().try_for_each(aside)?;
         }
         // The marker says "everything at the destinations is new": it must
         // not reach the disk before the moves do, and linking must not
@@ -897,14 +917,14 @@ fn is_missing(err: &io::Error) -> bool {
 }
 
 #[cfg(unix)]
-fn path_bytes(path: &Path) -> Vec<u8> {
+fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
     use std::os::unix::ffi::OsStrExt;
-    path.as_os_str().as_bytes().to_vec()
+    std::borrow::Cow::Borrowed(path.as_os_str().as_bytes())
 }
 
 #[cfg(not(unix))]
-fn path_bytes(path: &Path) -> Vec<u8> {
-    path.to_string_lossy().into_owned().into_bytes()
+fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
+    std::borrow::Cow::Owned(path.to_string_lossy().into_owned().into_bytes())
 }
 
 #[cfg(unix)]
