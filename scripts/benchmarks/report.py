@@ -1,6 +1,6 @@
 """Write BENCHMARKS.md from the results of run.sh.
 
-Usage: python3 report.py RESULTS_DIR TEMPLATE OUTPUT [EARLIER_RESULTS_DIR]
+Usage: python3 report.py RESULTS_DIR TEMPLATE OUTPUT [EARLIER_RESULTS_DIR...]
 
 Reads the hyperfine JSON files (`LIST.FS.SCENARIO.rN.json`, one per round),
 the load averages (`LIST.FS.SCENARIO.load`, one line per round), the
@@ -15,9 +15,10 @@ targets are judged there) or `disk` (disk-bound). When the run had a
 With the `bytecode` scenario beside `hardlink`, a table shows what compiling
 bytecode adds to each tool's warm sync, and puffin's extra over uv's.
 
-EARLIER_RESULTS_DIR (run.sh's BENCH_EARLIER) is an earlier run's results
-directory: its tables follow this run's, under their own date and machine, so
-a partial run does not hide the last full one.
+Each EARLIER_RESULTS_DIR (run.sh's BENCH_EARLIER gives one) is an earlier
+run's results directory: its tables follow this run's, under their own date
+and machine, newest first as given, so a partial run does not hide the last
+full one.
 """
 
 import json
@@ -472,7 +473,7 @@ def earlier_section(earlier):
 
 def main():
     results, template, output = (Path(arg) for arg in sys.argv[1:4])
-    earlier = Path(sys.argv[4]) if len(sys.argv) > 4 else None
+    earlier = [Path(arg) for arg in sys.argv[4:]]
     machine = read_machine(results)
     lists = lists_of(results)
     filesystems = filesystems_of(results)
@@ -489,7 +490,7 @@ def main():
         "lists": ", ".join(f"`{name}.txt`" for name in lists) or "none",
         "index": MIRROR.format(mirror=machine["mirror"]) if machine.get("mirror") else DEFAULT_INDEX,
         "results": (results_section(results) or "_No results._")
-        + (("\n\n" + earlier_section(earlier)) if earlier else ""),
+        + "".join("\n\n" + earlier_section(run) for run in earlier),
         "notes": ("\n## Notes from the run\n\n" + "\n".join(f"- {n}" for n in notes) + "\n") if notes else "",
         "analysis": kept_analysis(output),
     }
