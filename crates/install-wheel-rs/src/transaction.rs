@@ -301,12 +301,17 @@ impl Transaction {
             .and_then(|()| fs::rename(&self.journal, &committed))
             .and_then(|()| sync_dir(self.journal.parent().unwrap_or(Path::new("."))))
             .map_err(TransactionError::journal(&self.journal));
-        self.cancellation.stop_changing();
-        result?;
+        if let Err(err) = result {
+            self.cancellation.stop_changing();
+            return Err(err.into());
+        }
         debug!("Committed the transaction");
+        // Still "changing" while the journal goes: a signal now must not
+        // exit in the middle of it (the sync has committed and finishes).
         if let Err(err) = fs::remove_dir_all(&committed) {
             warn!(%err, "Failed to remove the journal of a committed transaction");
         }
+        self.cancellation.stop_changing();
         Ok(())
     }
 

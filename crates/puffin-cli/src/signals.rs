@@ -60,7 +60,7 @@ extern "C" fn on_signal(signal: libc::c_int) {
     let message: &[u8] = if !first {
         b"Rolling back the changes to the environment; please wait for it to finish\n"
     } else if CANCELLATION.get().is_some_and(Cancellation::cancel) {
-        b"Cancelling: rolling back the changes to the environment\n"
+        b"Cancelling: rolling back the changes to the environment (a sync that already committed finishes instead)\n"
     } else {
         // Nothing is changing: the store and the environment are safe to
         // leave as they are (the next run cleans up temporary files).
