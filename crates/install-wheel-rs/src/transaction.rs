@@ -38,10 +38,11 @@
 //! An install op first moves aside whatever is at its destinations, then
 //! appends the linking record, then links. Rolling it back removes its
 //! destinations only when the record exists (everything there is new),
-//! truncates it away (fdatasync), then renames back what was moved. An uninstall op moves its files aside instead
-//! of deleting them; rolling it back renames them back. Ops are undone in
-//! reverse order, and every step can be repeated, so a rollback that is
-//! itself killed is finished by [`recover`].
+//! truncates it away (fdatasync), then renames back what was moved. An
+//! uninstall op moves its files aside instead of deleting them; rolling it
+//! back renames them back. Ops are undone in reverse order, and every step
+//! can be repeated, so a rollback that is itself killed is finished by
+//! [`recover`].
 
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsStr;
@@ -469,18 +470,32 @@ pub(crate) struct Op<'a> {
     state: Mutex<OpState>,
 }
 
+impl OpState {
+    /// Append `bytes` to the paths file and make them durable (fdatasync).
+    fn append(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.file
+            .write_all(bytes)
+            .and_then(|()| self.file.sync_data())
+            .map_err(TransactionError::journal(&self.paths_file))?;
+        Ok(())
+    }
+}
+
 impl Op<'_> {
+    /// The op's paths file and count (a panic elsewhere leaves them usable).
+    fn state(&self) -> std::sync::MutexGuard<'_, OpState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Record `paths` (each before it is touched); returns the index of the
     /// first. One write and one fdatasync (a state change of the journal:
     /// recovery needs the path of everything moved aside); the first record
     /// of an op also makes the file's entry in the journal durable.
     pub(crate) fn record<P: AsRef<Path>>(&self, paths: &[(PathKind, P)]) -> Result<usize, Error> {
         if paths.is_empty() {
-            let state = self
-                .state
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            return Ok(state.count);
+            return Ok(self.state().count);
         }
         let mut bytes = Vec::new();
         for (entry, path) in paths {
@@ -491,17 +506,9 @@ impl Op<'_> {
             bytes.extend_from_slice(&path_bytes(path.as_ref()));
             bytes.push(0);
         }
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self.state();
         let first = state.count;
-        let OpState {
-            file, paths_file, ..
-        } = &mut *state;
-        file.write_all(&bytes)
-            .and_then(|()| file.sync_data())
-            .map_err(TransactionError::journal(paths_file))?;
+        state.append(&bytes)?;
         if first == 0 {
             sync_dir(&self.transaction.journal)
                 .map_err(TransactionError::journal(&self.transaction.journal))?;
@@ -578,10 +585,7 @@ impl Op<'_> {
         if self.moved_made.load(Ordering::Acquire) {
             return Ok(());
         }
-        let _state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _state = self.state();
         if !self.moved_made.load(Ordering::Acquire) {
             fs::create_dir(&self.moved)
                 .and_then(|()| sync_dir(&self.transaction.journal))
@@ -622,17 +626,7 @@ impl Op<'_> {
         if self.moved_made.load(Ordering::Acquire) {
             sync_dir(&self.moved).map_err(TransactionError::journal(&self.moved))?;
         }
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let OpState {
-            file, paths_file, ..
-        } = &mut *state;
-        file.write_all(LINKING_RECORD)
-            .and_then(|()| file.sync_data())
-            .map_err(TransactionError::journal(paths_file))?;
-        Ok(())
+        self.state().append(LINKING_RECORD)
     }
 
     /// Record `files` and move each into the journal (missing ones and
@@ -773,21 +767,19 @@ impl OpFiles {
     /// Forget the linking marker, durably: from here on the destinations
     /// may hold restored files again.
     fn clear_linking(&self, recorded: &Recorded) -> Result<(), Error> {
-        if let Some(marker) = &self.marker {
-            return Ok(fs::remove_file(marker).map_err(TransactionError::journal(marker))?);
-        }
-        let Some(offset) = recorded.linking_at else {
-            return Ok(());
+        let result = match (&self.marker, recorded.linking_at) {
+            (Some(marker), _) => fs::remove_file(marker).map_err(TransactionError::journal(marker)),
+            (None, Some(offset)) => fs::OpenOptions::new()
+                .write(true)
+                .open(&self.paths)
+                .and_then(|file| {
+                    file.set_len(offset)?;
+                    file.sync_data()
+                })
+                .map_err(TransactionError::journal(&self.paths)),
+            (None, None) => Ok(()),
         };
-        fs::OpenOptions::new()
-            .write(true)
-            .open(&self.paths)
-            .and_then(|file| {
-                file.set_len(offset)?;
-                file.sync_data()
-            })
-            .map_err(TransactionError::journal(&self.paths))?;
-        Ok(())
+        Ok(result?)
     }
 }
 
@@ -975,8 +967,8 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    /// A directory under a missing one is missing without a look; one that
-    /// exists, or a file's parent, is found as it is.
+    /// The walk up stops at the nearest root (site-packages, not the prefix
+    /// above it), and a root that existed at `begin` is not probed.
     #[test]
     fn missing_dirs_stop_at_the_nearest_root() {
         let root = tempfile::tempdir().unwrap();
@@ -1001,6 +993,8 @@ mod tests {
         assert!(dirs.is_missing(&under));
     }
 
+    /// A directory under a missing one is missing without a look; one that
+    /// exists, or a file's parent, is found as it is.
     #[test]
     fn missing_dirs_follow_their_parents() {
         let root = tempfile::tempdir().unwrap();

@@ -104,6 +104,15 @@ impl Upgrade {
     fn root(&self) -> &Path {
         &self.layout.prefix
     }
+
+    /// Run the upgrade and "kill" it (forget the transaction) before the
+    /// commit: its journal is left behind.
+    fn run_killed(&self) {
+        let transaction = Transaction::begin(&self.layout, Cancellation::new()).unwrap();
+        self.run(&transaction, &Linker::new(LinkMode::Hardlink))
+            .unwrap();
+        std::mem::forget(transaction);
+    }
 }
 
 /// Run a failing upgrade and check that the rollback restores exactly the
@@ -286,11 +295,7 @@ fn a_commit_keeps_only_the_new_version() {
 fn recover_rolls_back_a_killed_transaction() {
     let upgrade = Upgrade::new();
     let before = snapshot(upgrade.root());
-    let transaction = Transaction::begin(&upgrade.layout, Cancellation::new()).unwrap();
-    upgrade
-        .run(&transaction, &Linker::new(LinkMode::Hardlink))
-        .unwrap();
-    std::mem::forget(transaction);
+    upgrade.run_killed();
     // A second transaction cannot start over an unfinished one.
     assert!(Transaction::begin(&upgrade.layout, Cancellation::new()).is_err());
     let recovery = recover(&upgrade.layout).unwrap();
@@ -309,14 +314,24 @@ fn recover_rolls_back_a_killed_transaction() {
 fn recover_rolls_back_a_journal_of_the_old_layout() {
     let upgrade = Upgrade::new();
     let before = snapshot(upgrade.root());
-    let transaction = Transaction::begin(&upgrade.layout, Cancellation::new()).unwrap();
-    upgrade
-        .run(&transaction, &Linker::new(LinkMode::Hardlink))
-        .unwrap();
-    std::mem::forget(transaction);
+    upgrade.run_killed();
     let journal = upgrade.layout.scheme.purelib.join(JOURNAL_DIR);
+    let ops = to_old_layout(&journal);
+    assert!(ops >= 2, "an uninstall and an install op: {ops}");
+    let recovery = recover(&upgrade.layout).unwrap();
+    assert!(
+        matches!(recovery, Some(Recovery::RolledBack(rollback)) if rollback.removed > 0 && rollback.restored > 0),
+        "{recovery:?}"
+    );
+    assert_eq!(snapshot(upgrade.root()), before);
+    assert!(!journal.exists());
+}
+
+/// Rewrite each op of `journal` as earlier versions kept it (a directory
+/// `<op>/` with `paths`, `moved/` and a `linking` file); returns how many.
+fn to_old_layout(journal: &Path) -> usize {
     let mut ops = 0;
-    for entry in fs::read_dir(&journal).unwrap() {
+    for entry in fs::read_dir(journal).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
         let Some(op) = name.strip_suffix(".paths") else {
@@ -337,14 +352,7 @@ fn recover_rolls_back_a_journal_of_the_old_layout() {
         }
         ops += 1;
     }
-    assert!(ops >= 2, "an uninstall and an install op: {ops}");
-    let recovery = recover(&upgrade.layout).unwrap();
-    assert!(
-        matches!(recovery, Some(Recovery::RolledBack(rollback)) if rollback.removed > 0 && rollback.restored > 0),
-        "{recovery:?}"
-    );
-    assert_eq!(snapshot(upgrade.root()), before);
-    assert!(!journal.exists());
+    ops
 }
 
 /// A cancelled transaction stops between files; dropping it rolls back.
