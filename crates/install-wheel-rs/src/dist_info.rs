@@ -200,7 +200,7 @@ fn header<'a>(headers: &'a [(String, String)], key: &str) -> Option<&'a str> {
 }
 
 fn read_dist_info_file(path: &Path) -> Result<String, Error> {
-    match fs::read(path) {
+    match puffin_fs::read_small(path, 8 * 1024) {
         Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Err(Error::MissingDistInfoFile {
             path: path.to_path_buf(),

@@ -79,7 +79,7 @@ impl WheelManifest {
     /// another format version.
     pub fn read(wheel_dir: &Path) -> Result<Option<Self>, ManifestError> {
         let path = wheel_dir.join(MANIFEST_FILENAME);
-        let bytes = match fs::read(&path) {
+        let bytes = match puffin_fs::read_small(&path, 16 * 1024) {
             Ok(bytes) => bytes,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(err.into()),

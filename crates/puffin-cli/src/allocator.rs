@@ -17,13 +17,33 @@ pub(crate) fn limit_malloc_arenas() {
     if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
         return;
     }
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let arenas = libc::c_int::try_from(cores.saturating_mul(4)).unwrap_or(libc::c_int::MAX);
+    let arenas =
+        libc::c_int::try_from(usable_cores().saturating_mul(4)).unwrap_or(libc::c_int::MAX);
     // SAFETY: `mallopt` changes a setting of the allocator and nothing else;
     // it is called first thing in `main`, before any other thread exists.
     #[allow(unsafe_code)]
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, arenas);
+    }
+}
+
+/// The cores this process may run on (its affinity mask), 2 when unknown.
+///
+/// One `sched_getaffinity`, where `std::thread::available_parallelism` also
+/// reads the cgroup's CPU quota (some twenty system calls at every start):
+/// a quota limits how much the threads run, not how many arenas they use.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn usable_cores() -> usize {
+    // SAFETY: `set` is a plain bit mask that `sched_getaffinity` fills for
+    // the calling thread (pid 0), within the size given; `CPU_COUNT` only
+    // reads it.
+    #[allow(unsafe_code)]
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &raw mut set) != 0 {
+            return 2;
+        }
+        usize::try_from(libc::CPU_COUNT(&set)).map_or(2, |cores| cores.max(1))
     }
 }
 

@@ -8,15 +8,18 @@
 //!   cache);
 //! - [`normalize_path`]: resolve `.` and `..` lexically;
 //! - [`is_executable`]: whether any execute bit is set;
+//! - [`read_small`]: read a small file whole with the fewest system calls;
 //! - [`LockedFile`]: an advisory lock (`flock`) on a file, shared or
 //!   exclusive, released on drop.
 
 mod lock;
 mod paths;
+mod read;
 mod write;
 
 pub use lock::{LockMode, LockedFile};
 pub use paths::{is_executable, normalize_path};
+pub use read::{read_small, read_small_to_string};
 pub use write::{
     FileMode, create_new_with_mode, replace_via_temp, temp_name, temp_sibling, write_fresh,
 };

@@ -446,7 +446,10 @@ fn git_key(git: &GitSource) -> BuildKey {
 
 /// The policy of which packages may use wheels and which may be built:
 /// the files' `--no-binary`/`--only-binary`, then the command line's.
-fn format_policy(options: &BuildOptions, files: &SyncRequirements) -> Result<FormatPolicy, Error> {
+pub(crate) fn format_policy(
+    options: &BuildOptions,
+    files: &SyncRequirements,
+) -> Result<FormatPolicy, Error> {
     let no_binary: Vec<String> = files
         .no_binary
         .iter()

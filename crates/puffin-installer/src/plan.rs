@@ -413,6 +413,16 @@ impl Plan {
     pub fn is_noop(&self) -> bool {
         self.install.is_empty() && self.extraneous.is_empty()
     }
+
+    /// Whether the plan only installs new distributions: it removes and
+    /// replaces nothing.
+    pub fn only_adds(&self) -> bool {
+        self.extraneous.is_empty()
+            && self
+                .install
+                .iter()
+                .all(|install| matches!(install.reason, InstallReason::New))
+    }
 }
 
 /// The planned requirement of each name, with the line it was first written on.

@@ -14,6 +14,7 @@ use puffin_client::{
 };
 use puffin_package::{DirectUrl, HashAlgorithm, HashDigest};
 use puffin_store::{EntryStatus, StoredWheel, WheelOrigin, WheelStore};
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use tracing::debug;
 use url::Url;
@@ -70,7 +71,8 @@ pub struct Preparer<'a> {
     client: tokio::sync::OnceCell<RegistryClient>,
     indexes: Vec<Url>,
     builds: Option<Arc<Builds>>,
-    wheels_only: FormatPolicy,
+    /// Which packages may use wheels: the builds' policy, or wheels only.
+    policy: FormatPolicy,
 }
 
 impl<'a> Preparer<'a> {
@@ -89,15 +91,31 @@ impl<'a> Preparer<'a> {
             client: tokio::sync::OnceCell::new(),
             indexes,
             builds: None,
-            wheels_only: FormatPolicy::from_pip_args(&[], &[], true).expect("no values to refuse"),
+            policy: FormatPolicy::from_pip_args(&[], &[], true).expect("no values to refuse"),
         }
     }
 
     /// Build requirements from source with `builds` (without, a requirement
-    /// to build is an error).
+    /// to build is an error), under their format policy.
     #[must_use]
     pub(crate) fn with_builds(mut self, builds: Option<Arc<Builds>>) -> Self {
+        if let Some(builds) = &builds {
+            self.policy = builds.policy().clone();
+        }
         self.builds = builds;
+        self
+    }
+
+    /// The builds given with [`Preparer::with_builds`].
+    pub(crate) fn builds(&self) -> Option<Arc<Builds>> {
+        self.builds.clone()
+    }
+
+    /// Use wheels only where `policy` allows them (`--no-binary`), before
+    /// any builds are given.
+    #[must_use]
+    pub(crate) fn with_policy(mut self, policy: FormatPolicy) -> Self {
+        self.policy = policy;
         self
     }
 
@@ -106,6 +124,30 @@ impl<'a> Preparer<'a> {
     pub fn with_reporter(mut self, reporter: Arc<dyn Reporter>) -> Self {
         self.reporter = reporter;
         self
+    }
+
+    /// The wheels of the requirements that the store already has, one slot
+    /// per requirement, looked up in parallel without the network (nor an
+    /// async runtime): what [`Preparer::prepare`] would find first. A
+    /// requirement to build, to verify (`--reinstall`) or whose lookup fails
+    /// is left to [`Preparer::prepare`], which reports the failure.
+    pub fn find_stored(&self, requirements: &[&PlannedRequirement]) -> Vec<Option<CachedWheel>> {
+        let stored = |requirement: &&PlannedRequirement| {
+            if matches!(requirement.source, WheelSource::Build(_))
+                || self.options.reinstall.applies_to(&requirement.name)
+                || !self.policy.allows_wheel(&requirement.name)
+            {
+                return None;
+            }
+            let found = self.lookup(requirement).ok()??;
+            debug!(wheel = %found.filename, "Found in the wheel store");
+            Some(cached_wheel(found, &requirement.source))
+        };
+        // Each lookup is a few system calls: threads pay only for many.
+        if requirements.len() < 8 {
+            return requirements.iter().map(stored).collect();
+        }
+        requirements.par_iter().map(stored).collect()
     }
 
     /// Prepare every requirement, [`DEFAULT_CONCURRENT_DOWNLOADS`] at a time.
@@ -254,13 +296,9 @@ impl<'a> Preparer<'a> {
         Ok((cached_wheel(stored, &requirement.source), true))
     }
 
-    /// Which packages may use wheels and which may be built: the builds'
-    /// policy, or wheels only when this preparer cannot build.
+    /// Which packages may use wheels and which may be built.
     fn policy(&self) -> &FormatPolicy {
-        match &self.builds {
-            Some(builds) => builds.policy(),
-            None => &self.wheels_only,
-        }
+        &self.policy
     }
 
     /// The selected file, if the store already has it: by the pointer of its

@@ -260,6 +260,11 @@ impl<'a> Sync<'a> {
             report.orphans = self.orphans(&self.site_packages()?)?;
         }
         self.compile(&mut report)?;
+        if !fix && report.orphans.is_empty() && report.plan.only_adds() {
+            // None before, and installs only add owned files (bytecode
+            // included): still none, so the next no-op sync need not look.
+            self.remember_no_orphans();
+        }
         Ok(report)
     }
 
@@ -337,33 +342,49 @@ impl<'a> Sync<'a> {
     /// found none stays true while neither directory changes: its result is
     /// remembered in the cache by their modification times (any entry
     /// added or removed changes them), and a no-op sync then reads no
-    /// RECORD for it.
+    /// RECORD for it. Where the filesystem's timestamps are coarse (kernels
+    /// before 6.13), an entry added in the same tick as the sync's last
+    /// change goes unnoticed until the next change: only the warning waits
+    /// for it, since `--fix` always looks.
     fn orphans(&self, site_packages: &SitePackages) -> Result<Orphans, Error> {
         let layout = self.layout()?;
-        let stamp = site_packages_stamp(&layout);
-        let record = stamp.as_ref().map(|_| {
-            let key = puffin_cache::digest(layout.scheme.purelib.as_os_str().as_encoded_bytes());
-            self.cache
-                .bucket(puffin_cache::CacheBucket::Environments)
-                .join(format!("no-orphans-{key}"))
-        });
-        if let (Some(stamp), Some(record)) = (&stamp, &record)
-            && fs_err::read_to_string(record).is_ok_and(|stored| &stored == stamp)
+        if !self.options.fix_orphans
+            && let Some((stamp, record)) = self.no_orphans_record(&layout)
+            && puffin_fs::read_small_to_string(&record, 128).is_ok_and(|stored| stored == stamp)
         {
             return Ok(Orphans::default());
         }
         let orphans = find_orphans(site_packages, &layout);
-        if let (Some(stamp), Some(record), true) = (stamp, record, orphans.is_empty()) {
-            // Only an optimisation: a cache that cannot be written is fine.
-            let _ = record
-                .parent()
-                .map(fs_err::create_dir_all)
-                .transpose()
-                .and_then(|_| {
-                    puffin_fs::replace_via_temp(&record, |temp| fs_err::write(temp, &stamp))
-                });
+        if orphans.is_empty() {
+            self.remember_no_orphans();
         }
         Ok(orphans)
+    }
+
+    /// Record that purelib and platlib, as they are now, hold no orphans.
+    fn remember_no_orphans(&self) {
+        let Ok(layout) = self.layout() else { return };
+        let Some((stamp, record)) = self.no_orphans_record(&layout) else {
+            return;
+        };
+        // Only an optimisation: a cache that cannot be written is fine.
+        let _ = record
+            .parent()
+            .map(fs_err::create_dir_all)
+            .transpose()
+            .and_then(|_| puffin_fs::replace_via_temp(&record, |temp| fs_err::write(temp, &stamp)));
+    }
+
+    /// The stamp of purelib and platlib now, and the cache file that holds
+    /// the stamp of the last scan that found no orphans there.
+    fn no_orphans_record(&self, layout: &Layout) -> Option<(String, PathBuf)> {
+        let stamp = site_packages_stamp(layout)?;
+        let key = puffin_cache::digest(layout.scheme.purelib.as_os_str().as_encoded_bytes());
+        let record = self
+            .cache
+            .bucket(puffin_cache::CacheBucket::Environments)
+            .join(format!("no-orphans-{key}"));
+        Some((stamp, record))
     }
 
     /// Move the orphans into the transaction's journal (deleted by the
@@ -487,7 +508,10 @@ impl<'a> Sync<'a> {
         .map_err(|origins| Error::MissingHashes { origins })
     }
 
-    /// Every wheel the plan installs, as store entries.
+    /// Every wheel the plan installs, as store entries: those the store
+    /// has are found first, and only what is missing needs the async
+    /// runtime (and, when some requirement turns out to need a build, the
+    /// builds).
     fn prepare(
         &self,
         plan: &Plan,
@@ -508,24 +532,45 @@ impl<'a> Sync<'a> {
             reinstall: self.options.reinstall.clone(),
             refresh: self.options.refresh.clone(),
         };
-        // Any registry requirement may turn out to need a build.
-        let builds = match builds {
-            Some(builds) => builds,
-            None => self.builds(requirements)?,
-        };
         let preparer = Preparer::new(&store, self.cache, options)
             .with_reporter(self.reporter.clone())
-            .with_builds(Some(builds));
-        let requirements: Vec<_> = plan
+            .with_policy(crate::build::format_policy(
+                &self.options.build,
+                requirements,
+            )?)
+            .with_builds(builds);
+        let requirements_of: Vec<_> = plan
             .install
             .iter()
             .map(|install| &install.requirement)
             .collect();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(Error::Runtime)?;
-        runtime.block_on(preparer.prepare(&requirements))
+        let stored = preparer.find_stored(&requirements_of);
+        let missing: Vec<_> = requirements_of
+            .iter()
+            .zip(&stored)
+            .filter(|(_, stored)| stored.is_none())
+            .map(|(requirement, _)| *requirement)
+            .collect();
+        let mut fetched = crate::Prepared::default();
+        if !missing.is_empty() {
+            // Any registry requirement may turn out to need a build.
+            let builds = match preparer.builds() {
+                Some(builds) => builds,
+                None => self.builds(requirements)?,
+            };
+            let preparer = preparer.with_builds(Some(builds));
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(Error::Runtime)?;
+            fetched = runtime.block_on(preparer.prepare(&missing))?;
+        }
+        let mut fetched_wheels = std::mem::take(&mut fetched.wheels).into_iter();
+        fetched.wheels = stored
+            .into_iter()
+            .filter_map(|stored| stored.or_else(|| fetched_wheels.next()))
+            .collect();
+        Ok(fetched)
     }
 
     /// The indexes to search: discovered as pip does when any requirement

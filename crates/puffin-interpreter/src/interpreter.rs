@@ -234,7 +234,7 @@ fn digest(bytes: &[u8]) -> String {
 /// The cached answer, if there is one for this exact key. A missing,
 /// unreadable or stale entry is simply a miss.
 fn read_cache(entry_path: &Path, key: &CacheKey) -> Option<Interpreter> {
-    let text = match fs::read_to_string(entry_path) {
+    let text = match puffin_fs::read_small_to_string(entry_path, 4096) {
         Ok(text) => text,
         Err(err) => {
             if err.kind() != std::io::ErrorKind::NotFound {

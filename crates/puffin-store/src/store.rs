@@ -167,7 +167,7 @@ impl WheelStore {
 
     /// Read the pointer `dir/<stem>` and return its entry, if published.
     fn follow(&self, dir: &Path, filename: &WheelFilename) -> Option<StoredWheel> {
-        let text = fs::read_to_string(dir.join(filename.stem())).ok()?;
+        let text = puffin_fs::read_small_to_string(&dir.join(filename.stem()), 128).ok()?;
         let sha256 = HashDigest::new(HashAlgorithm::Sha256, text.trim()).ok()?;
         let path = self.entry_path(&filename.name, &sha256);
         path.join(install_wheel_rs::MANIFEST_FILENAME)
@@ -261,7 +261,9 @@ impl WheelStore {
             path: path.clone(),
             err,
         };
-        if fs::read_to_string(&path).is_ok_and(|text| text.trim() == sha256.digest()) {
+        if puffin_fs::read_small_to_string(&path, 128)
+            .is_ok_and(|text| text.trim() == sha256.digest())
+        {
             return Ok(());
         }
         let temp_dir = self.root.join(TEMP_DIR);

@@ -1,9 +1,6 @@
 //! The embedding example (`examples/sync.rs`) syncs a requirements file into
 //! a virtual environment against a local index, through the library alone.
 
-// Tests print `Skipping: <why>` when a fixture is missing.
-#![allow(clippy::print_stdout)]
-
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../examples/sync.rs"]
 mod example;
@@ -11,60 +8,19 @@ mod example;
 use std::process::Command;
 
 use fs_err as fs;
-use puffin_cache::Cache;
-use puffin_interpreter::Interpreter;
-use puffin_test_support::{IndexServer, IndexServerOptions, WheelBuilder};
 
-/// A local index serving `demo 1.0` (whose module sets `VALUE = 42`), a
-/// cache directory and a virtual environment of the `python3` on `PATH`.
-struct Fixture {
-    dir: tempfile::TempDir,
-    server: IndexServer,
-    cache_dir: std::path::PathBuf,
-    venv: std::path::PathBuf,
-}
-
-impl Fixture {
-    fn new() -> Option<Self> {
-        let Ok(python) = which::which("python3") else {
-            println!("Skipping: no python3 on PATH");
-            return None;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let wheels = dir.path().join("wheels");
-        fs::create_dir_all(&wheels).unwrap();
-        WheelBuilder::new("demo", "1.0")
-            .file("demo/__init__.py", "VALUE = 42\n")
-            .build(&wheels);
-        let server = IndexServer::start(IndexServerOptions::new(&wheels));
-        let cache_dir = dir.path().join("cache");
-        let base = Interpreter::query(&python, &Cache::from_path(&cache_dir)).unwrap();
-        let venv = dir.path().join("venv");
-        gourgeist::create_venv(&venv, &base, &gourgeist::VenvOptions::default()).unwrap();
-        Some(Self {
-            dir,
-            server,
-            cache_dir,
-            venv,
-        })
-    }
-}
+use crate::fixture::{Fixture, requirements};
 
 #[test]
 fn the_embedding_example_syncs_a_requirements_file() {
-    let Some(Fixture {
-        dir,
-        server,
-        cache_dir,
-        venv,
-    }) = Fixture::new()
-    else {
+    let Some(fixture) = Fixture::new() else {
         return;
     };
-    let requirements = dir.path().join("requirements.txt");
+    let (venv, cache_dir, url) = (&fixture.venv, &fixture.cache_dir, fixture.server.url());
+    let requirements = fixture.dir.path().join("requirements.txt");
     fs::write(&requirements, "demo==1.0\n").unwrap();
 
-    let report = example::sync_file(&requirements, &venv, &cache_dir, Some(server.url())).unwrap();
+    let report = example::sync_file(&requirements, venv, cache_dir, Some(url.clone())).unwrap();
     assert_eq!(report.installed.len(), 1);
     let output = Command::new(venv.join("bin/python"))
         .args(["-c", "import demo; print(demo.VALUE)"])
@@ -72,7 +28,7 @@ fn the_embedding_example_syncs_a_requirements_file() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "42");
 
-    let again = example::sync_file(&requirements, &venv, &cache_dir, Some(server.url())).unwrap();
+    let again = example::sync_file(&requirements, venv, cache_dir, Some(url)).unwrap();
     assert!(again.is_noop());
 }
 
@@ -124,31 +80,13 @@ impl Recorder {
 /// phases through the reporter, in order.
 #[test]
 fn a_sync_reports_its_progress() {
-    let Some(Fixture {
-        dir,
-        server,
-        cache_dir,
-        venv,
-    }) = Fixture::new()
-    else {
+    let Some(fixture) = Fixture::new() else {
         return;
     };
-    let cache = Cache::from_path(cache_dir);
-    let options = puffin_interpreter::DiscoveryOptions::new(dir.path()).with_python(Some(
-        puffin_interpreter::venv_python(&venv).display().to_string(),
-    ));
-    let environment = puffin_interpreter::PythonEnvironment::discover(&options, &cache).unwrap();
-    let requirements = puffin_installer::SyncRequirements {
-        requirements: vec![puffin_installer::SyncRequirement {
-            requirement: "demo==1.0".parse().unwrap(),
-            hashes: Vec::new(),
-            origin: "test".to_string(),
-            build: None,
-        }],
-        ..Default::default()
-    };
-    let mut options = puffin_installer::SyncOptions::default();
-    options.index.index_url = Some(server.url());
+    let cache = fixture.cache();
+    let environment = fixture.environment(&fixture.venv);
+    let requirements = requirements(&["demo==1.0"]);
+    let options = fixture.options();
     let recorder = std::sync::Arc::new(Recorder::default());
     puffin_installer::Sync::new(&environment, &cache)
         .with_options(options)
