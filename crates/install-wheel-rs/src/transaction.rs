@@ -242,6 +242,10 @@ impl fmt::Display for Recovery {
 #[derive(Debug)]
 pub struct Transaction {
     journal: PathBuf,
+    /// The journal directory, open for fsyncs of its entries (an `open` and
+    /// a `close` fewer per op).
+    #[cfg(unix)]
+    journal_dir: fs::File,
     roots: Vec<PathBuf>,
     /// The `roots` that existed when the transaction began.
     existing_roots: Vec<PathBuf>,
@@ -269,15 +273,25 @@ impl Transaction {
             .and_then(|()| fs::create_dir(&journal))
             .and_then(|()| sync_dir(site_packages))
             .map_err(TransactionError::journal(&journal));
-        if let Err(err) = created {
-            cancellation.stop_changing();
-            return Err(err.into());
-        }
+        #[cfg(unix)]
+        let created = created
+            .and_then(|()| fs::File::open(&journal).map_err(TransactionError::journal(&journal)));
+        let journal_dir = match created {
+            Ok(journal_dir) => journal_dir,
+            Err(err) => {
+                cancellation.stop_changing();
+                return Err(err.into());
+            }
+        };
+        #[cfg(not(unix))]
+        let () = journal_dir;
         debug!(journal = %journal.display(), "Began a transaction");
         let roots: Vec<PathBuf> = layout.scheme.dirs().map(Path::to_path_buf).to_vec();
         let existing_roots = roots.iter().filter(|root| root.is_dir()).cloned().collect();
         Ok(Self {
             journal,
+            #[cfg(unix)]
+            journal_dir,
             roots,
             existing_roots,
             next_op: AtomicUsize::new(0),
@@ -339,6 +353,15 @@ impl Transaction {
             .collect();
         remove_empty_dirs(&parents, &self.roots);
         Ok(removed)
+    }
+
+    /// Make the journal's entries durable (a state change of the journal).
+    fn sync_journal(&self) -> Result<(), Error> {
+        #[cfg(unix)]
+        self.journal_dir
+            .sync_all()
+            .map_err(TransactionError::journal(&self.journal))?;
+        Ok(())
     }
 
     /// Start an op of `kind`.
@@ -510,8 +533,7 @@ impl Op<'_> {
         let first = state.count;
         state.append(&bytes)?;
         if first == 0 {
-            sync_dir(&self.transaction.journal)
-                .map_err(TransactionError::journal(&self.transaction.journal))?;
+            self.transaction.sync_journal()?;
         }
         state.count += paths.len();
         Ok(first)
@@ -587,9 +609,8 @@ impl Op<'_> {
         }
         let _state = self.state();
         if !self.moved_made.load(Ordering::Acquire) {
-            fs::create_dir(&self.moved)
-                .and_then(|()| sync_dir(&self.transaction.journal))
-                .map_err(TransactionError::journal(&self.moved))?;
+            fs::create_dir(&self.moved).map_err(TransactionError::journal(&self.moved))?;
+            self.transaction.sync_journal()?;
             self.moved_made.store(true, Ordering::Release);
         }
         Ok(())

@@ -145,7 +145,14 @@ impl SitePackages {
         let mut site_packages = Self::default();
         let mut seen = Vec::new();
         for dir in dirs {
-            let canonical = match fs::canonicalize(dir) {
+            // Only a second directory can be the first one under another
+            // name (`lib64` linked to `lib`).
+            let path = if dirs.len() > 1 {
+                fs::canonicalize(dir)
+            } else {
+                fs::metadata(dir).map(|_| dir.to_path_buf())
+            };
+            let canonical = match path {
                 Ok(canonical) => canonical,
                 Err(err) if is_absent(&err) => {
                     debug!(dir = %dir.display(), "No site-packages directory");

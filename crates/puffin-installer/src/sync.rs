@@ -70,11 +70,13 @@ fn site_packages_stamp(layout: &Layout) -> Option<String> {
         let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
         Some(format!("{}.{:09}", since.as_secs(), since.subsec_nanos()))
     };
-    Some(format!(
-        "{} {}",
-        mtime(&layout.scheme.purelib)?,
+    let purelib = mtime(&layout.scheme.purelib)?;
+    let platlib = if layout.scheme.platlib == layout.scheme.purelib {
+        purelib.clone()
+    } else {
         mtime(&layout.scheme.platlib)?
-    ))
+    };
+    Some(format!("{purelib} {platlib}"))
 }
 
 /// The requirements of a sync, as read from requirements files.

@@ -22,7 +22,7 @@ pub const MAX_LINE_LENGTH: usize = 1024 * 1024;
 /// whatever it is, so that `-r /dev/stdin` works with a pipe.
 pub(crate) fn read_file(path: &Path) -> Result<String, FileError> {
     let bytes = if path == Path::new("/dev/stdin") {
-        read_bounded(std::io::stdin().lock())?
+        read_bounded(std::io::stdin().lock(), 0)?
     } else {
         let metadata = fs::metadata(path)?;
         if let Some(kind) = not_a_file(&metadata.file_type()) {
@@ -33,15 +33,19 @@ pub(crate) fn read_file(path: &Path) -> Result<String, FileError> {
                 limit: MAX_FILE_SIZE,
             });
         }
-        read_bounded(fs::File::open(path)?)?
+        // Sized for the file as it was, plus one byte to see its end: two
+        // reads, not a doubling series from 32 bytes.
+        let capacity = usize::try_from(metadata.len()).map_or(0, |len| len + 1);
+        read_bounded(fs::File::open(path)?, capacity)?
     };
     decode(&bytes)
 }
 
 /// Read at most [`MAX_FILE_SIZE`] bytes, failing if there are more (the file
-/// may grow after its size was checked).
-fn read_bounded(reader: impl Read) -> Result<Vec<u8>, FileError> {
-    let mut bytes = Vec::new();
+/// may grow after its size was checked), into a buffer of `capacity` bytes
+/// to begin with.
+fn read_bounded(reader: impl Read, capacity: usize) -> Result<Vec<u8>, FileError> {
+    let mut bytes = Vec::with_capacity(capacity);
     reader
         .take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
