@@ -541,38 +541,49 @@ impl<'a> Sync<'a> {
                 requirements,
             )?)
             .with_builds(builds);
-        let requirements_of: Vec<_> = plan
+        let planned: Vec<_> = plan
             .install
             .iter()
             .map(|install| &install.requirement)
             .collect();
-        let stored = preparer.find_stored(&requirements_of);
-        let missing: Vec<_> = requirements_of
+        let stored = preparer.find_stored(&planned);
+        let missing: Vec<_> = planned
             .iter()
             .zip(&stored)
             .filter(|(_, stored)| stored.is_none())
             .map(|(requirement, _)| *requirement)
             .collect();
-        let mut fetched = crate::Prepared::default();
-        if !missing.is_empty() {
-            // Any registry requirement may turn out to need a build.
-            let builds = match preparer.builds() {
-                Some(builds) => builds,
-                None => self.builds(requirements)?,
-            };
-            let preparer = preparer.with_builds(Some(builds));
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(Error::Runtime)?;
-            fetched = runtime.block_on(preparer.prepare(&missing))?;
-        }
+        let mut fetched = if missing.is_empty() {
+            crate::Prepared::default()
+        } else {
+            self.fetch(preparer, &missing, requirements)?
+        };
         let mut fetched_wheels = std::mem::take(&mut fetched.wheels).into_iter();
         fetched.wheels = stored
             .into_iter()
             .filter_map(|stored| stored.or_else(|| fetched_wheels.next()))
             .collect();
         Ok(fetched)
+    }
+
+    /// Download, build and unzip what the store lacks, on an async runtime.
+    fn fetch(
+        &self,
+        preparer: Preparer<'_>,
+        missing: &[&crate::PlannedRequirement],
+        requirements: &SyncRequirements,
+    ) -> Result<crate::Prepared, Error> {
+        // Any registry requirement may turn out to need a build.
+        let builds = match preparer.builds() {
+            Some(builds) => builds,
+            None => self.builds(requirements)?,
+        };
+        let preparer = preparer.with_builds(Some(builds));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        runtime.block_on(preparer.prepare(missing))
     }
 
     /// The indexes to search: discovered as pip does when any requirement
