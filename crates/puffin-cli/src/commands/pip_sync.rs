@@ -281,17 +281,15 @@ pub(crate) fn seed(
 ) -> anyhow::Result<ExitStatus> {
     let requirement =
         pep508_rs::Requirement::from_str("pip").context("Invalid seed requirement")?;
-    let origin = "--seed".to_string();
     let seed_requirements = vec![SyncRequirement {
         requirement,
         hashes: Vec::new(),
-        origin,
+        origin: "--seed".to_string(),
         build: None,
     }];
-    let python = Some(python.display().to_string());
     run(
         PipSyncArgs {
-            python,
+            python: Some(python.display().to_string()),
             seed_requirements,
             ..PipSyncArgs::default()
         },
