@@ -236,7 +236,7 @@ fn create_dirs(dirs: &[PathBuf], roots: &[&Path]) -> Result<(), Error> {
     let mut existing: HashSet<&Path> = roots.iter().copied().collect();
     let mut missing = Vec::new();
     for dir in dirs {
-        if !roots.iter().any(|root| dir.starts_with(root)) {
+        if !roots.iter().any(|root| puffin_fs::is_within(dir, root)) {
             fs::create_dir_all(dir).map_err(|err| LinkError::CreateDir {
                 path: dir.clone(),
                 err,
@@ -734,7 +734,7 @@ impl Plan {
             .links
             .iter()
             .map(|task| task.dst.as_path())
-            .filter(|dst| !dst.starts_with(staging))
+            .filter(|dst| !puffin_fs::is_within(dst, staging))
             .map(Cow::Borrowed);
         let scripts = self
             .scripts

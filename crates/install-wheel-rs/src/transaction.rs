@@ -459,7 +459,10 @@ impl<'a> MissingDirs<'a> {
             .parent()
             .filter(|parent| {
                 !self.roots.iter().any(|root| root == dir)
-                    && self.roots.iter().any(|root| parent.starts_with(root))
+                    && self
+                        .roots
+                        .iter()
+                        .any(|root| puffin_fs::is_within(parent, root))
             })
             .is_some_and(|parent| self.is_missing(parent));
         #[allow(clippy::disallowed_methods)] // A probe: missing is the usual case.
