@@ -22,9 +22,10 @@ use crate::dist_info::{
     stem_matches,
 };
 use crate::linker::{FileMode, LinkTask, temp_name, temp_sibling, write_fresh};
+use crate::manifest::ManifestFile;
 use crate::scripts::{
     EntryPoint, check_script_name, is_entry_point_wrapper, launcher, parse_entry_points,
-    reserved_data_path, reserved_script_name, rewrite_shebang,
+    reserved_data_path, reserved_script_name, rewrite_shebang, starts_with_python_shebang,
 };
 use crate::transaction::{OpKind, PathKind};
 use crate::{
@@ -687,7 +688,7 @@ impl Plan {
                 Target::Script(dst) => {
                     reserved.check(&src, &dst)?;
                     plan.add_parent(&dst);
-                    plan.scripts.push((src, dst));
+                    plan.add_script(file, src, dst, site_packages)?;
                 }
                 Target::Link {
                     dst,
@@ -765,6 +766,35 @@ impl Plan {
     }
 
     /// Add a link, replacing an earlier one to the same destination.
+    /// A `.data/scripts` file: linked as it is in the wheel when it is
+    /// executable there and has no `#!python` line to rewrite (a native
+    /// tool's binary, tens of megabytes, is then neither read, hashed nor
+    /// copied), else written fresh.
+    fn add_script(
+        &mut self,
+        file: &ManifestFile,
+        src: PathBuf,
+        dst: PathBuf,
+        site_packages: &Path,
+    ) -> Result<(), Error> {
+        if !file.executable || starts_with_python_shebang(&src)? {
+            self.scripts.push((src, dst));
+            return Ok(());
+        }
+        let entry = RecordEntry {
+            path: relative_to(site_packages, &dst),
+            hash: Some(format!("sha256={}", file.sha256)),
+            size: Some(file.size),
+        };
+        let task = LinkTask {
+            src,
+            dst: dst.clone(),
+            executable: true,
+        };
+        self.add_link(dst, task, entry);
+        Ok(())
+    }
+
     fn add_link(&mut self, dst: PathBuf, task: LinkTask, entry: RecordEntry) {
         let Some(placed) = &mut self.placed else {
             self.links.push(task);

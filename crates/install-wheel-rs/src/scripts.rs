@@ -231,6 +231,22 @@ pub(crate) fn launcher(python: &Path, entry_point: &EntryPoint) -> Vec<u8> {
     script
 }
 
+/// Whether the file at `path` starts with `#!python`, the line
+/// [`rewrite_shebang`] rewrites (only its first eight bytes are read).
+pub(crate) fn starts_with_python_shebang(path: &Path) -> std::io::Result<bool> {
+    const SHEBANG: &[u8; 8] = b"#!python";
+    let mut head = [0; SHEBANG.len()];
+    let mut file = fs_err::File::open(path)?;
+    let mut filled = 0;
+    while filled < head.len() {
+        match std::io::Read::read(&mut file, &mut head[filled..])? {
+            0 => return Ok(false),
+            read => filled += read,
+        }
+    }
+    Ok(&head == SHEBANG)
+}
+
 /// Replace a first line that starts with `#!python` (`#!python`,
 /// `#!pythonw`, `#!python3`, `#!python3.11`, ...) with the environment's
 /// interpreter ([binary distribution format], "recommended installer

@@ -119,6 +119,53 @@ fn data_directories_go_to_their_scheme_paths() {
     assert_eq!(mode(&venv.join("bin/keep-me.sh")), 0o755);
 }
 
+/// An executable `.data/scripts` file without a `#!python` line (a native
+/// tool) is linked like any other file, recorded with the wheel's hash; one
+/// to rewrite, or one the wheel does not mark executable, is written fresh.
+#[test]
+fn native_scripts_are_linked_and_python_scripts_written() {
+    let tmp = tempdir();
+    let builder = WheelBuilder::new("tool", "1.0")
+        .file("tool/__init__.py", "")
+        .executable(
+            "tool-1.0.data/scripts/native",
+            b"\x7fELF binary bytes".as_slice(),
+        )
+        .executable("tool-1.0.data/scripts/py", "#!python\nprint(1)\n")
+        .file("tool-1.0.data/scripts/plain.sh", "#!/bin/sh\n");
+    let (wheel_dir, filename) = unpack(&builder, &tmp.path().join("cache"));
+    let layout = layout(tmp.path());
+    let installation = install(
+        &layout,
+        &wheel_dir,
+        &filename,
+        &Linker::new(LinkMode::Hardlink),
+    );
+    let bin = tmp.path().join("venv/bin");
+    let scripts = wheel_dir.join("tool-1.0.data/scripts");
+    assert_eq!(ino(&bin.join("native")), ino(&scripts.join("native")));
+    assert_ne!(ino(&bin.join("py")), ino(&scripts.join("py")));
+    assert_ne!(ino(&bin.join("plain.sh")), ino(&scripts.join("plain.sh")));
+    for script in ["native", "py", "plain.sh"] {
+        assert_eq!(mode(&bin.join(script)), 0o755, "{script}");
+    }
+    assert!(
+        fs::read_to_string(bin.join("py"))
+            .unwrap()
+            .starts_with("#!/")
+    );
+    let record = fs::read_to_string(installation.dist_info.join("RECORD")).unwrap();
+    for entry in read_record(record.as_bytes()).unwrap() {
+        let path = layout.scheme.purelib.join(&entry.path);
+        if let Some(hash) = entry.hash {
+            let (digest, size) = install_wheel_rs::hash_file(&path).unwrap();
+            assert_eq!(hash, format!("sha256={digest}"), "{}", entry.path);
+            assert_eq!(entry.size, Some(size));
+        }
+    }
+    assert!(record.contains("bin/native,sha256="), "{record}");
+}
+
 #[test]
 fn root_is_platlib() {
     let tmp = tempdir();
