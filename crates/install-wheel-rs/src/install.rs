@@ -758,14 +758,15 @@ impl Plan {
     /// Note the directory of `dst` (files come grouped by directory, so
     /// most repeats are the last one noted).
     fn add_parent(&mut self, dst: &Path) {
+        // Bytes, not `Path`'s component-wise equality: a miss only adds a
+        // repeat, which the sort and dedup remove.
         if let Some(parent) = dst.parent()
-            && self.dirs.last().map(PathBuf::as_path) != Some(parent)
+            && self.dirs.last().map(|last| last.as_os_str()) != Some(parent.as_os_str())
         {
             self.dirs.push(parent.to_path_buf());
         }
     }
 
-    /// Add a link, replacing an earlier one to the same destination.
     /// A `.data/scripts` file: linked as it is in the wheel when it is
     /// executable there and has no `#!python` line to rewrite (a native
     /// tool's binary, tens of megabytes, is then neither read, hashed nor
@@ -795,6 +796,7 @@ impl Plan {
         Ok(())
     }
 
+    /// Add a link, replacing an earlier one to the same destination.
     fn add_link(&mut self, dst: PathBuf, task: LinkTask, entry: RecordEntry) {
         let Some(placed) = &mut self.placed else {
             self.links.push(task);
