@@ -106,7 +106,9 @@ pub struct Installation {
 ///    directory. The file list comes from the cache manifest
 ///    ([`WheelManifest`]), or from a scan when there is none.
 /// 3. Write `.data/scripts` (with `#!python` rewritten) and entry point
-///    launchers into the scripts directory, executable.
+///    launchers into the scripts directory, executable; a `.data/scripts`
+///    file that the wheel marks executable and that has no `#!python` line
+///    (a native tool) is linked in step 2 instead, as it is in the wheel.
 /// 4. Build the `.dist-info` in a temporary directory in site-packages, with
 ///    `INSTALLER`, `REQUESTED`, `direct_url.json` and a RECORD of every
 ///    installed file, and rename it into place last (replacing an earlier
