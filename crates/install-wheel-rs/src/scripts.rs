@@ -5,6 +5,7 @@
 //! [entry points specification]: https://packaging.python.org/en/latest/specifications/entry-points/
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/#recommended-installer-features
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::Error;
@@ -234,17 +235,12 @@ pub(crate) fn launcher(python: &Path, entry_point: &EntryPoint) -> Vec<u8> {
 /// Whether the file at `path` starts with `#!python`, the line
 /// [`rewrite_shebang`] rewrites (only its first eight bytes are read).
 pub(crate) fn starts_with_python_shebang(path: &Path) -> std::io::Result<bool> {
-    const SHEBANG: &[u8; 8] = b"#!python";
-    let mut head = [0; SHEBANG.len()];
-    let mut file = fs_err::File::open(path)?;
-    let mut filled = 0;
-    while filled < head.len() {
-        match std::io::Read::read(&mut file, &mut head[filled..])? {
-            0 => return Ok(false),
-            read => filled += read,
-        }
-    }
-    Ok(&head == SHEBANG)
+    const SHEBANG: &[u8] = b"#!python";
+    let mut head = Vec::with_capacity(SHEBANG.len());
+    fs_err::File::open(path)?
+        .take(SHEBANG.len() as u64)
+        .read_to_end(&mut head)?;
+    Ok(head == SHEBANG)
 }
 
 /// Replace a first line that starts with `#!python` (`#!python`,

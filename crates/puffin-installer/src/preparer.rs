@@ -205,7 +205,7 @@ impl<'a> Preparer<'a> {
             return self.prepare_build(requirement, source).await;
         }
         let verify = self.options.reinstall.applies_to(&requirement.name);
-        let wheels_allowed = self.policy().allows_wheel(&requirement.name);
+        let wheels_allowed = self.policy.allows_wheel(&requirement.name);
         if wheels_allowed
             && let Some(found) = self.lookup(requirement)?
             && (!verify || self.still_valid(&found).await?)
@@ -294,11 +294,6 @@ impl<'a> Preparer<'a> {
         };
         let stored = self.download(requirement, &selected).await?;
         Ok((cached_wheel(stored, &requirement.source), true))
-    }
-
-    /// Which packages may use wheels and which may be built.
-    fn policy(&self) -> &FormatPolicy {
-        &self.policy
     }
 
     /// The selected file, if the store already has it: by the pointer of its
@@ -405,7 +400,7 @@ impl<'a> Preparer<'a> {
                         specifiers,
                         &self.options.tags,
                         &self.options.python_version,
-                        self.policy(),
+                        &self.policy,
                     )
                     .await
                     .map_err(|err| Error::Find {

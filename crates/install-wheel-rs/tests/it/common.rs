@@ -72,6 +72,21 @@ pub(crate) fn install(
     .unwrap()
 }
 
+/// Every row of the RECORD in `dist_info` names an installed file (relative
+/// to `site_packages`), and its hash and size, where given, are the file's.
+pub(crate) fn assert_record_matches(dist_info: &Path, site_packages: &Path) {
+    let record = fs::File::open(dist_info.join("RECORD")).unwrap();
+    for entry in install_wheel_rs::read_record(record).unwrap() {
+        let path = site_packages.join(&entry.path);
+        assert!(path.is_file(), "{}", path.display());
+        if let Some(hash) = entry.hash {
+            let (digest, size) = install_wheel_rs::hash_file(&path).unwrap();
+            assert_eq!(hash, format!("sha256={digest}"), "{}", entry.path);
+            assert_eq!(entry.size, Some(size), "{}", entry.path);
+        }
+    }
+}
+
 pub(crate) fn ino(path: &Path) -> u64 {
     fs::metadata(path).unwrap().ino()
 }

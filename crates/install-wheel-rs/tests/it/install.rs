@@ -5,14 +5,12 @@ use std::os::unix::fs::MetadataExt;
 use std::process::Command;
 
 use fs_err as fs;
-use install_wheel_rs::{
-    InstallOptions, LinkMode, Linker, WheelManifest, install_wheel, read_record,
-};
+use install_wheel_rs::{InstallOptions, LinkMode, Linker, WheelManifest, install_wheel};
 use puffin_test_support::WheelBuilder;
 
 use crate::common::{
-    ino, install, layout, mode, real_python, tempdir, tree, unpack, unpack_without_manifest,
-    venv_layout,
+    assert_record_matches, ino, install, layout, mode, real_python, tempdir, tree, unpack,
+    unpack_without_manifest, venv_layout,
 };
 
 fn full_wheel() -> WheelBuilder {
@@ -61,15 +59,7 @@ fn record_lists_everything_installed() {
 
     // Every row's hash and size match the installed file.
     let site_packages = &layout.scheme.purelib;
-    for entry in read_record(record.as_bytes()).unwrap() {
-        let path = site_packages.join(&entry.path);
-        assert!(path.is_file(), "{}", path.display());
-        if let Some(hash) = entry.hash {
-            let (digest, size) = install_wheel_rs::hash_file(&path).unwrap();
-            assert_eq!(hash, format!("sha256={digest}"), "{}", entry.path);
-            assert_eq!(entry.size, Some(size));
-        }
-    }
+    assert_record_matches(&installation.dist_info, site_packages);
     let dist_info = &installation.dist_info;
     assert_eq!(
         fs::read_to_string(dist_info.join("INSTALLER")).unwrap(),
@@ -154,15 +144,8 @@ fn native_scripts_are_linked_and_python_scripts_written() {
             .unwrap()
             .starts_with("#!/")
     );
+    assert_record_matches(&installation.dist_info, &layout.scheme.purelib);
     let record = fs::read_to_string(installation.dist_info.join("RECORD")).unwrap();
-    for entry in read_record(record.as_bytes()).unwrap() {
-        let path = layout.scheme.purelib.join(&entry.path);
-        if let Some(hash) = entry.hash {
-            let (digest, size) = install_wheel_rs::hash_file(&path).unwrap();
-            assert_eq!(hash, format!("sha256={digest}"), "{}", entry.path);
-            assert_eq!(entry.size, Some(size));
-        }
-    }
     assert!(record.contains("bin/native,sha256="), "{record}");
 }
 
